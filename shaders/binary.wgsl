@@ -1,0 +1,126 @@
+// Elementwise binary ops with numpy broadcasting (rank <= 8), their fused backward, scalar forms,
+// and the ternary `where`. Strides of broadcast dimensions are 0.
+struct Params {
+  n: u32, rank: u32, scalar: f32, swap: u32,
+  shape: array<vec4<u32>, 2>,
+  sa: array<vec4<u32>, 2>,
+  sb: array<vec4<u32>, 2>,
+  sc: array<vec4<u32>, 2>,
+}
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;
+@group(0) @binding(4) var<storage, read> g: array<f32>;
+@group(0) @binding(5) var<storage, read_write> ga: array<f32>;
+@group(0) @binding(6) var<storage, read_write> gb: array<f32>;
+@group(0) @binding(7) var<storage, read> c: array<f32>;
+override OP: u32 = 0u;
+
+fn op(u: f32, v: f32) -> f32 {
+  switch OP {
+    case 0u: { return u + v; }
+    case 1u: { return u - v; }
+    case 2u: { return u * v; }
+    case 3u: { return u / v; }
+    case 4u: { return pow(u, v); }
+    case 5u: { return max(u, v); }
+    case 6u: { return min(u, v); }
+    case 7u: { return select(0.0, 1.0, u == v); }
+    case 8u: { return select(0.0, 1.0, u > v); }
+    case 9u: { return select(0.0, 1.0, u >= v); }
+    case 10u: { return select(0.0, 1.0, u < v); }
+    case 11u: { return select(0.0, 1.0, u <= v); }
+    case 12u: { return select(0.0, 1.0, u != v); }
+    default: { return u; }
+  }
+}
+
+// Partial derivatives (d/du, d/dv). For max/min ties the gradient goes to u.
+fn dop(u: f32, v: f32) -> vec2f {
+  switch OP {
+    case 0u: { return vec2f(1.0, 1.0); }
+    case 1u: { return vec2f(1.0, -1.0); }
+    case 2u: { return vec2f(v, u); }
+    case 3u: { return vec2f(1.0 / v, -u / (v * v)); }
+    case 4u: {
+      let pw = pow(u, v);
+      var dv = 0.0;
+      if (u > 0.0) { dv = pw * log(u); }
+      var du = 0.0;
+      if (v != 0.0) { du = v * pow(u, v - 1.0); }
+      return vec2f(du, dv);
+    }
+    case 5u: { return select(vec2f(0.0, 1.0), vec2f(1.0, 0.0), u >= v); }
+    case 6u: { return select(vec2f(0.0, 1.0), vec2f(1.0, 0.0), u <= v); }
+    default: { return vec2f(0.0, 0.0); }
+  }
+}
+
+fn dim(arr: array<vec4<u32>, 2>, d: u32) -> u32 { return arr[d / 4u][d % 4u]; }
+
+fn offsets(i: u32) -> vec3u {
+  var rem = i;
+  var o = vec3u(0u, 0u, 0u);
+  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+    let du = u32(d);
+    let s = dim(p.shape, du);
+    let k = rem % s;
+    rem = rem / s;
+    o += k * vec3u(dim(p.sa, du), dim(p.sb, du), dim(p.sc, du));
+  }
+  return o;
+}
+
+fn lin(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * 256u; }
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = lin(gid, nwg);
+  if (i >= p.n) { return; }
+  let o = offsets(i);
+  y[i] = op(a[o.x], b[o.y]);
+}
+
+// Same shapes, no broadcasting: no index arithmetic.
+@compute @workgroup_size(256)
+fn same(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = lin(gid, nwg);
+  if (i >= p.n) { return; }
+  y[i] = op(a[i], b[i]);
+}
+
+// a op scalar, or scalar op a when swap = 1.
+@compute @workgroup_size(256)
+fn scalar(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = lin(gid, nwg);
+  if (i >= p.n) { return; }
+  if (p.swap == 1u) { y[i] = op(p.scalar, a[i]); } else { y[i] = op(a[i], p.scalar); }
+}
+
+// Gradients in the broadcast output shape; the caller sums them down to each input's shape.
+@compute @workgroup_size(256)
+fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = lin(gid, nwg);
+  if (i >= p.n) { return; }
+  let o = offsets(i);
+  let d = dop(a[o.x], b[o.y]) * g[i];
+  ga[i] = d.x;
+  gb[i] = d.y;
+}
+
+@compute @workgroup_size(256)
+fn scalar_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = lin(gid, nwg);
+  if (i >= p.n) { return; }
+  if (p.swap == 1u) { ga[i] = dop(p.scalar, a[i]).y * g[i]; } else { ga[i] = dop(a[i], p.scalar).x * g[i]; }
+}
+
+// y = c != 0 ? a : b, all three broadcast (sc holds c's strides).
+@compute @workgroup_size(256)
+fn where_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = lin(gid, nwg);
+  if (i >= p.n) { return; }
+  let o = offsets(i);
+  y[i] = select(b[o.y], a[o.x], c[o.z] != 0.0);
+}

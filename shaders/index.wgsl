@@ -1,0 +1,41 @@
+// Gather along one axis (index-select) and its adjoint, index-add. The tensor is seen as
+// [outer, n, inner]; indices are [J] shared by all outer rows, or [outer, J] when `batched` is 1.
+// index_add loops over J per output element instead of using atomics, so it is deterministic.
+struct Params { outer: u32, n: u32, inner: u32, J: u32, batched: u32, total: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> idx: array<i32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;
+@group(0) @binding(4) var<storage, read> src: array<f32>;
+
+fn index_at(o: u32, j: u32) -> i32 { return idx[select(0u, o * p.J, p.batched == 1u) + j]; }
+
+// y[o, j, i] = x[o, idx[o?, j], i]
+@compute @workgroup_size(256)
+fn select_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = gid.x + gid.y * nwg.x * 256u;
+  if (t >= p.total) { return; }
+  let i = t % p.inner;
+  let j = (t / p.inner) % p.J;
+  let o = t / (p.inner * p.J);
+  let k = index_at(o, j);
+  // Out-of-range indices read NaN so the mistake shows (a runtime value: NaN is no f32 constant).
+  var nanBits = 0x7fc00000u;
+  if (k < 0 || u32(k) >= p.n) { y[t] = bitcast<f32>(nanBits); return; }
+  y[t] = x[(o * p.n + u32(k)) * p.inner + i];
+}
+
+// y[o, r, i] = x[o, r, i] + Σ_{j : idx[o?, j] = r} src[o, j, i]
+@compute @workgroup_size(256)
+fn add_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = gid.x + gid.y * nwg.x * 256u;
+  if (t >= p.total) { return; }
+  let i = t % p.inner;
+  let r = (t / p.inner) % p.n;
+  let o = t / (p.inner * p.n);
+  var acc = x[t];
+  for (var j = 0u; j < p.J; j++) {
+    if (index_at(o, j) == i32(r)) { acc += src[(o * p.J + j) * p.inner + i]; }
+  }
+  y[t] = acc;
+}

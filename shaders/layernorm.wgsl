@@ -1,0 +1,88 @@
+// Layer norm over the last axis: forward (saves mean and 1/std per row) and backward in one kernel
+// each way, plus a column pass for the weight and bias gradients.
+struct Params { rows: u32, cols: u32, eps: f32, affine: u32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(5) var<uniform> p: Params;
+@group(0) @binding(6) var<storage, read> g: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(9) var<storage, read_write> db: array<f32>;
+@group(0) @binding(10) var<storage, read> st: array<f32>;
+const WG: u32 = 64u;
+var<workgroup> red: array<vec2f, 64>;
+
+fn reduce2(v: vec2f, l: u32) -> vec2f {
+  red[l] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (l < s) { red[l] = red[l] + red[l + s]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+fn weight(j: u32) -> f32 { if (p.affine == 1u) { return w[j]; } return 1.0; }
+fn bias(j: u32) -> f32 { if (p.affine == 1u) { return b[j]; } return 0.0; }
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= p.rows) { return; }
+  let base = row * p.cols;
+  let n = f32(p.cols);
+  var s = 0.0;
+  for (var j = lid.x; j < p.cols; j += WG) { s += x[base + j]; }
+  let mean = reduce2(vec2f(s, 0.0), lid.x).x / n;
+  // Two-pass variance: exact enough where E[x²] − mean² would cancel.
+  var q = 0.0;
+  for (var j = lid.x; j < p.cols; j += WG) { let d = x[base + j] - mean; q += d * d; }
+  let rstd = inverseSqrt(reduce2(vec2f(q, 0.0), lid.x).x / n + p.eps);
+  for (var j = lid.x; j < p.cols; j += WG) {
+    y[base + j] = (x[base + j] - mean) * rstd * weight(j) + bias(j);
+  }
+  if (lid.x == 0u) { stats[2u * row] = mean; stats[2u * row + 1u] = rstd; }
+}
+
+// dx = rstd · (ĝ − mean(ĝ) − x̂ · mean(ĝ x̂)), ĝ = g · w.
+@compute @workgroup_size(64)
+fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= p.rows) { return; }
+  let base = row * p.cols;
+  let mean = st[2u * row];
+  let rstd = st[2u * row + 1u];
+  var acc = vec2f(0.0, 0.0);
+  for (var j = lid.x; j < p.cols; j += WG) {
+    let gh = g[base + j] * weight(j);
+    let xh = (x[base + j] - mean) * rstd;
+    acc += vec2f(gh, gh * xh);
+  }
+  let sums = reduce2(acc, lid.x) / f32(p.cols);
+  for (var j = lid.x; j < p.cols; j += WG) {
+    let gh = g[base + j] * weight(j);
+    let xh = (x[base + j] - mean) * rstd;
+    dx[base + j] = rstd * (gh - sums.x - xh * sums.y);
+  }
+}
+
+// dw[j] = Σ_rows g x̂, db[j] = Σ_rows g: one thread per column.
+@compute @workgroup_size(64)
+fn params_backward(@builtin(global_invocation_id) gid: vec3u) {
+  let j = gid.x;
+  if (j >= p.cols) { return; }
+  var sw = 0.0;
+  var sb = 0.0;
+  for (var r = 0u; r < p.rows; r++) {
+    let gv = g[r * p.cols + j];
+    sw += gv * (x[r * p.cols + j] - st[2u * r]) * st[2u * r + 1u];
+    sb += gv;
+  }
+  dw[j] = sw;
+  db[j] = sb;
+}

@@ -1,0 +1,91 @@
+// Reductions (sum, max, min) over any set of axes. The input is seen as kept dims × reduced dims,
+// each with its own strides into the input, so no transpose copy is needed.
+struct Params {
+  nOut: u32, nRed: u32, keptRank: u32, redRank: u32,
+  scale: f32, _p0: u32, _p1: u32, _p2: u32,
+  keptShape: array<vec4<u32>, 2>,
+  keptStrides: array<vec4<u32>, 2>,
+  redShape: array<vec4<u32>, 2>,
+  redStrides: array<vec4<u32>, 2>,
+}
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<uniform> p: Params;
+override OP: u32 = 0u; // 0 sum, 1 max, 2 min
+const WG: u32 = 64u;
+var<workgroup> part: array<f32, 64>;
+
+fn dim(arr: array<vec4<u32>, 2>, d: u32) -> u32 { return arr[d / 4u][d % 4u]; }
+
+fn init() -> f32 {
+  switch OP {
+    case 1u: { return -3.4028234663852886e38; }
+    case 2u: { return 3.4028234663852886e38; }
+    default: { return 0.0; }
+  }
+}
+
+fn combine(u: f32, v: f32) -> f32 {
+  switch OP {
+    case 1u: { return max(u, v); }
+    case 2u: { return min(u, v); }
+    default: { return u + v; }
+  }
+}
+
+fn base_of(o: u32) -> u32 {
+  var rem = o;
+  var off = 0u;
+  for (var d = i32(p.keptRank) - 1; d >= 0; d--) {
+    let du = u32(d);
+    let len = dim(p.keptShape, du);
+    off += (rem % len) * dim(p.keptStrides, du);
+    rem = rem / len;
+  }
+  return off;
+}
+
+fn red_off(r: u32) -> u32 {
+  var rem = r;
+  var off = 0u;
+  for (var d = i32(p.redRank) - 1; d >= 0; d--) {
+    let du = u32(d);
+    let len = dim(p.redShape, du);
+    off += (rem % len) * dim(p.redStrides, du);
+    rem = rem / len;
+  }
+  return off;
+}
+
+fn finish(v: f32) -> f32 {
+  if (OP == 0u) { return v * p.scale; }
+  return v;
+}
+
+// One thread per output: best when the reduced extent is short.
+@compute @workgroup_size(64)
+fn per_thread(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let o = gid.x + gid.y * nwg.x * 64u;
+  if (o >= p.nOut) { return; }
+  let base = base_of(o);
+  var acc = init();
+  for (var r = 0u; r < p.nRed; r++) { acc = combine(acc, x[base + red_off(r)]); }
+  y[o] = finish(acc);
+}
+
+// One workgroup per output with a shared-memory tree: best when the reduced extent is long.
+@compute @workgroup_size(64)
+fn per_group(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let o = wid.x + wid.y * nwg.x;
+  if (o >= p.nOut) { return; }
+  let base = base_of(o);
+  var acc = init();
+  for (var r = lid.x; r < p.nRed; r += WG) { acc = combine(acc, x[base + red_off(r)]); }
+  part[lid.x] = acc;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid.x < s) { part[lid.x] = combine(part[lid.x], part[lid.x + s]); }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { y[o] = finish(part[0]); }
+}

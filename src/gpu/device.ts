@@ -1,0 +1,82 @@
+/**
+ * Acquiring a GPUDevice: in Node through Dawn (the `webgpu` package), in a browser through
+ * `navigator.gpu`, or handed in by a host app that already has one.
+ */
+export interface DeviceFeatures {
+  shaderF16: boolean;
+  timestampQuery: boolean;
+  subgroups: boolean;
+}
+
+export interface AcquiredDevice {
+  device: GPUDevice;
+  adapterName: string;
+  features: DeviceFeatures;
+  /** True when we created the device and so must destroy it. */
+  owned: boolean;
+  /** Releases Dawn's process-level object so Node can exit. */
+  release: () => void;
+}
+
+export interface DeviceOptions {
+  /** A device the host application already has; we never destroy it. */
+  device?: GPUDevice;
+  powerPreference?: GPUPowerPreference;
+  /** Ask for these optional features when the adapter has them (default: all three). */
+  wantFeatures?: GPUFeatureName[];
+}
+
+const OPTIONAL: GPUFeatureName[] = ['shader-f16', 'timestamp-query', 'subgroups' as GPUFeatureName];
+
+function featuresOf(set: ReadonlySet<string>): DeviceFeatures {
+  return { shaderF16: set.has('shader-f16'), timestampQuery: set.has('timestamp-query'), subgroups: set.has('subgroups') };
+}
+
+function describeAdapter(info: GPUAdapterInfo | undefined): string {
+  if (!info) return 'unknown adapter';
+  const parts = [info.vendor, info.architecture, info.device, info.description].filter((s) => s && s.length > 0);
+  return parts.length ? parts.join(' / ') : 'unknown adapter';
+}
+
+async function getGpu(): Promise<{ gpu: GPU; release: () => void }> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return { gpu: nav.gpu, release: () => {} };
+  const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+  if (!isNode) throw new Error('WebGPU is not available: navigator.gpu is undefined in this browser');
+  // Dawn's entry point; kept out of browser bundles by build.mjs.
+  const mod = await import('webgpu');
+  Object.assign(globalThis, mod.globals);
+  let gpu: GPU | null = mod.create([]) as GPU;
+  return { gpu, release: () => { gpu = null; } };
+}
+
+/** Find an adapter and open a device with the adapter's maximum limits and the optional features it has. */
+export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredDevice> {
+  if (opts.device) {
+    const device = opts.device;
+    const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    return { device, adapterName: describeAdapter(info), features: featuresOf(device.features as ReadonlySet<string>), owned: false, release: () => {} };
+  }
+  const { gpu, release } = await getGpu();
+  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  if (!adapter) {
+    release();
+    throw new Error('No WebGPU adapter found. In Node on Linux this needs a Vulkan driver (Mesa >= 25 lavapipe or a GPU driver): run `bash scripts/setup.sh`.');
+  }
+  const want = (opts.wantFeatures ?? OPTIONAL).filter((f) => adapter.features.has(f));
+  const requiredLimits: Record<string, number> = {};
+  const lim = adapter.limits as unknown as Record<string, number>;
+  for (const key of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup',
+    'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupSizeZ', 'maxComputeWorkgroupsPerDimension',
+    'maxStorageBuffersPerShaderStage', 'maxBindGroups', 'maxUniformBufferBindingSize']) {
+    if (typeof lim[key] === 'number') requiredLimits[key] = lim[key];
+  }
+  const device = await adapter.requestDevice({ requiredFeatures: want, requiredLimits });
+  return {
+    device,
+    adapterName: describeAdapter(adapter.info),
+    features: featuresOf(device.features as ReadonlySet<string>),
+    owned: true,
+    release,
+  };
+}

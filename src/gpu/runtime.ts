@@ -1,0 +1,319 @@
+/**
+ * The runtime owns one GPUDevice: pipelines (cached by kernel and override constants), a buffer pool,
+ * and a command encoder into which dispatches are recorded and submitted in batches. Data comes back
+ * to the CPU only when asked (`read`).
+ */
+import { acquireDevice, type DeviceFeatures, type DeviceOptions } from './device';
+import { Kernel, type Overrides, type UniformValue } from './kernel';
+import { BufferPool, type PoolStats } from './pool';
+
+const COMPUTE = 0x4; // GPUShaderStage.COMPUTE
+const MAP_READ = 0x1, COPY_DST = 0x8, UNIFORM = 0x40, QUERY_RESOLVE = 0x200, COPY_SRC = 0x4;
+const UNIFORM_RING_BYTES = 64 * 1024;
+const MAX_BATCH = 256;
+const MAX_TIMESTAMP_PASSES = 2048;
+
+export interface DispatchArgs {
+  /** Storage buffers by their WGSL variable names. */
+  buffers: Record<string, GPUBuffer>;
+  /** Values of the uniform struct's fields by name. */
+  uniforms?: Record<string, UniformValue>;
+  workgroups: [number, number?, number?];
+  overrides?: Overrides;
+}
+
+export class Runtime {
+  readonly pool: BufferPool;
+  private staging: BufferPool;
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private layouts = new Map<Kernel, { bgl: GPUBindGroupLayout; pl: GPUPipelineLayout }>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private pending = 0;
+  private uniformRing: GPUBuffer;
+  private uniformData = new ArrayBuffer(UNIFORM_RING_BYTES);
+  private uniformView = new DataView(this.uniformData);
+  private uniformUsed = 0;
+  private uniformAlign: number;
+  private errors: string[] = [];
+  private destroyed = false;
+  private timing: { set: GPUQuerySet; passes: number } | null = null;
+  /** Dispatches recorded since creation (for tests and statistics). */
+  dispatchCount = 0;
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly adapterName: string,
+    readonly features: DeviceFeatures,
+    private owned: boolean,
+    private releaseGpu: () => void,
+  ) {
+    const fail = (msg: string) => this.errors.push(msg);
+    this.pool = new BufferPool(device, undefined, 'tensor', fail);
+    this.staging = new BufferPool(device, MAP_READ | COPY_DST, 'staging', fail);
+    this.uniformAlign = device.limits.minUniformBufferOffsetAlignment;
+    this.uniformRing = device.createBuffer({ size: UNIFORM_RING_BYTES, usage: UNIFORM | COPY_DST, label: 'uniform-ring' });
+    device.addEventListener('uncapturederror', (ev) => {
+      fail((ev as GPUUncapturedErrorEvent).error.message);
+    });
+    device.lost.then((info) => {
+      if (!this.destroyed) fail(`GPU device lost: ${info.message}`);
+    });
+  }
+
+  static async create(opts: DeviceOptions = {}): Promise<Runtime> {
+    const d = await acquireDevice(opts);
+    return new Runtime(d.device, d.adapterName, d.features, d.owned, d.release);
+  }
+
+  /** Describe the adapter in one line (name and optional features). */
+  describe(): string {
+    const f = this.features;
+    const on = (b: boolean) => (b ? 'yes' : 'no');
+    return `${this.adapterName} (shader-f16: ${on(f.shaderF16)}, timestamp-query: ${on(f.timestampQuery)}, subgroups: ${on(f.subgroups)})`;
+  }
+
+  private layoutFor(kernel: Kernel): { bgl: GPUBindGroupLayout; pl: GPUPipelineLayout } {
+    let l = this.layouts.get(kernel);
+    if (!l) {
+      const entries: GPUBindGroupLayoutEntry[] = kernel.layout.bindings.map((b) => ({
+        binding: b.binding, visibility: COMPUTE, buffer: { type: b.kind },
+      }));
+      const bgl = this.device.createBindGroupLayout({ entries, label: kernel.name });
+      const pl = this.device.createPipelineLayout({ bindGroupLayouts: [bgl], label: kernel.name });
+      l = { bgl, pl };
+      this.layouts.set(kernel, l);
+    }
+    return l;
+  }
+
+  private pipelineKey(kernel: Kernel, overrides?: Overrides): string {
+    if (!overrides) return kernel.name;
+    const keys = Object.keys(overrides).sort();
+    return `${kernel.name}|${keys.map((k) => `${k}=${overrides[k]}`).join(',')}`;
+  }
+
+  private descriptor(kernel: Kernel, overrides?: Overrides): GPUComputePipelineDescriptor {
+    const module = this.device.createShaderModule({ code: kernel.source, label: kernel.name });
+    return {
+      layout: this.layoutFor(kernel).pl,
+      compute: { module, entryPoint: kernel.entry, constants: overrides },
+      label: kernel.name,
+    };
+  }
+
+  /**
+   * Compile a pipeline asynchronously ahead of use. Rejects with an error naming the kernel when the
+   * WGSL does not compile.
+   */
+  async compile(kernel: Kernel, overrides?: Overrides): Promise<void> {
+    const key = this.pipelineKey(kernel, overrides);
+    if (this.pipelines.has(key)) return;
+    let desc: GPUComputePipelineDescriptor;
+    try {
+      desc = this.descriptor(kernel, overrides);
+    } catch (e) {
+      throw new Error(`kernel ${kernel.name}: ${(e as Error).message}`);
+    }
+    const info = await (desc.compute.module as GPUShaderModule).getCompilationInfo();
+    const errs = info.messages.filter((m) => m.type === 'error');
+    if (errs.length) {
+      throw new Error(`kernel ${kernel.name}: WGSL compilation failed:\n${errs.map((m) => `  line ${m.lineNum}: ${m.message}`).join('\n')}`);
+    }
+    try {
+      this.pipelines.set(key, await this.device.createComputePipelineAsync(desc));
+    } catch (e) {
+      throw new Error(`kernel ${kernel.name}: pipeline creation failed: ${(e as Error).message}`);
+    }
+  }
+
+  private pipeline(kernel: Kernel, overrides?: Overrides): GPUComputePipeline {
+    const key = this.pipelineKey(kernel, overrides);
+    let p = this.pipelines.get(key);
+    if (!p) {
+      this.device.pushErrorScope('validation');
+      p = this.device.createComputePipeline(this.descriptor(kernel, overrides));
+      this.device.popErrorScope().then((err) => {
+        if (err) this.errors.push(`kernel ${kernel.name}: pipeline creation failed: ${err.message}`);
+      }, () => {});
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  private ensurePass(): GPUComputePassEncoder {
+    if (this.destroyed) throw new Error('Runtime used after destroy()');
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'batch' });
+    if (!this.pass) {
+      let timestampWrites: GPUComputePassTimestampWrites | undefined;
+      if (this.timing && this.timing.passes < MAX_TIMESTAMP_PASSES) {
+        const i = this.timing.passes++;
+        timestampWrites = { querySet: this.timing.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
+      }
+      this.pass = this.encoder.beginComputePass({ label: 'batch', timestampWrites });
+    }
+    return this.pass;
+  }
+
+  /** Record one dispatch of `kernel`. */
+  dispatch(kernel: Kernel, args: DispatchArgs): void {
+    const layout = kernel.layout;
+    const pipeline = this.pipeline(kernel, args.overrides);
+    const slot = Math.ceil(Math.max(layout.uniformSize, 16) / this.uniformAlign) * this.uniformAlign;
+    if (layout.uniformName && this.uniformUsed + slot > UNIFORM_RING_BYTES) this.flush();
+    const entries: GPUBindGroupEntry[] = [];
+    for (const b of layout.bindings) {
+      if (b.kind === 'uniform') {
+        kernel.packUniforms(args.uniforms ?? {}, this.uniformView, this.uniformUsed);
+        entries.push({ binding: b.binding, resource: { buffer: this.uniformRing, offset: this.uniformUsed, size: layout.uniformSize } });
+        this.uniformUsed += slot;
+      } else {
+        const buf = args.buffers[b.name];
+        if (!buf) throw new Error(`kernel ${kernel.name}: buffer "${b.name}" not bound`);
+        entries.push({ binding: b.binding, resource: { buffer: buf } });
+      }
+    }
+    for (const name of Object.keys(args.buffers)) {
+      if (!layout.bindings.some((b) => b.name === name)) throw new Error(`kernel ${kernel.name}: no binding named "${name}"`);
+    }
+    const [x, y = 1, z = 1] = args.workgroups;
+    const maxWg = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (x > maxWg || y > maxWg || z > maxWg) throw new Error(`kernel ${kernel.name}: dispatch (${x}, ${y}, ${z}) exceeds ${maxWg} workgroups per dimension`);
+    if (x === 0 || y === 0 || z === 0) return;
+    const bindGroup = this.device.createBindGroup({ layout: this.layoutFor(kernel).bgl, entries, label: kernel.name });
+    const pass = this.ensurePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y, z);
+    this.dispatchCount++;
+    if (++this.pending >= MAX_BATCH) this.flush();
+  }
+
+  /** Copy between buffers, ordered with the recorded dispatches. */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.ensurePass();
+    this.pass!.end();
+    this.pass = null;
+    this.encoder!.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.pending++;
+  }
+
+  /** Submit everything recorded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    if (this.pass) { this.pass.end(); this.pass = null; }
+    if (this.uniformUsed > 0) this.device.queue.writeBuffer(this.uniformRing, 0, this.uniformData, 0, this.uniformUsed);
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.pending = 0;
+    this.uniformUsed = 0;
+  }
+
+  /** Upload data into a buffer, after any recorded work that may still read that buffer. */
+  write(buffer: GPUBuffer, data: ArrayBufferView, offsetBytes = 0): void {
+    this.flush();
+    this.device.queue.writeBuffer(buffer, offsetBytes, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Read `bytes` from a buffer back to the CPU. */
+  async read(buffer: GPUBuffer, bytes: number, offsetBytes = 0): Promise<ArrayBuffer> {
+    const stage = this.staging.acquire(bytes);
+    this.ensurePass();
+    this.pass!.end();
+    this.pass = null;
+    this.encoder!.copyBufferToBuffer(buffer, offsetBytes, stage, 0, Math.ceil(bytes / 4) * 4);
+    this.flush();
+    try {
+      await stage.mapAsync(MAP_READ, 0, Math.ceil(bytes / 4) * 4);
+    } catch (e) {
+      this.throwErrors();
+      throw e;
+    }
+    const out = stage.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0, bytes);
+    stage.unmap();
+    this.staging.release(stage);
+    this.throwErrors();
+    return out;
+  }
+
+  /** Wait for submitted work, then throw any GPU error reported meanwhile. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.throwErrors();
+  }
+
+  private throwErrors(): void {
+    if (this.errors.length) {
+      const msg = this.errors.join('\n');
+      this.errors = [];
+      throw new Error(`GPU error: ${msg}`);
+    }
+  }
+
+  /** Start timing GPU work with timestamp queries (requires the `timestamp-query` feature). */
+  beginTiming(): boolean {
+    if (!this.features.timestampQuery) return false;
+    this.flush();
+    this.timing = { set: this.device.createQuerySet({ type: 'timestamp', count: 2 * MAX_TIMESTAMP_PASSES }), passes: 0 };
+    return true;
+  }
+
+  /** Stop timing and return the GPU milliseconds spent in the passes since beginTiming(). */
+  async endTiming(): Promise<number> {
+    const t = this.timing;
+    if (!t) throw new Error('endTiming() without beginTiming()');
+    this.flush();
+    this.timing = null;
+    if (t.passes === 0) { t.set.destroy(); return 0; }
+    const n = 2 * t.passes;
+    const resolve = this.device.createBuffer({ size: n * 8, usage: QUERY_RESOLVE | COPY_SRC });
+    const enc = this.device.createCommandEncoder();
+    enc.resolveQuerySet(t.set, 0, n, resolve, 0);
+    this.encoder = enc;
+    const data = new BigUint64Array(await this.read(resolve, n * 8));
+    resolve.destroy();
+    t.set.destroy();
+    let ns = 0n;
+    for (let i = 0; i < t.passes; i++) if (data[2 * i + 1] > data[2 * i]) ns += data[2 * i + 1] - data[2 * i];
+    return Number(ns) / 1e6;
+  }
+
+  stats(): PoolStats { return this.pool.getStats(); }
+
+  /** Release the device (when we created it) so the process can exit. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.flush();
+    this.destroyed = true;
+    this.pool.trim();
+    this.staging.trim();
+    this.uniformRing.destroy();
+    if (this.owned) this.device.destroy();
+    this.releaseGpu();
+  }
+}
+
+let current: Runtime | null = null;
+
+/** The runtime ops dispatch to; set by `init()`. */
+export function runtime(): Runtime {
+  if (!current) throw new Error('No GPU runtime: call `await init()` first');
+  return current;
+}
+
+export function setRuntime(rt: Runtime | null): void { current = rt; }
+
+/** Create the runtime (or adopt a host app's device) and make it current. */
+export async function init(opts: DeviceOptions = {}): Promise<Runtime> {
+  const rt = await Runtime.create(opts);
+  current = rt;
+  return rt;
+}
+
+/** Split a 1-D workgroup count into a 2-D grid within the per-dimension limit. */
+export function grid1d(workgroups: number, maxPerDim = 65535): [number, number] {
+  if (workgroups <= maxPerDim) return [Math.max(workgroups, 0), 1];
+  const y = Math.ceil(workgroups / maxPerDim);
+  return [Math.ceil(workgroups / y), y];
+}

@@ -1,0 +1,143 @@
+/**
+ * Elementwise binary ops with numpy broadcasting, scalar forms, comparisons, and `where`.
+ * Backward: one fused kernel gives both partial gradients in the broadcast shape; `sumTo` then
+ * reduces each to its input's shape.
+ */
+import { Tensor, tensor } from '../tensor/tensor';
+import { record } from '../tensor/autograd';
+import { zip, zip3 } from '../tensor/ndarray';
+import { binaryK } from './kernels';
+import { broadcastShapes, broadcastStrides, checkF32, empty, grid, pad8, runtime, sameShape } from './util';
+import { shapeCases, type OpSpec } from './spec';
+import { sumTo } from './reduce';
+
+const CODES = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, eq: 7, gt: 8, ge: 9, lt: 10, le: 11, ne: 12 } as const;
+type BinaryName = keyof typeof CODES;
+const DIFFERENTIABLE = new Set<BinaryName>(['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum']);
+
+function layout(shape: readonly number[], ...ins: (readonly number[])[]): Record<string, number | number[]> {
+  const [sa, sb, sc] = ins.map((s) => pad8(broadcastStrides(s, shape)));
+  return { n: shape.reduce((x, y) => x * y, 1), rank: shape.length, shape: pad8([...shape]), sa, sb, sc: sc ?? pad8([]) };
+}
+
+function binaryTT(name: BinaryName, a: Tensor, b: Tensor): Tensor {
+  checkF32(name, a, b);
+  const shape = broadcastShapes(name, a.shape, b.shape);
+  const y = empty(shape);
+  const code = CODES[name];
+  const same = sameShape(a.shape, b.shape);
+  runtime().dispatch(binaryK(same ? 'same' : 'main'), {
+    buffers: { a: a.buffer, b: b.buffer, y: y.buffer },
+    uniforms: { ...layout(shape, a.shape, b.shape), scalar: 0, swap: 0 },
+    workgroups: grid(y.size), overrides: { OP: code },
+  });
+  if (!DIFFERENTIABLE.has(name)) return y;
+  return record(name, y, [a, b], [a, b], (g, [as, bs]) => {
+    const ga = empty(shape), gb = empty(shape);
+    runtime().dispatch(binaryK('backward'), {
+      buffers: { a: as.buffer, b: bs.buffer, g: g.buffer, ga: ga.buffer, gb: gb.buffer },
+      uniforms: { ...layout(shape, as.shape, bs.shape), scalar: 0, swap: 0 },
+      workgroups: grid(g.size), overrides: { OP: code },
+    });
+    return [reduceTo(ga, as.shape), reduceTo(gb, bs.shape)];
+  });
+}
+
+function reduceTo(g: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const r = sumTo(g, shape);
+  g.dispose();
+  return r;
+}
+
+/** `a op s` (or `s op a` when swapped) with a scalar in a uniform: no broadcast tensor needed. */
+function binaryTS(name: BinaryName, a: Tensor, s: number, swap: boolean): Tensor {
+  checkF32(name, a);
+  const y = empty(a.shape);
+  const code = CODES[name];
+  const uni = { ...layout([...a.shape], a.shape, a.shape), scalar: s, swap: swap ? 1 : 0 };
+  runtime().dispatch(binaryK('scalar'), { buffers: { a: a.buffer, y: y.buffer }, uniforms: uni, workgroups: grid(y.size), overrides: { OP: code } });
+  if (!DIFFERENTIABLE.has(name)) return y;
+  return record(`${name}(scalar)`, y, [a], [a], (g, [as]) => {
+    const ga = empty(as.shape);
+    runtime().dispatch(binaryK('scalar_backward'), { buffers: { a: as.buffer, g: g.buffer, ga: ga.buffer }, uniforms: uni, workgroups: grid(g.size), overrides: { OP: code } });
+    return [ga];
+  });
+}
+
+type Operand = Tensor | number;
+
+function binary(name: BinaryName, a: Operand, b: Operand): Tensor {
+  if (a instanceof Tensor && b instanceof Tensor) return binaryTT(name, a, b);
+  if (a instanceof Tensor && typeof b === 'number') return binaryTS(name, a, b, false);
+  if (typeof a === 'number' && b instanceof Tensor) return binaryTS(name, b, a, true);
+  throw new Error(`${name}: at least one operand must be a tensor`);
+}
+
+export const add = (a: Operand, b: Operand) => binary('add', a, b);
+export const sub = (a: Operand, b: Operand) => binary('sub', a, b);
+export const mul = (a: Operand, b: Operand) => binary('mul', a, b);
+export const div = (a: Operand, b: Operand) => binary('div', a, b);
+export const pow = (a: Operand, b: Operand) => binary('pow', a, b);
+export const maximum = (a: Operand, b: Operand) => binary('maximum', a, b);
+export const minimum = (a: Operand, b: Operand) => binary('minimum', a, b);
+/** Comparisons give 1 or 0 and carry no gradient. */
+export const eq = (a: Operand, b: Operand) => binary('eq', a, b);
+export const gt = (a: Operand, b: Operand) => binary('gt', a, b);
+export const ge = (a: Operand, b: Operand) => binary('ge', a, b);
+export const lt = (a: Operand, b: Operand) => binary('lt', a, b);
+export const le = (a: Operand, b: Operand) => binary('le', a, b);
+export const ne = (a: Operand, b: Operand) => binary('ne', a, b);
+
+/** `cond != 0 ? a : b`, all broadcast together; gradient flows to a and b, not cond. */
+export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
+  const ta = typeof a === 'number' ? tensor([a]) : a;
+  const tb = typeof b === 'number' ? tensor([b]) : b;
+  checkF32('where', cond, ta, tb);
+  const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
+  const y = empty(shape);
+  runtime().dispatch(binaryK('where_main'), {
+    buffers: { a: ta.buffer, b: tb.buffer, c: cond.buffer, y: y.buffer },
+    uniforms: { ...layout(shape, ta.shape, tb.shape, cond.shape), scalar: 0, swap: 0 },
+    workgroups: grid(y.size),
+  });
+  const out = record('where', y, [ta, tb], [cond], (g, [c]) => {
+    const mask = ne(c, 0);
+    const ga = mul(g, mask), gb = sub(g, ga);
+    mask.dispose();
+    return [reduceTo(ga, ta.shape), reduceTo(gb, tb.shape)];
+  });
+  if (typeof a === 'number') ta.dispose();
+  if (typeof b === 'number') tb.dispose();
+  return out;
+}
+
+const REFS: Record<BinaryName, (x: number, y: number) => number> = {
+  add: (x, y) => x + y, sub: (x, y) => x - y, mul: (x, y) => x * y, div: (x, y) => x / y,
+  pow: (x, y) => Math.pow(x, y), maximum: Math.max, minimum: Math.min,
+  eq: (x, y) => +(x === y), gt: (x, y) => +(x > y), ge: (x, y) => +(x >= y), lt: (x, y) => +(x < y), le: (x, y) => +(x <= y), ne: (x, y) => +(x !== y),
+};
+
+export const binarySpecs: OpSpec[] = [
+  ...(Object.keys(CODES) as BinaryName[]).map((name): OpSpec => ({
+    name,
+    cases: shapeCases.binary,
+    gpu: ([a, b]) => binary(name, a, b),
+    ref: ([a, b]) => zip(name, a, b, REFS[name]),
+    domain: name === 'pow' ? [[0.2, 3], [-2, 2]] : name === 'div' ? [[-2, 2], [0.5, 2]] : undefined,
+    grad: DIFFERENTIABLE.has(name) ? undefined : false,
+    tol: { atol: 1e-6, rtol: 4e-6 },
+  })),
+  ...(['add', 'sub', 'mul', 'div', 'pow', 'maximum'] as BinaryName[]).flatMap((name): OpSpec[] => [
+    { name: `${name}(x, 0.7)`, cases: shapeCases.unary, gpu: ([a]) => binary(name, a, 0.7), ref: ([a]) => zip(name, a, { shape: [1], data: new Float64Array([0.7]) }, REFS[name]), domain: [0.2, 3], tol: { atol: 1e-6, rtol: 4e-6 } },
+    { name: `${name}(1.3, x)`, cases: shapeCases.unary, gpu: ([a]) => binary(name, 1.3, a), ref: ([a]) => zip(name, { shape: [1], data: new Float64Array([1.3]) }, a, REFS[name]), domain: [0.2, 3], tol: { atol: 1e-6, rtol: 4e-6 } },
+  ]),
+  {
+    name: 'where',
+    cases: [[[7], [7], [7]], [[7, 33], [33], [7, 1]], [[1], [5, 3], [3]]],
+    gpu: ([c, a, b]) => where(c, a, b),
+    ref: ([c, a, b]) => zip3('where', c, a, b, (cv, av, bv) => (cv !== 0 ? av : bv)),
+    makeInput: (shapes, i, rand) => (i === 0 ? Array.from({ length: shapes[0].reduce((x, y) => x * y, 1) }, () => (rand() < 0.5 ? 0 : 1)) : null),
+    grad: [false, true, true],
+  },
+];

@@ -1,0 +1,142 @@
+/**
+ * Reductions over any axes with keepdim: sum, mean, max, min, and var/std composed from them.
+ * The kernel reads the input through kept-dim and reduced-dim strides, so no transpose is made.
+ */
+import { Tensor } from '../tensor/tensor';
+import { record } from '../tensor/autograd';
+import { normAxes, reduce as reduceND, stridesOf, type NDArray } from '../tensor/ndarray';
+import { reduceK } from './kernels';
+import { checkF32, empty, grid, pad8, runtime, sameShape } from './util';
+import { type OpSpec } from './spec';
+import { expand, reshape } from './shape';
+import { eq, mul, sub, div } from './binary';
+import { square, sqrt } from './unary';
+
+type Axes = number | number[] | undefined;
+const OPS = { sum: 0, max: 1, min: 2 } as const;
+
+function outShape(shape: readonly number[], axes: number[], keepdim: boolean): number[] {
+  return keepdim ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
+}
+
+function rawReduce(kind: keyof typeof OPS, x: Tensor, axes: number[], keepdim: boolean, scale = 1): Tensor {
+  const st = stridesOf(x.shape);
+  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const nOut = kept.reduce((a, i) => a * x.shape[i], 1);
+  const nRed = axes.reduce((a, i) => a * x.shape[i], 1);
+  const y = empty(outShape(x.shape, axes, keepdim));
+  if (nOut === 0) return y;
+  const uniforms = {
+    nOut, nRed, keptRank: kept.length, redRank: axes.length, scale,
+    _p0: 0, _p1: 0, _p2: 0,
+    keptShape: pad8(kept.map((i) => x.shape[i])), keptStrides: pad8(kept.map((i) => st[i])),
+    redShape: pad8(axes.map((i) => x.shape[i])), redStrides: pad8(axes.map((i) => st[i])),
+  };
+  const perThread = nRed <= 32 || nOut >= 8192;
+  runtime().dispatch(reduceK(perThread ? 'per_thread' : 'per_group'), {
+    buffers: { x: x.buffer, y: y.buffer }, uniforms,
+    workgroups: perThread ? grid(nOut, 64) : grid(nOut, 1), overrides: { OP: OPS[kind] },
+  });
+  return y;
+}
+
+function check(op: string, x: Tensor, axes: Axes): number[] {
+  checkF32(op, x);
+  const ax = normAxes(axes, x.rank);
+  for (const a of ax) if (a < 0 || a >= x.rank) throw new Error(`${op}: axis ${a} out of range for shape [${x.shape}]`);
+  return ax;
+}
+
+/** Sum over `axes` (all when omitted). */
+export function sum(x: Tensor, axes?: Axes, keepdim = false): Tensor {
+  const ax = check('sum', x, axes);
+  const y = rawReduce('sum', x, ax, keepdim);
+  const kshape = outShape(x.shape, ax, true);
+  return record('sum', y, [x], [], (g) => [expand(reshape(g, kshape), x.shape)]);
+}
+
+export function mean(x: Tensor, axes?: Axes, keepdim = false): Tensor {
+  const ax = check('mean', x, axes);
+  const n = ax.reduce((a, i) => a * x.shape[i], 1);
+  const y = rawReduce('sum', x, ax, keepdim, 1 / n);
+  const kshape = outShape(x.shape, ax, true);
+  return record('mean', y, [x], [], (g) => {
+    const e = expand(reshape(g, kshape), x.shape);
+    const r = mul(e, 1 / n);
+    e.dispose();
+    return [r];
+  });
+}
+
+function extreme(kind: 'max' | 'min', x: Tensor, axes: Axes, keepdim: boolean): Tensor {
+  const ax = check(kind, x, axes);
+  const y = rawReduce(kind, x, ax, keepdim);
+  const kshape = outShape(x.shape, ax, true);
+  // Every element equal to the extreme receives the gradient (ties each get all of it).
+  return record(kind, y, [x], [x, y], (g, [xs, ys]) => {
+    const mask = eq(xs, reshape(ys, kshape));
+    const r = mul(mask, reshape(g, kshape));
+    mask.dispose();
+    return [r];
+  });
+}
+
+export const max = (x: Tensor, axes?: Axes, keepdim = false) => extreme('max', x, axes, keepdim);
+export const min = (x: Tensor, axes?: Axes, keepdim = false) => extreme('min', x, axes, keepdim);
+
+/** Variance with `correction` (0: population, 1: unbiased). */
+export function variance(x: Tensor, axes?: Axes, keepdim = false, correction = 0): Tensor {
+  const ax = check('var', x, axes);
+  const n = ax.reduce((a, i) => a * x.shape[i], 1);
+  const m = mean(x, ax, true);
+  const d = sub(x, m);
+  const sq = square(d);
+  const s = sum(sq, ax, keepdim);
+  const v = div(s, Math.max(n - correction, 1));
+  for (const t of [m, d, sq, s]) t.dispose();
+  return v;
+}
+
+export function std(x: Tensor, axes?: Axes, keepdim = false, correction = 0): Tensor {
+  const v = variance(x, axes, keepdim, correction);
+  const r = sqrt(v);
+  v.dispose();
+  return r;
+}
+
+/** Sum a broadcast gradient back down to `shape` (leading dims and size-1 dims). */
+export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(g.shape, shape)) return reshape(g, shape);
+  const off = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) if (i < off || (shape[i - off] === 1 && g.shape[i] !== 1)) axes.push(i);
+  const s = rawReduce('sum', g, axes, true);
+  const r = reshape(s, shape);
+  s.dispose();
+  return r;
+}
+
+const sumRef = (v: number[]) => v.reduce((a, b) => a + b, 0);
+const cases = [[[1]], [[7]], [[257]], [[7, 33]], [[3, 5, 7]], [[33, 257]]];
+const axesFor = (rank: number): (number[] | undefined)[] => (rank === 1 ? [undefined] : rank === 2 ? [[1], [0], undefined] : [[1], [0, 2], [2]]);
+
+function reduceSpecs(name: string, gpu: (x: Tensor, ax: Axes, k: boolean) => Tensor, f: (v: number[]) => number): OpSpec[] {
+  return cases.flatMap((c) => axesFor(c[0].length).flatMap((ax) => [false, true].map((keep): OpSpec => ({
+    name: `${name}(axes=${ax ?? 'all'}, keepdim=${keep})`,
+    cases: [c],
+    gpu: ([x]) => gpu(x, ax, keep),
+    ref: ([x]: NDArray[]) => reduceND(x, normAxes(ax, x.shape.length), keep, f),
+    tol: { atol: 1e-5, rtol: 1e-5 },
+  }))));
+}
+
+export const reductionSpecs: OpSpec[] = [
+  ...reduceSpecs('sum', sum, sumRef),
+  ...reduceSpecs('mean', mean, (v) => sumRef(v) / v.length),
+  ...reduceSpecs('max', max, (v) => Math.max(...v)),
+  ...reduceSpecs('min', min, (v) => Math.min(...v)),
+  ...reduceSpecs('var', (x, ax, k) => variance(x, ax, k), (v) => { const m = sumRef(v) / v.length; return sumRef(v.map((t) => (t - m) ** 2)) / v.length; }),
+  ...reduceSpecs('std(unbiased)', (x, ax, k) => std(x, ax, k, 1), (v) => { const m = sumRef(v) / v.length; return Math.sqrt(sumRef(v.map((t) => (t - m) ** 2)) / Math.max(v.length - 1, 1)); })
+    // std is not differentiable where it is 0 (a single element).
+    .filter((s) => s.cases[0][0].some((d) => d > 1)),
+];

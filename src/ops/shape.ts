@@ -1,0 +1,168 @@
+/**
+ * Shape ops. `reshape` is a view (shared storage); permute, slice, concat, stack and expand copy
+ * through one strided-copy kernel (shaders/copy.wgsl), so each is a single dispatch.
+ */
+import { Storage, Tensor } from '../tensor/tensor';
+import { record } from '../tensor/autograd';
+import { nd, permuteND, stridesOf, unravel, broadcastShapes, broadcastStrides, type NDArray } from '../tensor/ndarray';
+import { copyK } from './kernels';
+import { empty, grid, normAxis, numel, pad8, runtime, sameShape } from './util';
+import type { OpSpec } from './spec';
+import { zeros } from './create';
+import { sumTo } from './reduce';
+
+/** Copy `shape`-many elements from src (base + strides) to dst (base + strides). */
+export function stridedCopy(src: Tensor, dst: Tensor, shape: readonly number[], srcBase: number, srcStrides: readonly number[], dstBase: number, dstStrides: readonly number[]): void {
+  const n = numel(shape);
+  if (n === 0) return;
+  runtime().dispatch(copyK('main'), {
+    buffers: { src: src.buffer, dst: dst.buffer },
+    uniforms: {
+      n, rank: shape.length, srcBase, dstBase, value: 0, step: 0, _p0: 0, _p1: 0,
+      shape: pad8([...shape]), srcStrides: pad8([...srcStrides]), dstStrides: pad8([...dstStrides]),
+    },
+    workgroups: grid(n),
+  });
+}
+
+/** A view with a new shape over the same storage (one dimension may be -1). */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const inferred = shape.map((d) => (d === -1 ? x.size / known : d));
+  if (shape.filter((d) => d === -1).length > 1 || numel(inferred) !== x.size || inferred.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`reshape: cannot view shape [${x.shape}] as [${shape}]`);
+  }
+  const y = new Tensor(inferred, (x.storage as Storage).retain(), x.dtype);
+  return record('reshape', y, [x], [], (g) => [reshape(g, x.shape)]);
+}
+
+/** Broadcast to `shape` (materialised copy); gradient sums back. */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  const out = broadcastShapes('expand', x.shape, shape);
+  if (!sameShape(out, shape)) throw new Error(`expand: shape [${x.shape}] cannot be expanded to [${shape}]`);
+  if (sameShape(x.shape, shape)) return reshape(x, shape);
+  const y = empty(shape, x.dtype);
+  stridedCopy(x, y, shape, 0, broadcastStrides(x.shape, shape), 0, stridesOf(shape));
+  return record('expand', y, [x], [], (g) => [sumTo(g, x.shape)]);
+}
+
+export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  if (perm.length !== x.rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
+    throw new Error(`permute: [${perm}] is not a permutation of the axes of shape [${x.shape}]`);
+  }
+  const shape = perm.map((p) => x.shape[p]);
+  const st = stridesOf(x.shape);
+  const y = empty(shape, x.dtype);
+  stridedCopy(x, y, shape, 0, perm.map((p) => st[p]), 0, stridesOf(shape));
+  const inv = perm.map((_, i) => perm.indexOf(i));
+  return record('permute', y, [x], [], (g) => [permute(g, inv)]);
+}
+
+export function transpose(x: Tensor, a = -2, b = -1): Tensor {
+  const p = [...Array(x.rank).keys()];
+  const i = normAxis('transpose', a, x.rank), j = normAxis('transpose', b, x.rank);
+  [p[i], p[j]] = [p[j], p[i]];
+  return permute(x, p);
+}
+
+/** Slice `[start, end)` along `axis` (negative indices count from the end). */
+export function slice(x: Tensor, axis: number, start: number, end?: number): Tensor {
+  const ax = normAxis('slice', axis, x.rank);
+  const len = x.shape[ax];
+  const s = start < 0 ? start + len : start;
+  const e = end === undefined ? len : end < 0 ? end + len : end;
+  if (s < 0 || e > len || s > e) throw new Error(`slice: range [${start}, ${end}) out of bounds for axis ${axis} of shape [${x.shape}]`);
+  const shape = x.shape.map((d, i) => (i === ax ? e - s : d));
+  const st = stridesOf(x.shape);
+  const y = empty(shape, x.dtype);
+  stridedCopy(x, y, shape, s * st[ax], st, 0, stridesOf(shape));
+  return record('slice', y, [x], [], (g) => {
+    const z = zeros(x.shape);
+    stridedCopy(g, z, g.shape, 0, stridesOf(g.shape), s * st[ax], st);
+    return [z];
+  });
+}
+
+export function concat(xs: Tensor[], axis: number): Tensor {
+  if (xs.length === 0) throw new Error('concat: no tensors');
+  const ax = normAxis('concat', axis, xs[0].rank);
+  for (const t of xs) {
+    if (t.rank !== xs[0].rank || t.shape.some((d, i) => i !== ax && d !== xs[0].shape[i])) {
+      throw new Error(`concat: shapes [${xs[0].shape}] and [${t.shape}] differ outside axis ${axis}`);
+    }
+  }
+  const shape = xs[0].shape.map((d, i) => (i === ax ? xs.reduce((a, t) => a + t.shape[ax], 0) : d));
+  const st = stridesOf(shape);
+  const y = empty(shape, xs[0].dtype);
+  const offsets: number[] = [];
+  let off = 0;
+  for (const t of xs) {
+    offsets.push(off);
+    stridedCopy(t, y, t.shape, 0, stridesOf(t.shape), off * st[ax], st);
+    off += t.shape[ax];
+  }
+  return record('concat', y, xs, [], (g) => xs.map((t, k) => slice(g, ax, offsets[k], offsets[k] + t.shape[ax])));
+}
+
+export function unsqueeze(x: Tensor, axis: number): Tensor {
+  const ax = axis < 0 ? axis + x.rank + 1 : axis;
+  const shape = [...x.shape];
+  shape.splice(ax, 0, 1);
+  return reshape(x, shape);
+}
+
+export function stack(xs: Tensor[], axis = 0): Tensor {
+  const views = xs.map((t) => unsqueeze(t, axis));
+  const y = concat(views, axis);
+  for (const v of views) v.dispose();
+  return y;
+}
+
+// ---- references ----
+
+const expandTarget = (s: readonly number[]) => [5, ...s.map((d) => (d === 1 ? 3 : d))];
+
+function sliceRef(x: NDArray, ax: number, s: number, e: number): NDArray {
+  const shape = x.shape.map((d, i) => (i === ax ? e - s : d));
+  const o = nd(shape);
+  const st = stridesOf(x.shape);
+  for (let i = 0; i < o.data.length; i++) {
+    const idx = unravel(i, shape);
+    idx[ax] += s;
+    o.data[i] = x.data[idx.reduce((a, v, d) => a + v * st[d], 0)];
+  }
+  return o;
+}
+
+function concatRef(xs: NDArray[], ax: number): NDArray {
+  const shape = xs[0].shape.map((d, i) => (i === ax ? xs.reduce((a, t) => a + t.shape[ax], 0) : d));
+  const o = nd(shape);
+  const st = stridesOf(shape);
+  let off = 0;
+  for (const t of xs) {
+    for (let i = 0; i < t.data.length; i++) {
+      const idx = unravel(i, t.shape);
+      idx[ax] += off;
+      o.data[idx.reduce((a, v, d) => a + v * st[d], 0)] = t.data[i];
+    }
+    off += t.shape[ax];
+  }
+  return o;
+}
+
+export const shapeSpecs: OpSpec[] = [
+  { name: 'reshape', cases: [[[7, 33]], [[3, 5, 7]]], gpu: ([x]) => reshape(x, [-1]), ref: ([x]) => nd([x.data.length], x.data) },
+  { name: 'expand', cases: [[[7, 1]], [[1, 33]], [[1]]], gpu: ([x]) => expand(x, expandTarget(x.shape)), ref: ([x]) => {
+    const shape = expandTarget(x.shape);
+    const st = broadcastStrides(x.shape, shape);
+    const o = nd(shape);
+    for (let i = 0; i < o.data.length; i++) o.data[i] = x.data[unravel(i, shape).reduce((a, v, d) => a + v * st[d], 0)];
+    return o;
+  } },
+  { name: 'permute(2,0,1)', cases: [[[3, 5, 7]], [[1, 7, 33]]], gpu: ([x]) => permute(x, [2, 0, 1]), ref: ([x]) => permuteND(x, [2, 0, 1]) },
+  { name: 'transpose', cases: [[[7, 33]], [[257, 1]]], gpu: ([x]) => transpose(x), ref: ([x]) => permuteND(x, [1, 0]) },
+  { name: 'slice(axis=1, 2, -1)', cases: [[[7, 33]], [[3, 5, 7]]], gpu: ([x]) => slice(x, 1, 2, -1), ref: ([x]) => sliceRef(x, 1, 2, x.shape[1] - 1) },
+  { name: 'concat(axis=1)', cases: [[[7, 3], [7, 33], [7, 1]], [[3, 5, 7], [3, 2, 7]]], gpu: (xs) => concat(xs, 1), ref: (xs) => concatRef(xs, 1) },
+  { name: 'concat(axis=0)', cases: [[[1], [257]], [[7, 33], [5, 33]]], gpu: (xs) => concat(xs, 0), ref: (xs) => concatRef(xs, 0) },
+  { name: 'stack(axis=1)', cases: [[[7, 33], [7, 33]], [[257], [257]]], gpu: (xs) => stack(xs, 1), ref: (xs) => concatRef(xs.map((x) => nd([...x.shape.slice(0, 1), 1, ...x.shape.slice(1)], x.data)), 1) },
+];
