@@ -8,6 +8,7 @@ import softmaxSrc from '../../shaders/softmax.wgsl?raw';
 import layernormSrc from '../../shaders/layernorm.wgsl?raw';
 import indexSrc from '../../shaders/index.wgsl?raw';
 import convSrc from '../../shaders/conv.wgsl?raw';
+import optimSrc from '../../shaders/optim.wgsl?raw';
 import { kernelFamily } from '../gpu/kernel';
 
 export const unaryK = kernelFamily('unary', unarySrc);
@@ -19,3 +20,4 @@ export const softmaxK = kernelFamily('softmax', softmaxSrc);
 export const layernormK = kernelFamily('layernorm', layernormSrc);
 export const indexK = kernelFamily('index', indexSrc);
 export const convK = kernelFamily('conv', convSrc);
+export const optimK = kernelFamily('optim', optimSrc);

@@ -1,0 +1,1 @@
+export { SGD, AdamW, emaUpdate, globalGradNorm, clipScale, type ParamGroup, type AdamWOptions } from './optimizers';
