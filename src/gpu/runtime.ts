@@ -141,6 +141,14 @@ export class Runtime {
     return p;
   }
 
+  /** The open encoder with no compute pass open (copies need that). */
+  private encoderForCopy(): GPUCommandEncoder {
+    if (this.destroyed) throw new Error('Runtime used after destroy()');
+    if (this.pass) { this.pass.end(); this.pass = null; }
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'batch' });
+    return this.encoder;
+  }
+
   private ensurePass(): GPUComputePassEncoder {
     if (this.destroyed) throw new Error('Runtime used after destroy()');
     if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'batch' });
@@ -191,10 +199,7 @@ export class Runtime {
 
   /** Copy between buffers, ordered with the recorded dispatches. */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
-    this.ensurePass();
-    this.pass!.end();
-    this.pass = null;
-    this.encoder!.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.encoderForCopy().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
     this.pending++;
   }
 
@@ -218,10 +223,7 @@ export class Runtime {
   /** Read `bytes` from a buffer back to the CPU. */
   async read(buffer: GPUBuffer, bytes: number, offsetBytes = 0): Promise<ArrayBuffer> {
     const stage = this.staging.acquire(bytes);
-    this.ensurePass();
-    this.pass!.end();
-    this.pass = null;
-    this.encoder!.copyBufferToBuffer(buffer, offsetBytes, stage, 0, Math.ceil(bytes / 4) * 4);
+    this.encoderForCopy().copyBufferToBuffer(buffer, offsetBytes, stage, 0, Math.ceil(bytes / 4) * 4);
     this.flush();
     try {
       await stage.mapAsync(MAP_READ, 0, Math.ceil(bytes / 4) * 4);
