@@ -34,6 +34,7 @@ const entries = [
   { name: 'index', file: 'src/index.ts' },
   ...cli,
   ...(existsSync('kernels-bench/main.ts') ? [{ name: 'kernels-bench', file: 'kernels-bench/main.ts' }] : []),
+  ...(existsSync('kernels-bench/sblu-main.ts') ? [{ name: 'sblu-bench', file: 'kernels-bench/sblu-main.ts' }] : []),
   ...(existsSync('src/data/decode-worker.ts') ? [{ name: 'decode-worker', file: 'src/data/decode-worker.ts' }] : []),
 ];
 
