@@ -1,5 +1,10 @@
 // Layer norm over the last axis: forward (saves mean and 1/std per row) and backward in one kernel
-// each way, plus a column pass for the weight and bias gradients.
+// each way, plus a two-stage column pass for the weight and bias gradients. Template, SG: with 8-wide
+// subgroups (CPU adapters) a row is one subgroup reduced by subgroupAdd, no barriers; otherwise 64
+// threads and a shared-memory tree.
+//#if SG
+enable subgroups;
+//#end
 struct Params { rows: u32, cols: u32, eps: f32, affine: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
@@ -12,10 +17,17 @@ struct Params { rows: u32, cols: u32, eps: f32, affine: u32 }
 @group(0) @binding(8) var<storage, read_write> dw: array<f32>;
 @group(0) @binding(9) var<storage, read_write> db: array<f32>;
 @group(0) @binding(10) var<storage, read> st: array<f32>;
+//#if SG
+const WG: u32 = 8u;
+//#else
 const WG: u32 = 64u;
 var<workgroup> red: array<vec2f, 64>;
+//#end
 
 fn reduce2(v: vec2f, l: u32) -> vec2f {
+//#if SG
+  return subgroupAdd(v);
+//#else
   red[l] = v;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s = s / 2u) {
@@ -25,12 +37,13 @@ fn reduce2(v: vec2f, l: u32) -> vec2f {
   let r = red[0];
   workgroupBarrier();
   return r;
+//#end
 }
 
 fn weight(j: u32) -> f32 { if (p.affine == 1u) { return w[j]; } return 1.0; }
 fn bias(j: u32) -> f32 { if (p.affine == 1u) { return b[j]; } return 0.0; }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let row = wid.x + wid.y * nwg.x;
   if (row >= p.rows) { return; }
@@ -50,7 +63,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
 }
 
 // dx = rstd · (ĝ − mean(ĝ) − x̂ · mean(ĝ x̂)), ĝ = g · w.
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let row = wid.x + wid.y * nwg.x;
   if (row >= p.rows) { return; }
@@ -71,18 +84,35 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid
   }
 }
 
-// dw[j] = Σ_rows g x̂, db[j] = Σ_rows g: one thread per column.
+// dw[j] = Σ_rows g x̂, db[j] = Σ_rows g in two stages, so long row counts (batch × tokens) spread over
+// many workgroups instead of one thread per column walking every row:
+// params_partial: workgroup (column block, row chunk) writes partial sums part[chunk, j] = (dw, db);
+// params_final: one thread per column adds the chunks. Reads stay coalesced along columns.
+@group(0) @binding(11) var<storage, read_write> part: array<vec2f>;
+@group(0) @binding(12) var<storage, read> partIn: array<vec2f>;
+const CHUNK: u32 = 64u;
+
 @compute @workgroup_size(64)
-fn params_backward(@builtin(global_invocation_id) gid: vec3u) {
+fn params_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let j = wid.x * 64u + lid.x;
+  if (j >= p.cols) { return; }
+  let r0 = wid.y * CHUNK;
+  let r1 = min(p.rows, r0 + CHUNK);
+  var acc = vec2f(0.0, 0.0);
+  for (var r = r0; r < r1; r++) {
+    let gv = g[r * p.cols + j];
+    acc += vec2f(gv * (x[r * p.cols + j] - st[2u * r]) * st[2u * r + 1u], gv);
+  }
+  part[wid.y * p.cols + j] = acc;
+}
+
+@compute @workgroup_size(64)
+fn params_final(@builtin(global_invocation_id) gid: vec3u) {
   let j = gid.x;
   if (j >= p.cols) { return; }
-  var sw = 0.0;
-  var sb = 0.0;
-  for (var r = 0u; r < p.rows; r++) {
-    let gv = g[r * p.cols + j];
-    sw += gv * (x[r * p.cols + j] - st[2u * r]) * st[2u * r + 1u];
-    sb += gv;
-  }
-  dw[j] = sw;
-  db[j] = sb;
+  let chunks = (p.rows + CHUNK - 1u) / CHUNK;
+  var acc = vec2f(0.0, 0.0);
+  for (var c = 0u; c < chunks; c++) { acc += partIn[c * p.cols + j]; }
+  dw[j] = acc.x;
+  db[j] = acc.y;
 }

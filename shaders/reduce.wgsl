@@ -1,8 +1,10 @@
 // Reductions (sum, max, min) over any set of axes. The input is seen as kept dims × reduced dims,
-// each with its own strides into the input, so no transpose copy is needed.
+// each with its own strides into the input, so no transpose copy is needed. Long reductions into few
+// outputs run in two stages: per_group_split reduces `parts` slices of `chunk` elements per output in
+// parallel workgroups (each a shared-memory tree), then per_thread combines the parts.
 struct Params {
   nOut: u32, nRed: u32, keptRank: u32, redRank: u32,
-  scale: f32, _p0: u32, _p1: u32, _p2: u32,
+  scale: f32, parts: u32, chunk: u32, _p2: u32,
   keptShape: array<vec4<u32>, 2>,
   keptStrides: array<vec4<u32>, 2>,
   redShape: array<vec4<u32>, 2>,
@@ -88,4 +90,59 @@ fn per_group(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) li
     workgroupBarrier();
   }
   if (lid.x == 0u) { y[o] = finish(part[0]); }
+}
+
+// Stage one of a two-stage reduction: workgroup (o, part) reduces elements [part·chunk, (part+1)·chunk)
+// of output o into y[o·parts + part] (unscaled; stage two applies the scale).
+@compute @workgroup_size(64)
+fn per_group_split(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let w = wid.x + wid.y * nwg.x;
+  let o = w / p.parts;
+  let pi = w % p.parts;
+  if (o >= p.nOut) { return; }
+  let base = base_of(o);
+  let r0 = pi * p.chunk;
+  let r1 = min(p.nRed, r0 + p.chunk);
+  var acc = init();
+  for (var r = r0 + lid.x; r < r1; r += WG) { acc = combine(acc, x[base + red_off(r)]); }
+  part[lid.x] = acc;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid.x < s) { part[lid.x] = combine(part[lid.x], part[lid.x + s]); }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { y[w] = part[0]; }
+}
+
+// Stage one when the reduced elements of each output are contiguous (the trailing axes) and a multiple
+// of 4: the same as per_group_split with vec4 loads and no index arithmetic per element (per-lane
+// loads dominate on CPU adapters, and a vec4 costs little more than a scalar there).
+@group(0) @binding(3) var<storage, read> x4: array<vec4f>;
+
+fn combine4(u: vec4f, v: vec4f) -> vec4f {
+  switch OP {
+    case 1u: { return max(u, v); }
+    case 2u: { return min(u, v); }
+    default: { return u + v; }
+  }
+}
+
+@compute @workgroup_size(64)
+fn contig_split(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let w = wid.x + wid.y * nwg.x;
+  let o = w / p.parts;
+  let pi = w % p.parts;
+  if (o >= p.nOut) { return; }
+  let base4 = o * (p.nRed / 4u);
+  let r0 = pi * (p.chunk / 4u);
+  let r1 = min(p.nRed / 4u, r0 + p.chunk / 4u);
+  var acc = vec4f(init());
+  for (var r = r0 + lid.x; r < r1; r += WG) { acc = combine4(acc, x4[base4 + r]); }
+  part[lid.x] = combine(combine(acc.x, acc.y), combine(acc.z, acc.w));
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid.x < s) { part[lid.x] = combine(part[lid.x], part[lid.x + s]); }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { y[w] = part[0]; }
 }

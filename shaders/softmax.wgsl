@@ -1,4 +1,10 @@
 // Softmax and log-softmax over the last axis, one workgroup per row, forward and backward.
+// Template (src/gpu/template.ts), SG: with 8-wide subgroups (CPU adapters) a row is one subgroup and
+// the reductions are subgroupMax/subgroupAdd, with no barriers (a barrier is a coroutine switch per
+// 8 lanes there); otherwise 64 threads and a shared-memory tree.
+//#if SG
+enable subgroups;
+//#end
 struct Params { rows: u32, cols: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
@@ -6,10 +12,17 @@ struct Params { rows: u32, cols: u32 }
 @group(0) @binding(3) var<storage, read> g: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
 override LOG: bool = false;
+//#if SG
+const WG: u32 = 8u;
+//#else
 const WG: u32 = 64u;
 var<workgroup> red: array<f32, 64>;
+//#end
 
 fn reduce_max(v: f32, l: u32) -> f32 {
+//#if SG
+  return subgroupMax(v);
+//#else
   red[l] = v;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s = s / 2u) {
@@ -19,9 +32,13 @@ fn reduce_max(v: f32, l: u32) -> f32 {
   let r = red[0];
   workgroupBarrier();
   return r;
+//#end
 }
 
 fn reduce_sum(v: f32, l: u32) -> f32 {
+//#if SG
+  return subgroupAdd(v);
+//#else
   red[l] = v;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s = s / 2u) {
@@ -31,9 +48,10 @@ fn reduce_sum(v: f32, l: u32) -> f32 {
   let r = red[0];
   workgroupBarrier();
   return r;
+//#end
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let row = wid.x + wid.y * nwg.x;
   if (row >= p.rows) { return; }
@@ -52,7 +70,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
 }
 
 // Takes the forward output y: softmax dx = y (g - Σ g y); log-softmax dx = g - exp(y) Σ g.
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let row = wid.x + wid.y * nwg.x;
   if (row >= p.rows) { return; }

@@ -6,6 +6,9 @@ export interface DeviceFeatures {
   shaderF16: boolean;
   timestampQuery: boolean;
   subgroups: boolean;
+  /** Subgroup sizes the adapter reports (0 when unknown); kernels that assume a width check these. */
+  subgroupMinSize?: number;
+  subgroupMaxSize?: number;
 }
 
 export interface AcquiredDevice {
@@ -28,8 +31,12 @@ export interface DeviceOptions {
 
 const OPTIONAL: GPUFeatureName[] = ['shader-f16', 'timestamp-query', 'subgroups' as GPUFeatureName];
 
-function featuresOf(set: ReadonlySet<string>): DeviceFeatures {
-  return { shaderF16: set.has('shader-f16'), timestampQuery: set.has('timestamp-query'), subgroups: set.has('subgroups') };
+function featuresOf(set: ReadonlySet<string>, info?: GPUAdapterInfo): DeviceFeatures {
+  const sg = info as (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
+  return {
+    shaderF16: set.has('shader-f16'), timestampQuery: set.has('timestamp-query'), subgroups: set.has('subgroups'),
+    subgroupMinSize: sg?.subgroupMinSize ?? 0, subgroupMaxSize: sg?.subgroupMaxSize ?? 0,
+  };
 }
 
 function describeAdapter(info: GPUAdapterInfo | undefined): string {
@@ -55,7 +62,7 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredD
   if (opts.device) {
     const device = opts.device;
     const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-    return { device, adapterName: describeAdapter(info), features: featuresOf(device.features as ReadonlySet<string>), owned: false, release: () => {} };
+    return { device, adapterName: describeAdapter(info), features: featuresOf(device.features as ReadonlySet<string>, info), owned: false, release: () => {} };
   }
   const { gpu, release } = await getGpu();
   const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
@@ -75,7 +82,7 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredD
   return {
     device,
     adapterName: describeAdapter(adapter.info),
-    features: featuresOf(device.features as ReadonlySet<string>),
+    features: featuresOf(device.features as ReadonlySet<string>, adapter.info),
     owned: true,
     release,
   };

@@ -1,7 +1,7 @@
 /** Layers with PyTorch names and initialisations: Linear, LayerNorm, Conv1d, Conv2d. */
 import { Tensor, tensor } from '../tensor/tensor';
 import { Module } from './module';
-import { add, conv1d, conv2d, layerNorm, matmul, ones, truncNormal, zeros, reshape } from '../ops';
+import { conv1d, conv2d, layerNorm, linear, ones, truncNormal, zeros } from '../ops';
 import type { Rng } from '../util/rng';
 
 export type LinearInit = 'trunc_normal' | 'xavier_uniform' | 'zeros' | 'normal';
@@ -37,14 +37,8 @@ export class Linear extends Module {
 
   forward(x: Tensor): Tensor {
     if (x.shape[x.rank - 1] !== this.inFeatures) throw new Error(`Linear(${this.inFeatures} → ${this.outFeatures}): input has shape [${x.shape}]`);
-    const x2 = x.rank === 2 ? x : reshape(x, [-1, this.inFeatures]);
-    const y = matmul(x2, this.p('weight'), { transB: true });
-    if (x2 !== x) x2.dispose();
-    const b = this.hasParam('bias') ? this.p('bias') : null;
-    let out = y;
-    if (b) { out = add(y, b); y.dispose(); }
-    if (x.rank !== 2) { const r = reshape(out, [...x.shape.slice(0, -1), this.outFeatures]); out.dispose(); return r; }
-    return out;
+    // One fused kernel: x·Wᵀ + b (src/ops/linear.ts).
+    return linear(x, this.p('weight'), this.hasParam('bias') ? this.p('bias') : null);
   }
 }
 

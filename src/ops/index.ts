@@ -10,6 +10,8 @@ import { matmulSpecs } from './matmul';
 import { nnSpecs } from './nn';
 import { indexSpecs } from './index-ops';
 import { convSpecs } from './conv';
+import { linearSpecs } from './linear';
+import { attentionSpecs } from './attention';
 import type { OpSpec } from './spec';
 
 setAutogradOps((a, b) => add(a, b), onesLike);
@@ -22,9 +24,11 @@ export * from './matmul';
 export * from './nn';
 export * from './index-ops';
 export * from './conv';
+export * from './linear';
+export * from './attention';
 export * from './create';
 export type { OpSpec } from './spec';
 
 export const allOpSpecs: OpSpec[] = [
-  ...unarySpecs, ...binarySpecs, ...reductionSpecs, ...shapeSpecs, ...matmulSpecs, ...nnSpecs, ...indexSpecs, ...convSpecs,
+  ...unarySpecs, ...binarySpecs, ...reductionSpecs, ...shapeSpecs, ...matmulSpecs, ...nnSpecs, ...indexSpecs, ...convSpecs, ...linearSpecs, ...attentionSpecs,
 ];

@@ -9,15 +9,38 @@ import layernormSrc from '../../shaders/layernorm.wgsl?raw';
 import indexSrc from '../../shaders/index.wgsl?raw';
 import convSrc from '../../shaders/conv.wgsl?raw';
 import optimSrc from '../../shaders/optim.wgsl?raw';
-import { kernelFamily } from '../gpu/kernel';
+import matmulSgSrc from '../../shaders/matmul_sg.wgsl?raw';
+import matmulTileSrc from '../../shaders/matmul_tile.wgsl?raw';
+import attentionSrc from '../../shaders/attention.wgsl?raw';
+import { Kernel, kernelFamily } from '../gpu/kernel';
+import { expandTemplate, type TemplateParams } from '../gpu/template';
+
+// Templates (expanded per parameter set by templateKernel).
+export const matmulSgSource = matmulSgSrc;
+export const matmulTileSource = matmulTileSrc;
+export const attentionSource = attentionSrc;
 
 export const unaryK = kernelFamily('unary', unarySrc);
 export const binaryK = kernelFamily('binary', binarySrc);
 export const copyK = kernelFamily('copy', copySrc);
 export const reduceK = kernelFamily('reduce', reduceSrc);
 export const matmulK = kernelFamily('matmul', matmulSrc);
-export const softmaxK = kernelFamily('softmax', softmaxSrc);
-export const layernormK = kernelFamily('layernorm', layernormSrc);
+export const softmaxSource = softmaxSrc;
+export const layernormSource = layernormSrc;
 export const indexK = kernelFamily('index', indexSrc);
 export const convK = kernelFamily('conv', convSrc);
 export const optimK = kernelFamily('optim', optimSrc);
+
+const templated = new Map<string, Kernel>();
+
+/**
+ * A kernel expanded from a WGSL template (src/gpu/template.ts) with integer parameters; one Kernel per
+ * parameter set, so pipelines are cached per variant (the name carries the parameters).
+ */
+export function templateKernel(file: string, source: string, params: TemplateParams, entry = 'main'): Kernel {
+  const tag = Object.keys(params).sort().map((k) => `${k}${params[k]}`).join(',');
+  const name = `${file}[${tag}]:${entry}`;
+  let k = templated.get(name);
+  if (!k) { k = new Kernel(name, expandTemplate(source, params), entry); templated.set(name, k); }
+  return k;
+}

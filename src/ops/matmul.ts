@@ -4,48 +4,20 @@
  */
 import { Tensor } from '../tensor/tensor';
 import { record } from '../tensor/autograd';
-import { broadcastShapes, broadcastStrides, matmulND } from '../tensor/ndarray';
-import { matmulK } from './kernels';
-import { checkF32, empty, pad8, runtime } from './util';
+import { matmulND } from '../tensor/ndarray';
+import { mmDispatch } from './matmul-kernels';
+import { checkF32 } from './util';
 import type { OpSpec } from './spec';
 import { sumTo } from './reduce';
+import { withTuning } from '../gpu/tuning';
+import { runtime } from './util';
 
 export interface MatmulOptions { transA?: boolean; transB?: boolean }
 
-function dims(a: readonly number[], b: readonly number[], tA: boolean, tB: boolean) {
-  if (a.length < 2 || b.length < 2) throw new Error(`matmul: operands need rank >= 2, got [${a}] and [${b}]`);
-  const M = tA ? a[a.length - 1] : a[a.length - 2];
-  const K = tA ? a[a.length - 2] : a[a.length - 1];
-  const Kb = tB ? b[b.length - 1] : b[b.length - 2];
-  const N = tB ? b[b.length - 2] : b[b.length - 1];
-  if (K !== Kb) throw new Error(`matmul: inner dimensions differ for shapes [${a}]${tA ? 'ᵀ' : ''} and [${b}]${tB ? 'ᵀ' : ''} (${K} vs ${Kb})`);
-  return { M, K, N };
-}
-
-/** Record the raw kernel dispatch (no autograd). */
+/** Record the raw kernel dispatch (no autograd); the kernel is chosen by shape (matmul-kernels.ts). */
 export function matmulRaw(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
   checkF32('matmul', a, b);
-  const { M, K, N } = dims(a.shape, b.shape, transA, transB);
-  const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
-  const nb = batch.reduce((x, y) => x * y, 1);
-  const y = empty([...batch, M, N]);
-  if (y.size === 0) return y;
-  const aMat = a.shape[a.rank - 1] * a.shape[a.rank - 2], bMat = b.shape[b.rank - 1] * b.shape[b.rank - 2];
-  const aBatch = broadcastStrides(a.shape.slice(0, -2), batch).map((s) => s * aMat);
-  const bBatch = broadcastStrides(b.shape.slice(0, -2), batch).map((s) => s * bMat);
-  if (nb > 65535) throw new Error(`matmul: batch ${nb} exceeds 65535`);
-  const TX = 8, TY = 8;
-  runtime().dispatch(matmulK('main'), {
-    buffers: { A: a.buffer, B: b.buffer, C: y.buffer },
-    uniforms: {
-      M, N, K, batchRank: batch.length,
-      sAm: transA ? 1 : K, sAk: transA ? M : 1, sBk: transB ? 1 : N, sBn: transB ? K : 1,
-      batchShape: pad8(batch), aBatch: pad8(aBatch), bBatch: pad8(bBatch),
-    },
-    workgroups: [Math.ceil(N / (4 * TX)), Math.ceil(M / (4 * TY)), nb],
-    overrides: { TX, TY },
-  });
-  return y;
+  return mmDispatch(a, b, transA, transB).y;
 }
 
 function reduced(g: Tensor, shape: readonly number[]): Tensor {
@@ -76,7 +48,16 @@ const mmCases: [number[][], boolean, boolean][] = [
   [[[2, 3, 7, 9], [9, 33]], false, false],
   [[[3, 1, 7, 9], [2, 33, 9]], false, true],
   [[[65, 257], [257, 33]], false, false],
-];
+  // vec4-compatible shapes: the sg8 / tile kernels, every layout, partial tiles, batch broadcast.
+  [[[9, 64], [64, 12]], false, false],
+  [[[64, 36], [64, 12]], true, false],
+  [[[9, 64], [44, 64]], false, true],
+  [[[64, 8], [12, 64]], true, true],
+  [[[2, 36, 40], [40, 20]], false, false],
+  [[[7, 8], [7, 12]], true, false],
+  // few output tiles and a long K: split-K
+  [[[4, 640], [640, 8]], false, false],
+]
 
 export const matmulSpecs: OpSpec[] = mmCases.map(([shapes, tA, tB]) => ({
   name: `matmul(transA=${tA}, transB=${tB}) [${shapes.map((s) => `[${s}]`).join(' x ')}]`,
@@ -86,3 +67,16 @@ export const matmulSpecs: OpSpec[] = mmCases.map(([shapes, tA, tB]) => ({
   // f32 accumulation over K terms of magnitude ≤ 4: error grows like √K · 4 · 2⁻²⁴.
   tol: { atol: 2e-6 * Math.sqrt(Math.max(...shapes.flat())) * 4, rtol: 1e-5, gradAtol: 1e-4, gradRtol: 1e-4 },
 }));
+
+// The per-thread tile kernel (the GPU path) checked here too, whatever this adapter's tuning picks.
+const tileCases: [number[][], boolean, boolean][] = [
+  [[[9, 64], [64, 12]], false, false], [[[64, 36], [64, 12]], true, false], [[[9, 64], [44, 64]], false, true],
+  [[[64, 8], [12, 64]], true, true], [[[7, 8], [7, 12]], true, false], [[[4, 640], [640, 8]], false, false],
+];
+matmulSpecs.push(...tileCases.map(([shapes, tA, tB]): OpSpec => ({
+  name: `matmul[tile kernel](transA=${tA}, transB=${tB}) [${shapes.map((s) => `[${s}]`).join(' x ')}]`,
+  cases: [shapes],
+  gpu: ([a, b]) => withTuning(runtime(), { matmul: 'tile', tileRows: 8, tileCol4: 2, tileWX: 4, tileWY: 4 }, () => matmul(a, b, { transA: tA, transB: tB })),
+  ref: ([a, b]) => matmulND(a, b, tA, tB),
+  tol: { atol: 2e-6 * Math.sqrt(Math.max(...shapes.flat())) * 4, rtol: 1e-5, gradAtol: 1e-4, gradRtol: 1e-4 },
+})));

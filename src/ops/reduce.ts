@@ -7,6 +7,7 @@ import { record } from '../tensor/autograd';
 import { normAxes, reduce as reduceND, stridesOf, type NDArray } from '../tensor/ndarray';
 import { reduceK } from './kernels';
 import { checkF32, empty, grid, pad8, runtime, sameShape } from './util';
+import { tuningFor } from '../gpu/tuning';
 import { type OpSpec } from './spec';
 import { expand, reshape } from './shape';
 import { eq, mul, sub, div } from './binary';
@@ -28,11 +29,35 @@ function rawReduce(kind: keyof typeof OPS, x: Tensor, axes: number[], keepdim: b
   if (nOut === 0) return y;
   const uniforms = {
     nOut, nRed, keptRank: kept.length, redRank: axes.length, scale,
-    _p0: 0, _p1: 0, _p2: 0,
+    parts: 1, chunk: nRed, _p2: 0,
     keptShape: pad8(kept.map((i) => x.shape[i])), keptStrides: pad8(kept.map((i) => st[i])),
     redShape: pad8(axes.map((i) => x.shape[i])), redStrides: pad8(axes.map((i) => st[i])),
   };
-  const perThread = nRed <= 32 || nOut >= 8192;
+  // Few outputs over a long range: two stages, so more than one workgroup works on each output.
+  if (nOut < 64 && nRed >= 16384) {
+    const parts = Math.min(256, Math.ceil(nRed / 4096));
+    const chunk = Math.ceil(nRed / parts / 4) * 4;
+    const partial = empty([nOut, parts]);
+    // Reduced axes trailing (each output's elements contiguous) and a multiple of 4: vec4 loads.
+    const contig = nRed % 4 === 0 && axes.every((a, i) => a === x.rank - axes.length + i);
+    runtime().dispatch(reduceK(contig ? 'contig_split' : 'per_group_split'), {
+      buffers: contig ? { x4: x.buffer, y: partial.buffer } : { x: x.buffer, y: partial.buffer }, uniforms: { ...uniforms, scale: 1, parts, chunk },
+      workgroups: grid(nOut * parts, 1), overrides: { OP: OPS[kind] },
+    });
+    runtime().dispatch(reduceK('per_thread'), {
+      buffers: { x: partial.buffer, y: y.buffer },
+      uniforms: {
+        nOut, nRed: parts, keptRank: 1, redRank: 1, scale, parts: 1, chunk: parts, _p2: 0,
+        keptShape: pad8([nOut]), keptStrides: pad8([parts]), redShape: pad8([parts]), redStrides: pad8([1]),
+      },
+      workgroups: grid(nOut, 64), overrides: { OP: OPS[kind] },
+    });
+    partial.dispose();
+    return y;
+  }
+  // On CPU adapters barriers are costly and 64 outputs already fill the threads: column sums (e.g. a
+  // bias gradient over batch × tokens rows) go one thread per output, lanes on consecutive columns.
+  const perThread = nRed <= 32 || nOut >= tuningFor(runtime()).reducePerThreadOut;
   runtime().dispatch(reduceK(perThread ? 'per_thread' : 'per_group'), {
     buffers: { x: x.buffer, y: y.buffer }, uniforms,
     workgroups: perThread ? grid(nOut, 64) : grid(nOut, 1), overrides: { OP: OPS[kind] },
@@ -139,4 +164,14 @@ export const reductionSpecs: OpSpec[] = [
   ...reduceSpecs('std(unbiased)', (x, ax, k) => std(x, ax, k, 1), (v) => { const m = sumRef(v) / v.length; return Math.sqrt(sumRef(v.map((t) => (t - m) ** 2)) / Math.max(v.length - 1, 1)); })
     // std is not differentiable where it is 0 (a single element).
     .filter((s) => s.cases[0][0].some((d) => d > 1)),
+  // Long reductions into few outputs: the two-stage path (contig_split or per_group_split, then
+  // per_thread); [70001] and axes [0] of [20000, 3] take the strided per_group_split.
+  ...([['sum', sum, sumRef], ['mean', mean, (v: number[]) => sumRef(v) / v.length], ['max', max, (v: number[]) => v.reduce((a, b) => Math.max(a, b), -Infinity)]] as const).flatMap(
+    ([name, gpu, f]) => [[[[70000]], undefined], [[[3, 20000]], [1]], [[[70001]], undefined], [[[20000, 3]], [0]]].map(([c, ax]): OpSpec => ({
+      name: `${name}(two-stage, axes=${ax ?? 'all'})`,
+      cases: [c as number[][]],
+      gpu: ([x]) => (gpu as (x: Tensor, a: Axes, k: boolean) => Tensor)(x, ax as Axes, false),
+      ref: ([x]: NDArray[]) => reduceND(x, normAxes(ax as Axes, x.shape.length), false, f),
+      tol: { atol: 1e-4, rtol: 1e-5, gradAtol: 1e-4, gradRtol: 1e-3 },
+    }))),
 ];

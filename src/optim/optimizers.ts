@@ -1,8 +1,16 @@
 /**
  * SGD and AdamW updating parameters in place on the GPU, plus global-norm clipping (the clip scale
  * is applied inside the update kernel, so no scaled copy of the gradients is made).
+ *
+ * Multi-tensor updates (AdamW.step, emaUpdate): parameters, gradients and moments stay separate named
+ * tensors (the model owns its parameters; checkpoints store moments by name), and each step gathers
+ * them into packed arenas with buffer copies, runs ONE update dispatch over the arenas, and scatters
+ * the results back. On CPU adapters a copy is a memcpy on the queue thread while a dispatch wakes the
+ * compute thread pool, so 7 copies per parameter cost far less than a dispatch per parameter
+ * (kernels-bench case `adamw`). Groups are laid out consecutively; the kernel picks each element's
+ * weight decay from the group bounds (at most 4 groups per dispatch; more groups take more dispatches).
  */
-import { Tensor, scope } from '../tensor/tensor';
+import { Tensor, scope, empty } from '../tensor/tensor';
 import { noGrad } from '../tensor/autograd';
 import { optimK } from '../ops/kernels';
 import { grid, runtime } from '../ops/util';
@@ -63,10 +71,14 @@ export class AdamW {
     }
   }
 
+  /** Per-parameter dispatches instead of the packed update (kept for comparison in kernels-bench). */
+  packed = true;
+
   step(gradScale = 1): void {
     this.stepCount++;
     const [b1, b2] = this.betas;
     const bc1 = 1 - b1 ** this.stepCount, bc2 = 1 - b2 ** this.stepCount;
+    if (this.packed) { this.stepPacked(gradScale, bc1, bc2); return; }
     for (const g of this.groups) for (const [name, p] of g.params) {
       if (!p.grad) continue;
       runtime().dispatch(optimK('adamw'), {
@@ -77,21 +89,74 @@ export class AdamW {
     }
   }
 
+  private stepPacked(gscale: number, bc1: number, bc2: number): void {
+    const rt = runtime();
+    // Up to 4 groups per dispatch; only parameters that have a gradient take part.
+    for (let g0 = 0; g0 < this.groups.length; g0 += 4) {
+      const groups = this.groups.slice(g0, g0 + 4);
+      const items: { name: string; p: Tensor; off: number }[] = [];
+      const bounds = [0, 0, 0, 0], wds = [0, 0, 0, 0];
+      let n = 0;
+      groups.forEach((g, gi) => {
+        for (const [name, p] of g.params) if (p.grad && p.size > 0) { items.push({ name, p, off: n }); n += p.size; }
+        bounds[gi] = n;
+        wds[gi] = g.weightDecay;
+      });
+      for (let gi = groups.length; gi < 4; gi++) bounds[gi] = n;
+      if (n === 0) continue;
+      const P = empty([n]), G = empty([n]), M = empty([n]), V = empty([n]);
+      for (const it of items) {
+        const bytes = it.p.size * 4, off = it.off * 4;
+        rt.copy(it.p.buffer, 0, P.buffer, off, bytes);
+        rt.copy(it.p.grad!.buffer, 0, G.buffer, off, bytes);
+        rt.copy(this.exp_avg.get(it.name)!.buffer, 0, M.buffer, off, bytes);
+        rt.copy(this.exp_avg_sq.get(it.name)!.buffer, 0, V.buffer, off, bytes);
+      }
+      rt.dispatch(optimK('adamw_packed'), {
+        buffers: { param: P.buffer, grad: G.buffer, m: M.buffer, v: V.buffer },
+        uniforms: { n, lr: this.lr, beta1: this.betas[0], beta2: this.betas[1], eps: this.eps, bc1, bc2, gscale, bounds, wds },
+        workgroups: grid(n),
+      });
+      for (const it of items) {
+        const bytes = it.p.size * 4, off = it.off * 4;
+        rt.copy(P.buffer, off, it.p.buffer, 0, bytes);
+        rt.copy(M.buffer, off, this.exp_avg.get(it.name)!.buffer, 0, bytes);
+        rt.copy(V.buffer, off, this.exp_avg_sq.get(it.name)!.buffer, 0, bytes);
+      }
+      for (const t of [P, G, M, V]) t.dispose();
+    }
+  }
+
   dispose(): void {
     for (const t of [...this.exp_avg.values(), ...this.exp_avg_sq.values()]) t.dispose();
   }
 }
 
-/** teacher ← tau·teacher + (1 − tau)·student, parameter by parameter (same order and shapes). */
+/** teacher ← tau·teacher + (1 − tau)·student (same order and shapes): packed into arenas, one dispatch. */
 export function emaUpdate(teacher: Tensor[], student: Tensor[], tau: number): void {
   if (teacher.length !== student.length) throw new Error(`emaUpdate: ${teacher.length} teacher vs ${student.length} student tensors`);
-  teacher.forEach((t, i) => {
+  let n = 0;
+  const offs = teacher.map((t, i) => {
     const s = student[i];
     if (t.size !== s.size) throw new Error(`emaUpdate: tensor ${i} has shapes [${t.shape}] and [${s.shape}]`);
-    runtime().dispatch(optimK('ema'), {
-      buffers: { param: t.buffer, grad: s.buffer },
-      uniforms: { n: t.size, lr: 0, beta1: tau, beta2: 0, eps: 0, wd: 0, bc1: 1, bc2: 1, gscale: 1 },
-      workgroups: grid(t.size),
-    });
+    const o = n;
+    n += t.size;
+    return o;
   });
+  if (n === 0) return;
+  const rt = runtime();
+  const T = empty([n]), S = empty([n]);
+  teacher.forEach((t, i) => {
+    if (t.size === 0) return;
+    rt.copy(t.buffer, 0, T.buffer, offs[i] * 4, t.size * 4);
+    rt.copy(student[i].buffer, 0, S.buffer, offs[i] * 4, t.size * 4);
+  });
+  rt.dispatch(optimK('ema_packed'), {
+    buffers: { param: T.buffer, grad: S.buffer },
+    uniforms: { n, lr: 0, beta1: tau, beta2: 0, eps: 0, bc1: 1, bc2: 1, gscale: 1, bounds: [n, n, n, n], wds: [0, 0, 0, 0] },
+    workgroups: grid(n),
+  });
+  teacher.forEach((t, i) => { if (t.size) rt.copy(T.buffer, offs[i] * 4, t.buffer, 0, t.size * 4); });
+  T.dispose();
+  S.dispose();
 }

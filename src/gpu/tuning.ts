@@ -1,0 +1,67 @@
+/**
+ * Per-adapter kernel choices, keyed by the adapter description. CPU adapters and GPUs want opposite
+ * things: on lavapipe (measured, shared/platform.md and kernels-bench) a per-lane storage load costs
+ * ~30 FMAs and barriers are coroutine switches, so kernels there use subgroup broadcasts and big
+ * register blocks that spill; on a GPU spills are slow and many small threads hide latency.
+ * The table is small on purpose: add a row when an adapter is measured (node dist/kernels-bench.js).
+ */
+import type { Runtime } from './runtime';
+
+export interface Tuning {
+  /** Which matmul family serves vec4-compatible shapes: subgroup-broadcast ('sg8') or per-thread tiles. */
+  matmul: 'sg8' | 'tile';
+  /** Rows per subgroup for large M in the sg8 kernel (4, 8, 16 or 32). */
+  sgRows: number;
+  /** Subgroups per workgroup in the sg8 kernel (override WS). */
+  sgPerGroup: number;
+  /** Per-thread block of the tile kernel (rows, vec4 column groups) and its workgroup shape. */
+  tileRows: number;
+  tileCol4: number;
+  tileWX: number;
+  tileWY: number;
+  /** Split K when fewer output work items than this would run (0 disables split-K). */
+  minParallel: number;
+  /** Queries per workgroup row block in fused attention (see shaders/attention.wgsl). */
+  attnRows: number;
+  /** Reductions with at least this many outputs use one thread per output (no barriers). */
+  reducePerThreadOut: number;
+}
+
+const DEFAULT: Tuning = {
+  matmul: 'tile', sgRows: 32, sgPerGroup: 1, tileRows: 4, tileCol4: 1, tileWX: 16, tileWY: 8,
+  minParallel: 2048, attnRows: 8, reducePerThreadOut: 8192,
+};
+
+const TABLE: { match: RegExp; tuning: Partial<Tuning> }[] = [
+  // Mesa lavapipe (llvmpipe), 8-wide AVX2 subgroups: measured 1024³ best at R = 32, one subgroup per group.
+  { match: /llvmpipe|lavapipe/i, tuning: { matmul: 'sg8', sgRows: 32, sgPerGroup: 1, tileRows: 16, tileCol4: 2, tileWX: 8, tileWY: 4, minParallel: 16, attnRows: 8, reducePerThreadOut: 64 } },
+  // SwiftShader (Chromium's CPU adapter): no 8-wide subgroup guarantee, so big per-thread tiles.
+  { match: /swiftshader/i, tuning: { matmul: 'tile', tileRows: 8, tileCol4: 2, tileWX: 8, tileWY: 4, minParallel: 16 } },
+];
+
+const cache = new WeakMap<Runtime, Tuning>();
+
+/** The tuning for a runtime's adapter (sg8 only where 8-wide subgroups are guaranteed). */
+export function tuningFor(rt: Runtime): Tuning {
+  let t = cache.get(rt);
+  if (!t) {
+    t = { ...DEFAULT };
+    for (const row of TABLE) if (row.match.test(rt.adapterName)) { t = { ...t, ...row.tuning }; break; }
+    const f = rt.features;
+    if (t.matmul === 'sg8' && !(f.subgroups && f.subgroupMinSize === 8 && f.subgroupMaxSize === 8)) t.matmul = 'tile';
+    cache.set(rt, t);
+  }
+  return t;
+}
+
+/** Override the tuning of a runtime (benchmarks and tests of each kernel family). */
+export function setTuning(rt: Runtime, patch: Partial<Tuning>): void {
+  cache.set(rt, { ...tuningFor(rt), ...patch });
+}
+
+/** Run `fn` with the tuning patched (tests use it to check every kernel family on one adapter). */
+export function withTuning<T>(rt: Runtime, patch: Partial<Tuning>, fn: () => T): T {
+  const prev = tuningFor(rt);
+  setTuning(rt, patch);
+  try { return fn(); } finally { cache.set(rt, prev); }
+}
