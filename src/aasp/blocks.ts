@@ -1,0 +1,139 @@
+/**
+ * Transformer pieces shared by the encoder and the predictor (spec 4, 5.5), with the spec's exact
+ * parameter names: `mlp.fc1/fc2`, `attn.qkv/proj`, `xattn.q/kv/proj`, `norm1/norm2/norm_q/norm_kv`.
+ * Every LayerNorm has eps 1e-6; every GELU is the exact erf GELU.
+ */
+import { Tensor } from '../tensor/tensor';
+import { Module } from '../nn/module';
+import { LayerNorm, Linear } from '../nn/layers';
+import { add, gelu } from '../ops';
+import type { Rng } from '../util/rng';
+import { mergeHeads, sdpa, splitHeads } from './attention';
+
+export const LN_EPS = 1e-6;
+
+/** fc2(GELU(fc1(x))). */
+export class Mlp extends Module {
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+  constructor(dim: number, hidden: number, rng: Rng, out = dim) {
+    super();
+    this.fc1 = this.child('fc1', new Linear(dim, hidden, rng));
+    this.fc2 = this.child('fc2', new Linear(hidden, out, rng));
+  }
+  forward(x: Tensor): Tensor {
+    const h = this.fc1.forward(x);
+    const a = gelu(h);
+    h.dispose();
+    const y = this.fc2.forward(a);
+    a.dispose();
+    return y;
+  }
+}
+
+/** Self-attention: `qkv` Linear(D → 3D) with rows all q, then all k, then all v; `proj`. */
+export class SelfAttention extends Module {
+  readonly qkv: Linear;
+  readonly proj: Linear;
+  constructor(readonly dim: number, readonly heads: number, rng: Rng) {
+    super();
+    this.qkv = this.child('qkv', new Linear(dim, 3 * dim, rng));
+    this.proj = this.child('proj', new Linear(dim, dim, rng));
+  }
+  forward(x: Tensor): Tensor {
+    const qkv = this.qkv.forward(x);
+    const [q, k, v] = splitHeads(qkv, 3, this.heads);
+    qkv.dispose();
+    const o = sdpa(q, k, v, 1 / Math.sqrt(this.dim / this.heads));
+    for (const t of [q, k, v]) t.dispose();
+    const m = mergeHeads(o);
+    o.dispose();
+    const y = this.proj.forward(m);
+    m.dispose();
+    return y;
+  }
+}
+
+/** Cross-attention: queries from `q` Linear(Dp → Dp), keys/values from `kv` Linear(Dp → 2Dp) (all k rows, then all v rows). */
+export class CrossAttention extends Module {
+  readonly q: Linear;
+  readonly kv: Linear;
+  readonly proj: Linear;
+  constructor(readonly dim: number, readonly heads: number, rng: Rng) {
+    super();
+    this.q = this.child('q', new Linear(dim, dim, rng));
+    this.kv = this.child('kv', new Linear(dim, 2 * dim, rng));
+    this.proj = this.child('proj', new Linear(dim, dim, rng));
+  }
+  forward(xq: Tensor, xkv: Tensor): Tensor {
+    const qp = this.q.forward(xq);
+    const [q] = splitHeads(qp, 1, this.heads);
+    qp.dispose();
+    const kvp = this.kv.forward(xkv);
+    const [k, v] = splitHeads(kvp, 2, this.heads);
+    kvp.dispose();
+    const o = sdpa(q, k, v, 1 / Math.sqrt(this.dim / this.heads));
+    for (const t of [q, k, v]) t.dispose();
+    const m = mergeHeads(o);
+    o.dispose();
+    const y = this.proj.forward(m);
+    m.dispose();
+    return y;
+  }
+}
+
+/** x + a(f(x)) with the intermediate freed. */
+export function residual(x: Tensor, f: (x: Tensor) => Tensor, norm: LayerNorm): Tensor {
+  const n = norm.forward(x);
+  const h = f(n);
+  n.dispose();
+  const y = add(x, h);
+  h.dispose();
+  return y;
+}
+
+/** Pre-LN ViT block (`blocks.{i}.`): x += attn(norm1(x)); x += mlp(norm2(x)). */
+export class Block extends Module {
+  readonly norm1: LayerNorm;
+  readonly attn: SelfAttention;
+  readonly norm2: LayerNorm;
+  readonly mlp: Mlp;
+  constructor(dim: number, heads: number, rng: Rng) {
+    super();
+    this.norm1 = this.child('norm1', new LayerNorm(dim, LN_EPS));
+    this.attn = this.child('attn', new SelfAttention(dim, heads, rng));
+    this.norm2 = this.child('norm2', new LayerNorm(dim, LN_EPS));
+    this.mlp = this.child('mlp', new Mlp(dim, 4 * dim, rng));
+  }
+  forward(x: Tensor): Tensor {
+    const a = residual(x, (t) => this.attn.forward(t), this.norm1);
+    const y = residual(a, (t) => this.mlp.forward(t), this.norm2);
+    a.dispose();
+    return y;
+  }
+}
+
+/** Predictor block (`predictor.blocks.{j}.`): q += xattn(norm_q(q), norm_kv(kv)); q += mlp(norm2(q)). */
+export class PredictorBlock extends Module {
+  readonly norm_q: LayerNorm;
+  readonly norm_kv: LayerNorm;
+  readonly xattn: CrossAttention;
+  readonly norm2: LayerNorm;
+  readonly mlp: Mlp;
+  constructor(dim: number, heads: number, rng: Rng) {
+    super();
+    this.norm_q = this.child('norm_q', new LayerNorm(dim, LN_EPS));
+    this.norm_kv = this.child('norm_kv', new LayerNorm(dim, LN_EPS));
+    this.xattn = this.child('xattn', new CrossAttention(dim, heads, rng));
+    this.norm2 = this.child('norm2', new LayerNorm(dim, LN_EPS));
+    this.mlp = this.child('mlp', new Mlp(dim, 4 * dim, rng));
+  }
+  forward(q: Tensor, kv: Tensor): Tensor {
+    const kvn = this.norm_kv.forward(kv);
+    const a = residual(q, (t) => this.xattn.forward(t, kvn), this.norm_q);
+    kvn.dispose();
+    const y = residual(a, (t) => this.mlp.forward(t), this.norm2);
+    a.dispose();
+    return y;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The cross-attention predictor (spec 5.5, names under `predictor.`) and the projection head of the
+ * contrastive loss (spec 5.7, `proj.fc1` / `proj.fc2`).
+ */
+import { Tensor, tensor } from '../tensor/tensor';
+import { Module, ModuleList } from '../nn/module';
+import { LayerNorm, Linear, initWeight } from '../nn/layers';
+import { add, gelu, indexSelect, l2Normalize, mean, reshape } from '../ops';
+import type { Rng } from '../util/rng';
+import { LN_EPS, PredictorBlock } from './blocks';
+import { posEmbed2dTensor } from './pos-embed';
+
+export interface PredictorDims { D: number; Dp: number; depth: number; heads: number; Fp: number; Tp: number }
+
+/**
+ * kv = embed(V) + pos_Dp(visible), fixed across blocks (each block applies its own norm_kv);
+ * queries = mask_token + pos_Dp(masked), one per masked token; queries never attend to each other,
+ * so every masked token is predicted independently.
+ */
+export class Predictor extends Module {
+  readonly embed: Linear;
+  readonly blocks: ModuleList<PredictorBlock>;
+  readonly norm: LayerNorm;
+  readonly head: Linear;
+  private readonly pos: Tensor;
+
+  constructor(readonly dims: PredictorDims, rng: Rng) {
+    super();
+    const { D, Dp } = dims;
+    this.embed = this.child('embed', new Linear(D, Dp, rng));
+    this.param('mask_token', initWeight([Dp], Dp, Dp, 'normal', rng, 0.02));
+    this.blocks = this.child('blocks', new ModuleList(Array.from({ length: dims.depth }, () => new PredictorBlock(Dp, dims.heads, rng))));
+    this.norm = this.child('norm', new LayerNorm(Dp, LN_EPS));
+    this.head = this.child('head', new Linear(Dp, D, rng));
+    this.pos = this.buffer('pos', posEmbed2dTensor(Dp, dims.Fp, dims.Tp));
+  }
+
+  /** V [G, n_v, D], visible / masked indices ([G·n_v] / [G·n_m] flat, row-major) → P [G, n_m, D]. */
+  forward(V: Tensor, vis: Int32Array, masked: Int32Array): Tensor {
+    const [G, nv] = V.shape;
+    const nm = masked.length / G;
+    const Dp = this.dims.Dp;
+    const e = this.embed.forward(V);
+    const visIdx = tensor(vis, [vis.length], 'i32');
+    const pv = indexSelect(this.pos, 0, visIdx);
+    const pv3 = reshape(pv, [G, nv, Dp]);
+    const kv = add(e, pv3);
+    const mIdx = tensor(masked, [masked.length], 'i32');
+    const pm = indexSelect(this.pos, 0, mIdx);
+    const pm3 = reshape(pm, [G, nm, Dp]);
+    let q = add(pm3, this.p('mask_token'));
+    for (const t of [e, visIdx, pv, pv3, mIdx, pm, pm3]) t.dispose();
+    for (const blk of this.blocks.items) {
+      const next = blk.forward(q, kv);
+      q.dispose();
+      q = next;
+    }
+    kv.dispose();
+    const n = this.norm.forward(q);
+    q.dispose();
+    const P = this.head.forward(n);
+    n.dispose();
+    return P;
+  }
+}
+
+/** g [G, D] → L2-normalised fc2(GELU(fc1(g))) [G, projDim]. */
+export class ProjHead extends Module {
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+  constructor(D: number, projDim: number, rng: Rng) {
+    super();
+    this.fc1 = this.child('fc1', new Linear(D, 2 * D, rng));
+    this.fc2 = this.child('fc2', new Linear(2 * D, projDim, rng));
+  }
+  forward(g: Tensor): Tensor {
+    const h = this.fc1.forward(g);
+    const a = gelu(h);
+    const z = this.fc2.forward(a);
+    const e = l2Normalize(z, -1, 1e-8);
+    for (const t of [h, a, z]) t.dispose();
+    return e;
+  }
+}
+
+/** Clip-and-mask embedding: mean of V [G, n_v, D] over the visible tokens → [G, D]. */
+export function meanPool(V: Tensor): Tensor {
+  return mean(V, 1);
+}

@@ -1,0 +1,90 @@
+/**
+ * The two losses of spec 5: the prediction loss 2 − 2·cos(P, T) against standardised teacher targets
+ * and the multi-mask InfoNCE. Both divide norms by max(‖x‖, 1e-8).
+ */
+import { Tensor, tensor } from '../tensor/tensor';
+import { add, cosineSimilarity, indexSelect, layerNorm, logSoftmax, matmul, mean, mul, neg, reshape, sum } from '../ops';
+import type { MaskSet } from './masking';
+
+/** Teacher output [B, N, D] → per-token standardised target (LayerNorm without affine, eps 1e-6). */
+export function standardiseTargets(y: Tensor): Tensor {
+  return layerNorm(y, null, null, 1e-6);
+}
+
+/** The target rows of the masked tokens: [B, N, D] → [B·M, n_m, D] in the order of `ms.mask`. */
+export function maskedTargets(target: Tensor, ms: MaskSet): Tensor {
+  const [B, , D] = target.shape;
+  const idx = tensor(ms.mask, [B, ms.masks * ms.nMasked], 'i32');
+  const sel = indexSelect(target, 1, idx);
+  const t = reshape(sel, [B * ms.masks, ms.nMasked, D]);
+  idx.dispose();
+  sel.dispose();
+  return t;
+}
+
+/** Mean over masks and masked tokens of 2 − 2·cos(P, T); P and T are [G, n_m, D]. */
+export function predictionLoss(P: Tensor, T: Tensor): Tensor {
+  const c = cosineSimilarity(P, T, -1, 1e-8);
+  const m = mean(c);
+  const twice = mul(m, -2);
+  const l = add(twice, 2);
+  for (const t of [c, m, twice]) t.dispose();
+  return l;
+}
+
+/** A large negative logit: exp underflows to exactly 0 in f32, without the NaN that 0·(−∞) gives. */
+const EXCLUDED = -1e9;
+
+/**
+ * Multi-mask InfoNCE over unit embeddings e [B·M, d] (row g = b·M + j), temperature τ: for anchor
+ * (b, j) every (b, j′ ≠ j) is a positive, all other clips' rows are negatives, and the anchor itself
+ * is left out of the denominator. L = −mean over all (anchor, positive) pairs of log softmax.
+ */
+export function infoNce(e: Tensor, masks: number, tau: number): Tensor {
+  const G = e.shape[0];
+  if (masks < 2) throw new Error(`infoNce: needs at least 2 masks per clip, got ${masks}`);
+  const selfMask = new Float32Array(G * G);
+  const weights = new Float32Array(G * G);
+  const pairs = G * (masks - 1);
+  for (let a = 0; a < G; a++) {
+    selfMask[a * G + a] = EXCLUDED;
+    const clip = Math.floor(a / masks);
+    for (let k = clip * masks; k < (clip + 1) * masks; k++) if (k !== a) weights[a * G + k] = 1 / pairs;
+  }
+  const sm = tensor(selfMask, [G, G]);
+  const w = tensor(weights, [G, G]);
+  const s = matmul(e, e, { transB: true });
+  const st = mul(s, 1 / tau);
+  const logits = add(st, sm);
+  const lsm = logSoftmax(logits);
+  const wl = mul(lsm, w);
+  const tot = sum(wl);
+  const loss = neg(tot);
+  for (const t of [sm, w, s, st, logits, lsm, wl, tot]) t.dispose();
+  return loss;
+}
+
+/** Float64 CPU InfoNCE of row-major unit embeddings [G, d] (the reference the tests use). */
+export function infoNceCpu(e: ArrayLike<number>, G: number, d: number, masks: number, tau: number): number {
+  const s = new Float64Array(G * G);
+  for (let a = 0; a < G; a++) for (let b = 0; b < G; b++) {
+    let acc = 0;
+    for (let k = 0; k < d; k++) acc += e[a * d + k] * e[b * d + k];
+    s[a * G + b] = acc / tau;
+  }
+  let total = 0, pairs = 0;
+  for (let a = 0; a < G; a++) {
+    let m = -Infinity;
+    for (let b = 0; b < G; b++) if (b !== a) m = Math.max(m, s[a * G + b]);
+    let z = 0;
+    for (let b = 0; b < G; b++) if (b !== a) z += Math.exp(s[a * G + b] - m);
+    const logZ = m + Math.log(z);
+    const clip = Math.floor(a / masks);
+    for (let p = clip * masks; p < (clip + 1) * masks; p++) {
+      if (p === a) continue;
+      total += -(s[a * G + p] - logZ);
+      pairs++;
+    }
+  }
+  return total / pairs;
+}

@@ -1,0 +1,105 @@
+/**
+ * Pre-training checkpoints in safetensors, loadable by a PyTorch re-implementation (spec 5): the
+ * student (AaPE/encoder under bare names, `predictor.`, `proj.`), the teacher under `teacher.`, AdamW
+ * moments under `optim.exp_avg.<name>` / `optim.exp_avg_sq.<name>`, and in `__metadata__` (strings)
+ * the step, data position, generator state, config JSON and run settings. Written atomically.
+ */
+import { writeSafetensors, readSafetensors, type SafeTensor } from './safetensors';
+import { runtime } from '../gpu/runtime';
+import type { Tensor } from '../tensor/tensor';
+import type { AdamW } from '../optim/optimizers';
+
+export const CHECKPOINT_FORMAT = 'aasp-pretrain-1';
+
+export interface CheckpointMeta {
+  /** Steps completed (the next step to run, 0-based). */
+  step: number;
+  /** JSON-serialisable data position. */
+  dataPosition: unknown;
+  /** Serialised generator state (Rng.serialize()). */
+  rng: string;
+  /** The model/recipe config. */
+  config: unknown;
+  /** Run settings needed to continue exactly (total steps, batch, peak lr, seed, ...). */
+  run: unknown;
+}
+
+export interface CheckpointParts {
+  student: [string, Tensor][];
+  teacher: [string, Tensor][];
+  optimizer: AdamW;
+}
+
+function entries(parts: CheckpointParts): [string, Tensor][] {
+  const out: [string, Tensor][] = [...parts.student, ...parts.teacher];
+  for (const [n, t] of parts.optimizer.exp_avg) out.push([`optim.exp_avg.${n}`, t]);
+  for (const [n, t] of parts.optimizer.exp_avg_sq) out.push([`optim.exp_avg_sq.${n}`, t]);
+  return out;
+}
+
+/** Read every tensor back (all reads in flight together) and write the file atomically. */
+export async function saveCheckpoint(path: string, parts: CheckpointParts, meta: CheckpointMeta): Promise<void> {
+  const list = entries(parts);
+  const data = await Promise.all(list.map(([, t]) => t.toArray()));
+  const tensors = new Map<string, SafeTensor>();
+  list.forEach(([n, t], i) => tensors.set(n, { dtype: 'F32', shape: [...t.shape], data: data[i] as Float32Array }));
+  await writeSafetensors(path, tensors, {
+    format: CHECKPOINT_FORMAT,
+    step: String(meta.step),
+    data_position: JSON.stringify(meta.dataPosition),
+    rng: meta.rng,
+    config: JSON.stringify(meta.config),
+    run: JSON.stringify(meta.run),
+  });
+}
+
+export class CheckpointError extends Error {
+  constructor(msg: string) { super(msg); this.name = 'CheckpointError'; }
+}
+
+export interface LoadedCheckpoint {
+  meta: CheckpointMeta;
+  tensors: Map<string, SafeTensor>;
+}
+
+/** Read a checkpoint file and parse its metadata (no GPU work). */
+export async function readCheckpoint(path: string): Promise<LoadedCheckpoint> {
+  let file;
+  try {
+    file = await readSafetensors(path);
+  } catch (e) {
+    throw new CheckpointError(`cannot read checkpoint ${path}: ${(e as Error).message}`);
+  }
+  const md = file.metadata;
+  if (md.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${path}: not an AaSP pre-training checkpoint (format ${JSON.stringify(md.format)})`);
+  try {
+    const meta: CheckpointMeta = {
+      step: Number(md.step),
+      dataPosition: JSON.parse(md.data_position),
+      rng: md.rng,
+      config: JSON.parse(md.config),
+      run: JSON.parse(md.run),
+    };
+    if (!Number.isInteger(meta.step) || meta.step < 0) throw new Error(`bad step ${md.step}`);
+    return { meta, tensors: file.tensors };
+  } catch (e) {
+    throw new CheckpointError(`${path}: bad metadata (${(e as Error).message})`);
+  }
+}
+
+/** Write the checkpoint's values into the live tensors (in place, so optimizer references stay valid). */
+export function restoreTensors(ck: LoadedCheckpoint, parts: CheckpointParts, path: string): void {
+  const rt = runtime();
+  const list = entries(parts);
+  for (const [name, t] of list) {
+    const src = ck.tensors.get(name);
+    if (!src) throw new CheckpointError(`${path}: tensor ${name} is missing (was it written with another config?)`);
+    if (src.shape.length !== t.shape.length || src.shape.some((d, i) => d !== t.shape[i])) {
+      throw new CheckpointError(`${path}: tensor ${name} has shape [${src.shape}], the model expects [${t.shape}]`);
+    }
+    rt.write(t.buffer, src.data as Float32Array);
+  }
+  const known = new Set(list.map(([n]) => n));
+  const extra = [...ck.tensors.keys()].filter((n) => !known.has(n));
+  if (extra.length) throw new CheckpointError(`${path}: ${extra.length} tensors the model does not have (e.g. ${extra.slice(0, 3).join(', ')})`);
+}

@@ -1,0 +1,193 @@
+/**
+ * The pre-training run: set-up (config, model, teacher, optimizer, data), optional resume, the step
+ * loop with metrics, plot, progress, periodic and on-signal checkpoints, and teardown.
+ *
+ * Generator discipline (spec 7): one Rng(seed) makes, in this order, the student's init, the data
+ * order seed, the procedural corpus seed; then per step the crops (one draw per clip) and the masks.
+ * A checkpoint written after step s holds that generator's state at that moment, the data position,
+ * the AdamW moments and the teacher, so a resumed run replays exactly.
+ */
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { init, type Runtime } from '../gpu/runtime';
+import { tensor } from '../tensor/tensor';
+import { Rng } from '../util/rng';
+import { ConfigError, grid, loadConfig, maskCounts, peakLr, validateConfig, type AaspConfig } from '../aasp/config';
+import type { EmbedderFactory } from '../aasp/encoder';
+import { AaspStudent, Teacher } from '../aasp/model';
+import { drawMasks } from '../aasp/masking';
+import { CheckpointError, readCheckpoint, restoreTensors, saveCheckpoint, type LoadedCheckpoint } from '../io/checkpoint';
+import { Progress } from '../util/progress';
+import { DataStream, cpuLogMel, gpuLogMel, type DataPosition, type FeatureFn } from './data';
+import { fileSource, proceduralSource } from './sources';
+import { MetricsLog, type StepMetrics } from './metrics';
+import { effectiveRank } from './monitor';
+import { applyUpdate, computeGradients, makeOptimizer, makeSchedule } from './step';
+import { UsageError, type PretrainOptions } from './options';
+
+/** Everything besides the config that a resumed run must reuse. */
+export interface RunSettings {
+  totalSteps: number;
+  batch: number;
+  peakLr: number;
+  seed: number;
+  data: string | null;
+  clipSeconds: number;
+  corpusSeed: number;
+  features: 'cpu' | 'gpu';
+}
+
+export interface RunHooks {
+  makeEmbedder: EmbedderFactory;
+  /** Feature extraction (default: CPU log-mel with the config's normalisation). */
+  features?: (cfg: AaspConfig, rt: Runtime) => FeatureFn;
+  log?: (msg: string) => void;
+}
+
+function applyOverrides(cfg: AaspConfig, o: PretrainOptions): AaspConfig {
+  const c = { ...cfg };
+  if (o.masks !== null) c.masks = o.masks;
+  if (o.maskRatio !== null) c.maskRatio = o.maskRatio;
+  if (o.maskType !== null) c.maskType = o.maskType;
+  if (!o.aape) c.aape = false;
+  if (!o.contrastive) c.lambda = 0;
+  return validateConfig(c, `config ${o.config} with command-line overrides`);
+}
+
+function newestCheckpoint(dir: string): string {
+  const ck = join(dir, 'checkpoints');
+  const files = existsSync(ck) ? readdirSync(ck).filter((f) => /^step-\d+\.safetensors$/.test(f)).sort() : [];
+  if (!files.length) throw new UsageError(`--resume: no checkpoint in ${ck}`);
+  return join(ck, files[files.length - 1]);
+}
+
+const stepName = (s: number) => `step-${String(s).padStart(6, '0')}.safetensors`;
+
+export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<number> {
+  const log = hooks.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  // ---- configuration (all user errors surface before the GPU starts)
+  let cfg: AaspConfig;
+  let settings: RunSettings | null = null;
+  let ck: LoadedCheckpoint | null = null;
+  let ckPath = '';
+  if (o.resume !== null) {
+    ckPath = o.resume === '' ? newestCheckpoint(o.out) : o.resume;
+    ck = await readCheckpoint(ckPath);
+    cfg = validateConfig(ck.meta.config as AaspConfig, `${ckPath} (config)`);
+    settings = ck.meta.run as RunSettings;
+    const ignored = [...o.given].filter((k) => !['resume', 'out', 'checkpointEvery', 'monitorEvery', 'plotEvery'].includes(k));
+    if (ignored.length) log(`resuming: the checkpoint's config and run settings are used; ignoring --${ignored.join(', --')}`);
+  } else {
+    cfg = applyOverrides(await loadConfig(o.config), o);
+  }
+  // A dataset on disk is listed before the GPU starts, so a bad path fails at once.
+  const dataPath = settings ? settings.data : o.data;
+  const fileSrc = dataPath ? fileSource(dataPath, log) : null;
+
+  let stream: DataStream | null = null;
+  let rt: Runtime | null = null;
+  try {
+    rt = await init();
+    const rng = new Rng(ck ? 0 : o.seed);
+    const student = new AaspStudent(cfg, rng, hooks.makeEmbedder);
+    const teacher = new Teacher(student, hooks.makeEmbedder);
+    let startStep = 0;
+    let pos: DataPosition;
+    if (ck) {
+      pos = ck.meta.dataPosition as DataPosition;
+      startStep = ck.meta.step;
+      rng.setState(Rng.deserialize(ck.meta.rng).getState());
+    } else {
+      pos = DataStream.startPosition(rng);
+    }
+    const corpusSeed = settings ? settings.corpusSeed : rng.nextU32();
+    const source = fileSrc ?? proceduralSource(corpusSeed, settings ? settings.clipSeconds : o.clipSeconds, log);
+    if (!settings) {
+      const total = o.steps ?? (o.epochs !== null ? Math.ceil((o.epochs * source.size!) / o.batch) : 1000);
+      settings = { totalSteps: total, batch: o.batch, peakLr: o.lr ?? peakLr(cfg, o.batch), seed: o.seed, data: o.data, clipSeconds: o.clipSeconds, corpusSeed, features: o.features };
+    }
+    const run = settings;
+    const opt = makeOptimizer(student, cfg, run.peakLr);
+    const parts = { student: student.namedParameters(), teacher: teacher.namedParameters(), optimizer: opt };
+    if (ck) restoreTensors(ck, parts, ckPath);
+    const sched = makeSchedule(cfg, run.totalSteps, run.peakLr);
+    const makeFeatures = run.features === 'gpu' ? gpuLogMel : cpuLogMel;
+    const features = hooks.features ? hooks.features(cfg, rt) : makeFeatures(cfg.melMean, cfg.melStd, cfg.nMels);
+    stream = new DataStream(source, features, cfg.cropFrames, pos);
+    stream.onSkip = (m) => log(m);
+
+    mkdirSync(join(o.out, 'checkpoints'), { recursive: true });
+    writeFileSync(join(o.out, 'run.json'), `${JSON.stringify({ config: cfg, run, data: source.description, adapter: rt.adapterName }, null, 2)}\n`);
+    const metrics = new MetricsLog(o.out, startStep, `AaSP pre-training (${cfg.name}, B ${run.batch}${cfg.aape ? '' : ', no AaPE'}${cfg.lambda > 0 ? '' : ', no contrastive'})`);
+    log(`AaSP pre-training: config ${cfg.name} (D ${cfg.D}, depth ${cfg.depth}, AaPE ${cfg.aape ? 'on' : 'off'}, λ ${cfg.lambda}), ${run.totalSteps} steps of ${run.batch} clips, peak lr ${run.peakLr}, on ${rt.adapterName}`);
+    log(`data: ${source.description}${ck ? `; resuming at step ${startStep} from ${ckPath}` : ''}`);
+
+    // An object, not a `let`: TypeScript does not see assignments made inside the signal handler.
+    const sig = { stop: null as NodeJS.Signals | null };
+    const onSignal = (name: NodeJS.Signals) => {
+      if (sig.stop) process.exit(name === 'SIGINT' ? 130 : 143); // a second signal: leave now
+      sig.stop = name;
+      log(`${name}: finishing the current step, then writing a checkpoint (send again to quit at once)`);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    const checkpoint = async (steps: number) => {
+      const path = join(o.out, 'checkpoints', stepName(steps));
+      await saveCheckpoint(path, parts, { step: steps, dataPosition: stream!.position, rng: rng.serialize(), config: cfg, run });
+      return path;
+    };
+
+    const { Fp, Tp } = grid(cfg);
+    const { nMasked } = maskCounts(cfg);
+    const progress = new Progress(run.totalSteps, startStep);
+    let lastSaved = -1;
+    stream.prefetch(run.batch);
+    for (let s = startStep; s < run.totalSteps && !sig.stop; s++) {
+      const t0 = performance.now();
+      const batch = await stream.nextBatch(run.batch, rng);
+      const ms = drawMasks(rng, cfg.maskType, run.batch, cfg.masks, Fp, Tp, nMasked);
+      stream.prefetch(run.batch);
+      const x = tensor(batch.data, [run.batch, batch.nMels, cfg.cropFrames]);
+      const monitor = o.monitorEvery > 0 && s % o.monitorEvery === 0;
+      const r = await computeGradients(student, teacher, x, ms, monitor);
+      const u = applyUpdate(student, teacher, opt, sched, cfg, s, r.gradNorm);
+      x.dispose();
+      if (!Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss} at step ${s}`);
+      const m: StepMetrics = {
+        step: s, loss: r.loss, loss_pred: r.lossPred, loss_con: r.lossCon, lr: u.lr,
+        clips_per_s: 0, grad_norm: r.gradNorm, clip_scale: u.clipScale, ema_tau: u.emaTau,
+      };
+      if (r.monitor) {
+        const [rows, cols] = r.monitor.clipEmbShape;
+        Object.assign(m, {
+          target_std: r.monitor.targetStd, teacher_out_std: r.monitor.teacherOutStd, target_token_std: r.monitor.targetTokenStd,
+          eff_rank: effectiveRank(r.monitor.clipEmb, rows, cols), eff_rank_max: Math.min(rows, cols), skipped: stream.position.skipped,
+        });
+      }
+      m.clips_per_s = run.batch / ((performance.now() - t0) / 1000);
+      metrics.append(m);
+      progress.update(s + 1, { loss: m.loss, lossPred: m.loss_pred, lossCon: m.loss_con, clipsPerS: m.clips_per_s });
+      if (o.plotEvery > 0 && (s + 1) % o.plotEvery === 0) metrics.writePlot();
+      const done = s + 1;
+      if ((o.checkpointEvery > 0 && done % o.checkpointEvery === 0) || done === run.totalSteps || sig.stop) {
+        const p = await checkpoint(done);
+        lastSaved = done;
+        if (sig.stop) progress.log(`checkpoint written: ${p}`);
+      }
+    }
+    progress.stop();
+    metrics.writePlot();
+    if (sig.stop) {
+      log(`stopped by ${sig.stop} after ${lastSaved} steps; resume with --resume`);
+      return sig.stop === 'SIGINT' ? 130 : 143;
+    }
+    log(`done: ${run.totalSteps} steps; metrics in ${metrics.path}, plot in ${metrics.plotPath}`);
+    return 0;
+  } finally {
+    await (stream ? stream.close() : fileSrc?.close?.());
+    rt?.destroy();
+  }
+}
+
+export { ConfigError, CheckpointError };

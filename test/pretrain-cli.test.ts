@@ -1,0 +1,160 @@
+/**
+ * The `pretrain` CLI end to end (dist/pretrain.js, built by `node build.mjs`): option and config
+ * errors exit with code 2 and one line; same seed → same losses; a run killed with SIGKILL after a
+ * checkpoint and resumed continues with exactly the uninterrupted run's losses; SIGTERM writes a
+ * checkpoint; the ablation switches run; the checkpoint has the spec's tensor names and metadata.
+ * A small JSON config (D 32, one block, 32 mel bands × 64 frames, 2 masks) keeps each run to seconds.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readSafetensors } from './helpers/fixture-init';
+
+const CLI = 'dist/pretrain.js';
+const dir = mkdtempSync(join(tmpdir(), 'aasp-pretrain-'));
+const smallCfg = join(dir, 'small.json');
+const COMMON = ['--config', smallCfg, '--batch', '2', '--clip-seconds', '1', '--monitor-every', '2', '--plot-every', '2'];
+
+function run(args: string[], timeout = 300_000) {
+  const r = spawnSync('node', [CLI, ...args], { encoding: 'utf8', timeout });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface Line { step: number; loss: number; loss_pred: number; loss_con: number; lr: number; clips_per_s: number; eff_rank?: number; target_std?: number }
+const metrics = (out: string): Line[] => readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+/** Everything but the timing field. */
+const comparable = (ls: Line[]) => ls.map(({ clips_per_s: _t, ...rest }) => rest);
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`node build.mjs\` first`);
+  writeFileSync(smallCfg, JSON.stringify({ base: 'tiny', D: 32, depth: 1, heads: 2, Dp: 16, predDepth: 1, predHeads: 2, projDim: 16, nMels: 32, cropFrames: 64, masks: 2 }));
+});
+
+describe('usage errors exit with code 2 and no stack trace', () => {
+  // (Option parsing in depth is tested in-process in pretrain-units; these go through the real CLI.)
+  const badJson = join(dir, 'bad.json'), badRel = join(dir, 'rel.json');
+  beforeAll(() => {
+    writeFileSync(badJson, '{"D": 32,');
+    writeFileSync(badRel, '{"D": 30, "heads": 4}');
+    mkdirSync(join(dir, 'emptyaudio'), { recursive: true });
+  });
+  const cases: [string, string[], RegExp][] = [
+    ['unknown option', ['--bogus'], /unknown option --bogus/],
+    ['unknown preset/file', ['--config', 'huge'], /not a preset/],
+    ['invalid JSON', ['--config', badJson], /not valid JSON/],
+    ['inconsistent config', ['--config', badRel], /not divisible by heads/],
+    ['missing data', ['--data', join(dir, 'nowhere'), '--steps', '1', '--out', join(dir, 'o1')], /no such file or folder/],
+    ['data folder without audio', ['--data', join(dir, 'emptyaudio'), '--steps', '1', '--out', join(dir, 'o2')], /no audio files found/],
+    ['resume without checkpoint', ['--resume', '--out', join(dir, 'empty')], /no checkpoint/],
+    ['contrastive with one mask', ['--masks', '1'], /at least 2 masks/],
+  ];
+  for (const [name, args, msg] of cases) {
+    it(name, () => {
+      const r = run(args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+  it('--help exits 0 and lists the options', () => {
+    const r = run(['--help']);
+    expect(r.code).toBe(0);
+    for (const o of ['--config', '--data', '--steps', '--epochs', '--batch', '--lr', '--masks', '--mask-ratio', '--mask-type', '--no-aape', '--no-contrastive', '--seed', '--out', '--resume', '--checkpoint-every']) {
+      expect(r.stdout).toContain(o);
+    }
+  });
+});
+
+describe('determinism and resume (spec 7)', () => {
+  const A = join(dir, 'A'), B = join(dir, 'B'), C = join(dir, 'C'), K = join(dir, 'K');
+  const steps = ['--steps', '4', '--checkpoint-every', '2'];
+
+  it('same seed gives the same losses at every step; another seed differs', { timeout: 600_000 }, () => {
+    for (const [out, seed, n] of [[A, '0', '4'], [B, '0', '4'], [C, '1', '1']]) {
+      const r = run([...COMMON, '--steps', n, '--checkpoint-every', '2', '--seed', seed, '--out', out]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const a = metrics(A);
+    expect(a.map((l) => l.step)).toEqual([0, 1, 2, 3]);
+    expect(a.every((l) => Number.isFinite(l.loss) && l.loss_con > 0)).toBe(true);
+    expect(a[0].eff_rank).toBeGreaterThan(1);
+    expect(comparable(metrics(B))).toEqual(comparable(a));
+    expect(metrics(C)[0].loss).not.toBe(a[0].loss);
+    expect(existsSync(join(A, 'loss.svg'))).toBe(true);
+    expect(readFileSync(join(A, 'loss.svg'), 'utf8')).toMatch(/^<svg/);
+  });
+
+  it('a run killed with SIGKILL after a checkpoint resumes with exactly the same losses', { timeout: 600_000 }, async () => {
+    const ck = join(K, 'checkpoints', 'step-000002.safetensors');
+    const child = spawn('node', [CLI, ...COMMON, ...steps, '--seed', '0', '--out', K], { stdio: 'ignore' });
+    const exited = new Promise<void>((res) => child.on('exit', () => res()));
+    const t0 = Date.now();
+    while (!existsSync(ck) && Date.now() - t0 < 90_000) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    await exited;
+    expect(existsSync(ck)).toBe(true);
+    const r = run(['--out', K, '--resume', ck, '--monitor-every', '2', '--plot-every', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(comparable(metrics(K))).toEqual(comparable(metrics(A)));
+    // The final checkpoints agree bit for bit (weights, teacher, moments, generator state).
+    const fa = readSafetensors(join(A, 'checkpoints', 'step-000004.safetensors'));
+    const fk = readSafetensors(join(K, 'checkpoints', 'step-000004.safetensors'));
+    expect(fk.metadata).toEqual(fa.metadata);
+    for (const [n, t] of fa.tensors) expect(Buffer.from(fk.tensors.get(n)!.data.buffer).equals(Buffer.from(t.data.buffer)), n).toBe(true);
+  });
+
+  it('the checkpoint has the spec names: student, teacher., optim.exp_avg(_sq)., metadata', async () => {
+    const f = readSafetensors(join(A, 'checkpoints', 'step-000002.safetensors'));
+    const names = [...f.tensors.keys()];
+    for (const n of ['patch_embed.proj.weight', 'aape.lambda_enc.band_bias', 'aape.sblu.gain', 'aape.fuse.weight', 'blocks.0.attn.qkv.weight', 'norm.weight',
+      'predictor.mask_token', 'predictor.blocks.0.xattn.kv.weight', 'predictor.head.bias', 'proj.fc2.weight',
+      'teacher.blocks.0.attn.qkv.weight', 'teacher.aape.sblu.gain', 'teacher.norm.bias',
+      'optim.exp_avg.blocks.0.mlp.fc1.weight', 'optim.exp_avg_sq.predictor.mask_token']) expect(names).toContain(n);
+    expect(names.some((n) => n.startsWith('teacher.predictor') || n.startsWith('teacher.proj'))).toBe(false);
+    expect(f.metadata.step).toBe('2');
+    expect(JSON.parse(f.metadata.data_position)).toMatchObject({ epoch: 0, index: 4 });
+    expect(f.metadata.rng.split(',')).toHaveLength(4);
+    expect(JSON.parse(f.metadata.config)).toMatchObject({ D: 32, depth: 1, nMels: 32 });
+  });
+});
+
+describe('signals and ablations', () => {
+  it('SIGTERM finishes the step, writes a checkpoint and exits 143', { timeout: 600_000 }, async () => {
+    const out = join(dir, 'T');
+    const child = spawn('node', [CLI, ...COMMON, '--steps', '500', '--checkpoint-every', '0', '--out', out], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    const mpath = join(out, 'metrics.jsonl');
+    const t0 = Date.now();
+    while ((!existsSync(mpath) || readFileSync(mpath, 'utf8').split('\n').length < 3) && Date.now() - t0 < 90_000) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    const n = metrics(out).length;
+    expect(n).toBeGreaterThanOrEqual(2);
+    expect(existsSync(join(out, 'checkpoints', `step-${String(n).padStart(6, '0')}.safetensors`))).toBe(true);
+  });
+
+  it('--no-aape (with the GPU front end) and --no-contrastive (with inverse-block masks) run', { timeout: 600_000 }, () => {
+    const na = join(dir, 'noaape'), nc = join(dir, 'nocon');
+    expect(run([...COMMON, '--steps', '1', '--no-aape', '--features', 'gpu', '--out', na]).code).toBe(0);
+    expect(run([...COMMON, '--steps', '1', '--no-contrastive', '--mask-type', 'inverse-block', '--out', nc]).code).toBe(0);
+    const fa = readSafetensors(join(na, 'checkpoints', 'step-000001.safetensors'));
+    expect([...fa.tensors.keys()].some((n) => n.includes('aape.'))).toBe(false);
+    expect(metrics(nc).every((l) => l.loss_con === 0 && l.loss === l.loss_pred)).toBe(true);
+  });
+
+  it('--data folder with --epochs: bad files are skipped and counted, epochs wrap', { timeout: 600_000 }, () => {
+    const data = join(dir, 'audio');
+    mkdirSync(data, { recursive: true });
+    for (const f of ['s16_16k.wav', 'tone_16k.flac', 'stereo_8k.wav']) copyFileSync(join('test/fixtures/audio/decode', f), join(data, f));
+    writeFileSync(join(data, 'broken.wav'), 'RIFF....WAVEnot really');
+    const out = join(dir, 'D');
+    const r = run([...COMMON, '--data', data, '--epochs', '1.5', '--monitor-every', '1', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/skipping .*broken\.wav/);
+    const m = metrics(out) as (Line & { skipped: number })[];
+    expect(m).toHaveLength(3); // ceil(1.5 · 4 files / batch 2)
+    expect(m[m.length - 1].skipped).toBeGreaterThanOrEqual(1);
+  });
+});
