@@ -1,0 +1,81 @@
+/**
+ * `node dist/linear-eval.js [options] DATASET...`: the EVAR linear protocol (spec 6) for a
+ * checkpoint (or a random init) on one or more datasets; prints test accuracy as mean ± 95 % CI over
+ * the seeds and can write every number as JSON. Features are cached, so a second run with other
+ * training settings skips the embedding.
+ */
+import { writeFile } from 'node:fs/promises';
+import { init } from '../gpu/runtime';
+import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
+import { loadModel } from '../eval/model';
+import { linearEvalDataset, type LinearRunResult } from '../eval/linear-run';
+import { formatPercentCI } from '../eval/stats';
+import type { EvalLayout } from '../eval/dataset';
+
+const SPEC: Record<string, FlagSpec> = {
+  checkpoint: { type: 'string', help: 'pre-training checkpoint (omit for a random init)', meta: 'PATH' },
+  teacher: { type: 'boolean', help: 'evaluate the EMA teacher instead of the student', default: false },
+  config: { type: 'string', help: 'config for a random init or a bare weights file', meta: 'NAME|PATH' },
+  'init-seed': { type: 'int', help: 'seed of a random init', default: 0 },
+  lr: { type: 'number', help: 'Adam learning rate', default: 3e-5 },
+  batch: { type: 'int', help: 'batch size cap', default: 200 },
+  epochs: { type: 'int', help: 'epoch cap', default: 200 },
+  patience: { type: 'int', help: 'early-stopping patience in epochs', default: 20 },
+  seeds: { type: 'numbers', help: 'evaluation seeds (mean and 95% CI over them)', default: [0, 1, 2], meta: 'LIST' },
+  folds: { type: 'numbers', help: 'only these test folds (default all)', meta: 'LIST' },
+  'k-folds': { type: 'int', help: 'folds made for datasets without folds or splits', default: 5 },
+  'valid-fraction': { type: 'number', help: 'share of train held out for validation when none is given', default: 0.1 },
+  layout: { type: 'string', help: 'force a dataset layout (esc50, us8k, speechcommands, nsynth, class-folders, filelist, csv)', meta: 'NAME' },
+  'label-key': { type: 'string', help: 'NSynth annotation used as the label', default: 'instrument_family', meta: 'KEY' },
+  'cache-dir': { type: 'string', help: 'feature cache folder', default: '.cache/features', meta: 'DIR' },
+  cache: { type: 'boolean', help: 'use the feature cache (--no-cache to recompute)', default: true },
+  'max-batch': { type: 'int', help: 'windows per encoder call', default: 8 },
+  json: { type: 'string', help: 'write all results as JSON here', meta: 'PATH' },
+  verbose: { type: 'boolean', help: 'print every split', default: false },
+};
+const SYNOPSIS = 'node dist/linear-eval.js [options] DATASET...';
+
+function checkRanges(a: ReturnType<typeof parseArgs>): void {
+  if (!(get.num(a, 'lr') > 0)) throw new UsageError('--lr must be positive');
+  for (const k of ['batch', 'epochs', 'patience', 'k-folds', 'max-batch']) if (!(get.num(a, k) >= 1)) throw new UsageError(`--${k} must be at least 1`);
+  const vf = get.num(a, 'valid-fraction');
+  if (!(vf > 0 && vf < 1)) throw new UsageError('--valid-fraction must be in (0, 1)');
+  if ((get.nums(a, 'seeds') ?? []).length === 0) throw new UsageError('--seeds needs at least one seed');
+}
+
+async function main(): Promise<number> {
+  const a = parseArgs(process.argv.slice(2), SPEC);
+  if (a.help) { console.log(usage(SYNOPSIS, SPEC)); return 0; }
+  if (a.positional.length === 0) throw new UsageError('give at least one dataset');
+  checkRanges(a);
+  const log = (m: string) => console.error(m);
+  const rt = await init();
+  const results: LinearRunResult[] = [];
+  try {
+    const model = await loadModel({ checkpoint: get.str(a, 'checkpoint'), config: get.str(a, 'config'), teacher: get.bool(a, 'teacher'), seed: get.num(a, 'init-seed') });
+    log(`model: ${model.description}`);
+    for (const ds of a.positional) {
+      const r = await linearEvalDataset(ds, model, {
+        layout: get.str(a, 'layout') as EvalLayout | undefined, labelKey: get.str(a, 'label-key'),
+        cacheDir: get.bool(a, 'cache') ? get.str(a, 'cache-dir')! : null, maxBatch: get.num(a, 'max-batch'),
+        lr: get.num(a, 'lr'), batchSize: get.num(a, 'batch'), maxEpochs: get.num(a, 'epochs'), patience: get.num(a, 'patience'),
+        seeds: get.nums(a, 'seeds'), onlyFolds: get.nums(a, 'folds'), kFolds: get.num(a, 'k-folds'), validFraction: get.num(a, 'valid-fraction'),
+        log: get.bool(a, 'verbose') ? log : (m) => { if (!m.startsWith('seed ')) log(m); },
+      });
+      results.push(r);
+      console.log(`${ds}: test accuracy ${formatPercentCI(r.ci, 2)} % (mean ± 95% CI over ${r.ci.n} seed${r.ci.n > 1 ? 's' : ''}; ${r.seeds[0].splits.length} split(s), ${r.nClasses} classes, ${r.nItems} clips, ${r.dim}-d features${r.fromCache ? ', cached' : ''})`);
+      for (const s of r.seeds) console.log(`  seed ${s.seed}: ${(100 * s.acc).toFixed(2)} %  [${s.splits.map((x) => `${x.split} ${(100 * x.testAcc).toFixed(1)}`).join(', ')}]`);
+    }
+    const json = get.str(a, 'json');
+    if (json) {
+      await writeFile(json, JSON.stringify({ model: model.description, modelKey: model.modelKey, config: model.cfg, results }, null, 1));
+      log(`wrote ${json}`);
+    }
+    model.encoder.dispose();
+    return 0;
+  } finally {
+    rt.destroy();
+  }
+}
+
+runCli(main, () => usage(SYNOPSIS, SPEC));

@@ -1,0 +1,53 @@
+/**
+ * Linear evaluation of one model on one dataset (Node only): list the labelled items, get their
+ * clip features (cached on disk), and run the EVAR protocol over folds and seeds. Shared by the
+ * linear-eval CLI and the proxy benchmark.
+ */
+import { listEvalDataset, singleLabel, type EvalLayout } from './dataset';
+import { cachedClipFeatures } from './extract';
+import { frontEndOf, tokenEncoder, type LoadedModel } from './model';
+import { encodeLabels, runLinearProtocol, type ProtocolOptions, type ProtocolResult } from './protocol';
+
+export interface LinearRunOptions extends ProtocolOptions {
+  layout?: EvalLayout;
+  labelKey?: string;
+  /** Feature cache folder; null disables the cache. */
+  cacheDir?: string | null;
+  maxBatch?: number;
+  log?: (msg: string) => void;
+}
+
+export interface LinearRunResult extends ProtocolResult {
+  dataset: string;
+  layout: string;
+  classes: string[];
+  nItems: number;
+  skipped: { path: string; reason: string }[];
+  fromCache: boolean;
+  featureSeconds: number;
+  trainSeconds: number;
+}
+
+export async function linearEvalDataset(path: string, model: LoadedModel, opts: LinearRunOptions = {}): Promise<LinearRunResult> {
+  const log = opts.log ?? ((m: string) => console.error(m));
+  const ds = listEvalDataset(path, { layout: opts.layout, labelKey: opts.labelKey });
+  if (ds.missing) log(`${ds.missing} files named by the metadata are missing (e.g. ${ds.missingExamples.slice(0, 3).join(', ')})`);
+  const { items, classes } = singleLabel(ds);
+  log(`dataset ${path}: ${ds.layout}, ${items.length} labelled files, ${classes.length} classes`);
+  const t0 = Date.now();
+  const feats = await cachedClipFeatures(items.map((i) => i.path), tokenEncoder(model.encoder), {
+    frontEnd: frontEndOf(model.cfg), maxBatch: opts.maxBatch, log,
+    cache: { dir: opts.cacheDir === undefined ? '.cache/features' : opts.cacheDir, model: model.modelKey },
+  });
+  const t1 = Date.now();
+  const kept = feats.kept.map((i) => items[i]);
+  const { y } = encodeLabels(kept.map((i) => i.label), classes);
+  const result = await runLinearProtocol(
+    { x: feats.features, n: kept.length, dim: feats.dim, y, classes, items: kept.map((i) => ({ label: i.label, fold: i.fold, split: i.split })) },
+    { ...opts, log },
+  );
+  return {
+    ...result, dataset: path, layout: ds.layout, classes, nItems: kept.length, skipped: feats.skipped, fromCache: feats.fromCache,
+    featureSeconds: (t1 - t0) / 1000, trainSeconds: (Date.now() - t1) / 1000,
+  };
+}

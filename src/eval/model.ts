@@ -1,0 +1,153 @@
+/**
+ * The encoder under evaluation (Node only): the student (default) or the EMA teacher of a
+ * pre-training checkpoint, or a random initialisation (the baseline every table needs). Also
+ * accepts a bare safetensors file of encoder weights (e.g. exported from PyTorch) with --config.
+ * `modelKey` identifies the weights for the feature cache.
+ */
+import { Rng } from '../util/rng';
+import { runtime } from '../gpu/runtime';
+import { configFromObject, loadConfig, validateConfig, type AaspConfig } from '../aasp/config';
+import { AaspEncoder, type EmbedderFactory } from '../aasp/encoder';
+import { makeEmbedder as defaultEmbedder } from '../aasp/embedder';
+import { CHECKPOINT_FORMAT } from '../io/checkpoint';
+import { TEACHER_PREFIX } from '../aasp/model';
+import { readSafetensors } from '../io/safetensors';
+import { DEFAULT_LOGMEL_CONFIG, type LogMelConfig } from '../audio/logmel-cpu';
+import { hashFile, sha256 } from './cache';
+import type { TokenEncoder } from './embed';
+import { keep, scope, type Tensor } from '../tensor/tensor';
+import { add } from '../ops';
+import { AliasBranch, PatchEmbed } from '../aasp/aape';
+import { posEmbed2dTensor } from '../aasp/pos-embed';
+import type { TrainableEncoder } from './finetune';
+
+export interface ModelSpec {
+  /** Checkpoint path; absent → random init. */
+  checkpoint?: string;
+  /** Preset or JSON config (random init, or a bare weights file); a checkpoint carries its own. */
+  config?: string;
+  /** Use the EMA teacher's weights. */
+  teacher?: boolean;
+  /** Seed of a random init (default 0). */
+  seed?: number;
+  /** Override AaPE on/off for a random init. */
+  aape?: boolean;
+}
+
+export interface LoadedModel {
+  encoder: AaspEncoder;
+  cfg: AaspConfig;
+  /** Cache identity of the weights. */
+  modelKey: string;
+  /** Human-readable origin, e.g. "runs/a/step-100.safetensors (student, step 100)". */
+  description: string;
+}
+
+/**
+ * Z = patch_embed(X) + aape(X) + pos for an input of any whole number of patches. The encoder's own
+ * `embedFull` adds the position table of the pre-training crop (T' = 38), so evaluation windows of
+ * other lengths (the 400-frame tail of a 1000-frame clip) are embedded here from the same mounted
+ * modules, with a sin-cos table for the window's own grid: time positions count from 0 per window.
+ */
+function fullEmbedding(enc: AaspEncoder): (x: Tensor) => Tensor {
+  const mounts = new Map(enc.embedder.mounts);
+  const pe = mounts.get('patch_embed'), alias = mounts.get('aape');
+  if (!(pe instanceof PatchEmbed) || (enc.embedder.aapeOn && !(alias instanceof AliasBranch))) {
+    // An embedder of another shape: only the pre-training length is safe.
+    return (x) => {
+      if (x.shape[2] !== enc.cfg.cropFrames) throw new Error(`this encoder's embedder only takes ${enc.cfg.cropFrames}-frame inputs, got ${x.shape[2]}`);
+      return enc.embedFull(x);
+    };
+  }
+  const pos = new Map<string, Tensor>();
+  return (x) => scope(() => {
+    const Fp = Math.floor(x.shape[1] / enc.cfg.patch), Tp = Math.floor(x.shape[2] / enc.cfg.patch);
+    const key = `${Fp}x${Tp}`;
+    if (!pos.has(key)) pos.set(key, keep(posEmbed2dTensor(enc.cfg.D, Fp, Tp)));
+    let z = pe.forward(x);
+    if (enc.embedder.aapeOn) z = add(z, (alias as AliasBranch).forward(x));
+    return add(z, pos.get(key)!);
+  });
+}
+
+/** Token encoder view of an AaspEncoder: all N tokens (no masking) → blocks → norm. */
+export function tokenEncoder(enc: AaspEncoder): TrainableEncoder {
+  const embed = fullEmbedding(enc);
+  return {
+    dim: enc.cfg.D, nMels: enc.cfg.nMels, patch: enc.cfg.patch, maxFrames: enc.cfg.cropFrames,
+    tokens: (x) => {
+      const z = embed(x);
+      const y = enc.encode(z);
+      z.dispose();
+      return y;
+    },
+    namedParameters: () => enc.namedParameters(),
+    decayNames: () => enc.decayNames(),
+  };
+}
+
+/** The front end a model was trained with (spec 2 defaults + the config's mel count and normalisation). */
+export function frontEndOf(cfg: AaspConfig): LogMelConfig {
+  return { ...DEFAULT_LOGMEL_CONFIG, nMels: cfg.nMels, mean: cfg.melMean, std: cfg.melStd };
+}
+
+export async function loadModel(spec: ModelSpec, makeEmbedder: EmbedderFactory = defaultEmbedder): Promise<LoadedModel> {
+  if (!spec.checkpoint) {
+    let cfg = await loadConfig(spec.config ?? 'tiny');
+    if (spec.aape !== undefined) cfg = validateConfig({ ...cfg, aape: spec.aape }, 'random-init config');
+    const seed = spec.seed ?? 0;
+    // The encoder draws first from Rng(seed), exactly as a pre-training run with that seed starts.
+    const encoder = new AaspEncoder(cfg, new Rng(seed), makeEmbedder);
+    return { encoder, cfg, modelKey: `random:${JSON.stringify(cfg)}:seed=${seed}`, description: `random init (${cfg.name}, AaPE ${cfg.aape ? 'on' : 'off'}, seed ${seed})` };
+  }
+  const path = spec.checkpoint;
+  const file = await readSafetensors(path);
+  const isCheckpoint = file.metadata.format === CHECKPOINT_FORMAT;
+  let cfg: AaspConfig;
+  if (isCheckpoint) cfg = configFromObject(JSON.parse(file.metadata.config), `${path} (config)`);
+  else if (spec.config) cfg = await loadConfig(spec.config);
+  else throw new Error(`${path} is not an AaSP pre-training checkpoint; give --config for a bare weights file`);
+  if (spec.aape !== undefined && spec.aape !== cfg.aape) throw new Error(`${path}: the checkpoint has AaPE ${cfg.aape ? 'on' : 'off'}; --aape cannot change that`);
+  const prefix = spec.teacher ? TEACHER_PREFIX : '';
+  if (spec.teacher && ![...file.tensors.keys()].some((k) => k.startsWith(prefix))) throw new Error(`${path}: no teacher weights (no tensor named ${prefix}*)`);
+  const encoder = new AaspEncoder(cfg, new Rng(0), makeEmbedder);
+  const rt = runtime();
+  for (const [name, t] of encoder.namedParameters()) {
+    const src = file.tensors.get(prefix + name);
+    if (!src) { encoder.dispose(); throw new Error(`${path}: tensor ${prefix + name} is missing`); }
+    if (src.dtype !== 'F32' || src.shape.length !== t.shape.length || src.shape.some((d, i) => d !== t.shape[i])) {
+      encoder.dispose();
+      throw new Error(`${path}: tensor ${prefix + name} is ${src.dtype} [${src.shape}], the encoder expects F32 [${t.shape}]`);
+    }
+    rt.write(t.buffer, src.data as Float32Array);
+  }
+  const hash = await hashFile(path);
+  const step = isCheckpoint ? ` step ${file.metadata.step}` : '';
+  return {
+    encoder, cfg,
+    modelKey: `sha256:${hash}:${spec.teacher ? 'teacher' : 'student'}:${sha256(JSON.stringify(cfg))}`,
+    description: `${path} (${spec.teacher ? 'teacher' : 'student'},${step || ' weights'}, AaPE ${cfg.aape ? 'on' : 'off'})`,
+  };
+}
+
+/** Convenience for callers that only embed. */
+export function asTokenEncoder(m: LoadedModel): TokenEncoder { return tokenEncoder(m.encoder); }
+
+/**
+ * A model named on the command line: a checkpoint path (append `@teacher` for its teacher) or
+ * `random[:<config>][:noaape|:aape][:seed=N]` for a random init (config: tiny, small, base or JSON).
+ */
+export function parseModelSpec(token: string): ModelSpec {
+  if (token === 'random' || token.startsWith('random:')) {
+    const spec: ModelSpec = {};
+    for (const part of token.split(':').slice(1)) {
+      if (part === 'noaape') spec.aape = false;
+      else if (part === 'aape') spec.aape = true;
+      else if (/^seed=\d+$/.test(part)) spec.seed = Number(part.slice(5));
+      else if (part !== '') spec.config = part;
+    }
+    return spec;
+  }
+  if (token.endsWith('@teacher')) return { checkpoint: token.slice(0, -'@teacher'.length), teacher: true };
+  return { checkpoint: token };
+}

@@ -1,0 +1,71 @@
+/**
+ * A minimal line chart as standalone SVG text (no dependencies, viewable in any browser), for the
+ * stability curves. Platform-neutral.
+ */
+
+export interface Series { name: string; x: readonly number[]; y: readonly number[]; band?: readonly number[] }
+
+export interface ChartOptions {
+  title?: string;
+  xLabel?: string;
+  yLabel?: string;
+  width?: number;
+  height?: number;
+  /** Fixed y range; default from the data with a little margin. */
+  yRange?: [number, number];
+}
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** "Nice" tick values covering [lo, hi] (steps of 1, 2 or 5 × 10^k). */
+export function niceTicks(lo: number, hi: number, target = 6): number[] {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / target;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
+export function lineChartSvg(series: readonly Series[], opts: ChartOptions = {}): string {
+  const W = opts.width ?? 640, H = opts.height ?? 400;
+  const m = { l: 64, r: 16, t: opts.title ? 36 : 16, b: 48 };
+  const xs = series.flatMap((s) => s.x), ys = series.flatMap((s) => s.y.map((v, i) => [v - (s.band?.[i] ?? 0), v + (s.band?.[i] ?? 0)]).flat());
+  const xlo = Math.min(...xs), xhi = Math.max(...xs);
+  let [ylo, yhi] = opts.yRange ?? [Math.min(...ys), Math.max(...ys)];
+  if (!opts.yRange) { const pad = (yhi - ylo || Math.abs(yhi) || 1) * 0.08; ylo -= pad; yhi += pad; }
+  const px = (x: number) => m.l + ((x - xlo) / (xhi - xlo || 1)) * (W - m.l - m.r);
+  const py = (y: number) => H - m.b - ((y - ylo) / (yhi - ylo || 1)) * (H - m.t - m.b);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+  ];
+  if (opts.title) parts.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="14">${esc(opts.title)}</text>`);
+  for (const t of niceTicks(ylo, yhi)) {
+    parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${py(t).toFixed(1)}" y2="${py(t).toFixed(1)}" stroke="#e5e5e5"/>`);
+    parts.push(`<text x="${m.l - 6}" y="${(py(t) + 4).toFixed(1)}" text-anchor="end">${t}</text>`);
+  }
+  for (const t of niceTicks(xlo, xhi, 8)) parts.push(`<text x="${px(t).toFixed(1)}" y="${H - m.b + 16}" text-anchor="middle">${t}</text>`);
+  parts.push(`<rect x="${m.l}" y="${m.t}" width="${W - m.l - m.r}" height="${H - m.t - m.b}" fill="none" stroke="#333"/>`);
+  if (opts.xLabel) parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 10}" text-anchor="middle">${esc(opts.xLabel)}</text>`);
+  if (opts.yLabel) parts.push(`<text transform="translate(16 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel)}</text>`);
+  series.forEach((s, k) => {
+    const c = COLORS[k % COLORS.length];
+    if (s.band) {
+      const up = s.x.map((x, i) => `${px(x).toFixed(1)},${py(s.y[i] + s.band![i]).toFixed(1)}`);
+      const down = s.x.map((x, i) => `${px(x).toFixed(1)},${py(s.y[i] - s.band![i]).toFixed(1)}`).reverse();
+      parts.push(`<polygon points="${[...up, ...down].join(' ')}" fill="${c}" fill-opacity="0.15" stroke="none"/>`);
+    }
+    parts.push(`<polyline points="${s.x.map((x, i) => `${px(x).toFixed(1)},${py(s.y[i]).toFixed(1)}`).join(' ')}" fill="none" stroke="${c}" stroke-width="2"/>`);
+    for (let i = 0; i < s.x.length; i++) parts.push(`<circle cx="${px(s.x[i]).toFixed(1)}" cy="${py(s.y[i]).toFixed(1)}" r="2.5" fill="${c}"/>`);
+    parts.push(`<rect x="${m.l + 12}" y="${m.t + 10 + k * 18}" width="14" height="3" fill="${c}"/>`);
+    parts.push(`<text x="${m.l + 32}" y="${m.t + 15 + k * 18}">${esc(s.name)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}

@@ -1,0 +1,212 @@
+// CPU-only pieces of evaluation: confidence intervals, metrics, windowing, splits, argument parsing.
+import { describe, expect, it } from 'vitest';
+import { meanCI, sampleStd, tCdf, tQuantile, formatPercentCI } from '../src/eval/stats';
+import { accuracy, argmaxRows, averagePrecision, meanAveragePrecision } from '../src/eval/metrics';
+import { meanOverTime, planWindows, sliceFrames, tokensToFrames } from '../src/eval/windows';
+import { holdOut, makeSplits, stratifiedFolds } from '../src/eval/folds';
+import { encodeLabels } from '../src/eval/protocol';
+import { parseArgs, usage, UsageError } from '../src/eval/cli-args';
+import { viewLength, stabilityCsv } from '../src/eval/stability';
+import { lineChartSvg, niceTicks } from '../src/eval/svg-plot';
+import { benchTable } from '../src/eval/proxy-table';
+import { Rng } from '../src/util/rng';
+
+describe('confidence intervals (Student t)', () => {
+  it('matches tabulated t quantiles', () => {
+    // scipy.stats.t.ppf(0.975, df)
+    const table: [number, number][] = [[1, 12.706204736], [2, 4.302652730], [4, 2.776445105], [9, 2.262157163], [30, 2.042272456]];
+    for (const [df, q] of table) expect(tQuantile(0.975, df)).toBeCloseTo(q, 6);
+    expect(tQuantile(0.025, 2)).toBeCloseTo(-4.302652730, 6);
+    expect(tCdf(0, 5)).toBeCloseTo(0.5, 12);
+    expect(tCdf(2.015048373, 5)).toBeCloseTo(0.95, 7);
+  });
+
+  it('computes mean ± t·s/√n over 3 seeds', () => {
+    const xs = [0.80, 0.82, 0.87];
+    const ci = meanCI(xs);
+    const m = (0.80 + 0.82 + 0.87) / 3;
+    const s = Math.sqrt(((0.80 - m) ** 2 + (0.82 - m) ** 2 + (0.87 - m) ** 2) / 2);
+    expect(ci.mean).toBeCloseTo(m, 12);
+    expect(ci.std).toBeCloseTo(s, 12);
+    expect(sampleStd(xs)).toBeCloseTo(s, 12);
+    expect(ci.half).toBeCloseTo(4.302652730 * s / Math.sqrt(3), 8);
+    expect(ci.lo).toBeCloseTo(m - ci.half, 12);
+    expect(formatPercentCI(ci)).toBe(`${(100 * m).toFixed(1)} ± ${(100 * ci.half).toFixed(1)}`);
+    const one = meanCI([0.5]);
+    expect(one.half).toBeNaN();
+    expect(formatPercentCI(one)).toBe('50.0');
+    expect(meanCI([0.7, 0.7, 0.7]).half).toBeCloseTo(0, 12);
+  });
+});
+
+describe('metrics', () => {
+  it('accuracy and argmax', () => {
+    expect([...argmaxRows([0, 2, 1, 5, 5, 1], 2, 3)]).toEqual([1, 0]);
+    expect(accuracy([1, 2, 3, 4], [1, 2, 0, 4])).toBe(0.75);
+  });
+
+  it('average precision and mAP against a hand-computed example', () => {
+    // Class 0: ranking 0.9(+) 0.8(−) 0.3(+) 0.1(−) → AP = ½·1 + ½·⅔ = 5/6.
+    expect(averagePrecision([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0])).toBeCloseTo(5 / 6, 12);
+    // Class 1: ranking 0.7(−) 0.6(−) 0.4(+) 0.2(+) → AP = ½·⅓ + ½·½ = 5/12.
+    expect(averagePrecision([0.2, 0.7, 0.6, 0.4], [1, 0, 0, 1])).toBeCloseTo(5 / 12, 12);
+    // Ties enter together: {0.5(+), 0.5(−)} then 0.1(+) → ½·½ + ½·⅔ = 7/12.
+    expect(averagePrecision([0.5, 0.5, 0.1], [1, 0, 1])).toBeCloseTo(7 / 12, 12);
+    expect(averagePrecision([0.3, 0.2], [0, 0])).toBeNaN();
+    // [4 clips, 3 classes]; class 2 has no positive and is left out: mAP = (5/6 + 5/12) / 2 = 0.625.
+    const scores = [0.9, 0.2, 0.5, 0.8, 0.7, 0.1, 0.3, 0.6, 0.4, 0.1, 0.4, 0.3];
+    const labels = [1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0];
+    const r = meanAveragePrecision(scores, labels, 4, 3);
+    expect(r.map).toBeCloseTo(0.625, 12);
+    expect(r.perClass[2]).toBeNaN();
+  });
+});
+
+describe('feature windows', () => {
+  it('a 1000-frame clip → windows of 608 and 392 padded to 400', () => {
+    const p = planWindows(1000);
+    expect(p.paddedFrames).toBe(1008);
+    expect(p.windows).toEqual([{ start: 0, frames: 608 }, { start: 608, frames: 400 }]);
+    expect(planWindows(608).windows).toEqual([{ start: 0, frames: 608 }]);
+    expect(planWindows(1001).windows.map((w) => w.frames)).toEqual([608, 400]);
+    expect(planWindows(1).windows).toEqual([{ start: 0, frames: 16 }]);
+    expect(planWindows(1300).windows.map((w) => w.frames)).toEqual([608, 608, 96]);
+    expect(() => planWindows(100, 16, 600)).toThrow(/multiple/);
+  });
+
+  it('slices with zero padding past the end', () => {
+    const mel = { data: Float32Array.from({ length: 2 * 5 }, (_, i) => i + 1), nMels: 2, nFrames: 5 };
+    expect([...sliceFrames(mel, 3, 4)]).toEqual([4, 5, 0, 0, 9, 10, 0, 0]);
+  });
+
+  it('concatenates F\' rows per time column and windows along time; clip feature is the time mean', () => {
+    const Fp = 2, D = 3;
+    const w1 = Float32Array.from({ length: Fp * 2 * D }, (_, i) => i); // Tw 2: tokens p·2 + q
+    const w2 = Float32Array.from({ length: Fp * 1 * D }, (_, i) => 100 + i); // Tw 1
+    const out = new Float32Array(3 * Fp * D);
+    tokensToFrames(w1, Fp, 2, D, out, 3, 0);
+    tokensToFrames(w2, Fp, 1, D, out, 3, 2);
+    // column 0 = token (0,0) ++ token (1,0) = [0,1,2] ++ [6,7,8]; column 1 = [3,4,5] ++ [9,10,11].
+    expect([...out]).toEqual([0, 1, 2, 6, 7, 8, 3, 4, 5, 9, 10, 11, 100, 101, 102, 103, 104, 105]);
+    const clip = meanOverTime(out, 3, Fp * D);
+    expect(clip.length).toBe(Fp * D);
+    expect(clip[0]).toBeCloseTo((0 + 3 + 100) / 3, 5);
+    expect(() => tokensToFrames(w1, Fp, 2, D, out, 3, 2)).toThrow(/exceed/);
+  });
+
+  it('stability view length keeps both views inside the clip and within one window', () => {
+    expect(viewLength(501, 15, 16, 608)).toBe(480);
+    expect(viewLength(1001, 15, 16, 608)).toBe(608);
+    expect(viewLength(20, 15, 16, 608)).toBe(16);
+  });
+});
+
+describe('evaluation splits', () => {
+  const esc = Array.from({ length: 50 }, (_, i) => ({ label: `c${i % 5}`, fold: (i % 5) + 1 }));
+
+  it('fold datasets: each fold is test once, validation is 10 % of the rest', () => {
+    const splits = makeSplits(esc, { seed: 1 });
+    expect(splits.map((s) => s.name)).toEqual(['fold 1', 'fold 2', 'fold 3', 'fold 4', 'fold 5']);
+    for (const [k, s] of splits.entries()) {
+      expect(s.test.every((i) => esc[i].fold === k + 1)).toBe(true);
+      expect(s.test.length).toBe(10);
+      expect(s.valid.length).toBe(4);
+      expect(s.train.length).toBe(36);
+      const all = new Set([...s.train, ...s.valid, ...s.test]);
+      expect(all.size).toBe(50);
+    }
+    // Seeds change the validation draw, not the folds.
+    expect(makeSplits(esc, { seed: 2 })[0].valid).not.toEqual(splits[0].valid);
+    expect(makeSplits(esc, { seed: 1 })[0].valid).toEqual(splits[0].valid);
+    expect(makeSplits(esc, { seed: 1, onlyFolds: [2] }).map((s) => s.name)).toEqual(['fold 2']);
+    expect(() => makeSplits(esc, { onlyFolds: [7] })).toThrow(/fold 7/);
+  });
+
+  it('official splits, with a held-out validation set when none is given', () => {
+    const items = [...Array(20).fill({ split: 'train', label: 'a' }), ...Array(5).fill({ split: 'valid', label: 'a' }), ...Array(5).fill({ split: 'test', label: 'b' })];
+    const [s] = makeSplits(items);
+    expect([s.train.length, s.valid.length, s.test.length]).toEqual([20, 5, 5]);
+    const noValid = items.filter((it) => it.split !== 'valid');
+    const [t] = makeSplits(noValid);
+    expect([t.train.length, t.valid.length, t.test.length]).toEqual([18, 2, 5]);
+    expect(() => makeSplits([{ split: 'train' }, { split: 'holdout' }])).toThrow(/unknown split/);
+    expect(() => makeSplits([{ fold: 1 }, {}])).toThrow(/either all or none/);
+  });
+
+  it('label-only datasets get stratified folds', () => {
+    const labels = Array.from({ length: 40 }, (_, i) => (i < 30 ? 'x' : 'y'));
+    const folds = stratifiedFolds(labels, 5, new Rng(0));
+    for (let f = 1; f <= 5; f++) {
+      expect(folds.filter((g, i) => g === f && labels[i] === 'x').length).toBe(6);
+      expect(folds.filter((g, i) => g === f && labels[i] === 'y').length).toBe(2);
+    }
+    expect(makeSplits(labels.map((label) => ({ label })), { kFolds: 4 }).length).toBe(4);
+    const h = holdOut([5, 6, 7], 0.1, new Rng(0));
+    expect(h.valid.length).toBe(1);
+    expect(h.train.length).toBe(2);
+  });
+
+  it('encodes labels over a sorted class list', () => {
+    const { y, classes } = encodeLabels(['dog', 'cat', 'dog']);
+    expect(classes).toEqual(['cat', 'dog']);
+    expect([...y]).toEqual([1, 0, 1]);
+    expect(() => encodeLabels(['cat', undefined])).toThrow(/no label/);
+  });
+});
+
+describe('CLI arguments', () => {
+  const spec = {
+    checkpoint: { type: 'string', help: 'checkpoint' },
+    lr: { type: 'number', help: 'lr', default: 3e-5 },
+    seeds: { type: 'numbers', help: 'seeds', default: [0, 1, 2] },
+    teacher: { type: 'boolean', help: 'teacher', default: false },
+    epochs: { type: 'int', help: 'epochs', default: 200 },
+  } as const;
+
+  it('parses values, defaults, booleans and positionals', () => {
+    const p = parseArgs(['a.wav', '--lr', '1e-3', '--seeds=3,4', '--teacher', 'b.wav', '--epochs', '5'], spec);
+    expect(p.flags).toMatchObject({ lr: 1e-3, seeds: [3, 4], teacher: true, epochs: 5 });
+    expect(p.positional).toEqual(['a.wav', 'b.wav']);
+    expect(parseArgs([], spec).flags).toMatchObject({ lr: 3e-5, seeds: [0, 1, 2], teacher: false });
+    expect(parseArgs(['--no-teacher'], spec).flags.teacher).toBe(false);
+    expect(parseArgs(['--help'], spec).help).toBe(true);
+  });
+
+  it('rejects unknown flags, bad numbers and missing values by name', () => {
+    expect(() => parseArgs(['--lrr', '1'], spec)).toThrow(UsageError);
+    expect(() => parseArgs(['--lr', 'fast'], spec)).toThrow(/--lr: "fast" is not a number/);
+    expect(() => parseArgs(['--epochs', '2.5'], spec)).toThrow(/integer/);
+    expect(() => parseArgs(['--checkpoint'], spec)).toThrow(/needs a value/);
+    expect(usage('x [options]', spec)).toMatch(/--lr NUMBER\s+lr \(default 0.00003\)/);
+  });
+});
+
+describe('stability outputs', () => {
+  it('writes CSV and an SVG with one polyline per curve', () => {
+    const c = { shifts: [0, 1, 2], mean: [1, 0.9, 0.8], std: [0, 0.01, 0.02], perClip: [], lengths: [] };
+    const csv = stabilityCsv([{ name: 'a', curve: c }, { name: 'b', curve: { ...c, mean: [1, 0.95, 0.9] } }]);
+    expect(csv.split('\n')[0]).toBe('shift,a_mean,a_std,b_mean,b_std');
+    expect(csv.split('\n')[2]).toBe('1,0.900000,0.010000,0.950000,0.010000');
+    const svg = lineChartSvg([{ name: 'a', x: c.shifts, y: c.mean }, { name: 'b<c>', x: c.shifts, y: [1, 0.95, 0.9] }], { title: 't' });
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<polyline/g)?.length).toBe(2);
+    expect(svg).toContain('b&lt;c&gt;');
+    expect(niceTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+  });
+});
+
+describe('proxy benchmark table', () => {
+  it('prints one row per model with accuracy ± CI per task and the stability summary', () => {
+    const t = benchTable(['pitch', 'event'], [
+      { model: 'random init, AaPE on', cells: { pitch: { ci: meanCI([0.3, 0.32, 0.34]) }, event: { ci: meanCI([0.5]) } }, stability: 0.99512 },
+      { model: 'pre-trained, AaPE off', cells: { pitch: undefined }, stability: undefined },
+    ]);
+    const lines = t.split('\n');
+    expect(lines.length).toBe(4);
+    expect(lines[0]).toMatch(/^\| model +\| pitch acc % \| event acc % \| stability/);
+    expect(lines[2]).toContain('32.0 ± 5.0');
+    expect(lines[2]).toContain('| 50.0 ');
+    expect(lines[2]).toContain('0.99512');
+    expect(lines[3]).toContain('—');
+  });
+});
