@@ -122,7 +122,7 @@ export function optimizerCases(): BenchCase[] {
     return { ps, opt, read: async () => concat(await Promise.all(ps.map((t) => t.toFloat32()))), dispose: () => { opt.dispose(); for (const t of ps) t.dispose(); } };
   };
   const mk = (packed: boolean): BenchCase => ({
-    name: packed ? 'adamw (packed, 1 dispatch)' : 'adamw (per parameter)', flops: 12 * n, shape: `${shapes.length} tensors, ${n} values`,
+    name: packed ? 'adamw (multi-tensor)' : 'adamw (per parameter)', flops: 12 * n, shape: `${shapes.length} tensors, ${n} values`,
     ours() {
       const a = setup(packed);
       return {
@@ -143,7 +143,7 @@ export function optimizerCases(): BenchCase[] {
     },
   });
   const ema: BenchCase = {
-    name: 'ema (packed, 1 dispatch)', flops: 3 * n, shape: `${shapes.length} tensors, ${n} values`,
+    name: 'ema (multi-tensor)', flops: 3 * n, shape: `${shapes.length} tensors, ${n} values`,
     ours() {
       const te = shapes.map((s, i) => tensor(rand(s.reduce((a, b) => a * b, 1), 400 + i), s));
       const st = shapes.map((s, i) => tensor(rand(s.reduce((a, b) => a * b, 1), 500 + i), s));

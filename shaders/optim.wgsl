@@ -37,31 +37,3 @@ fn ema(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
   if (i >= p.n) { return; }
   param[i] = p.beta1 * param[i] + (1.0 - p.beta1) * grad[i];
 }
-
-// Multi-tensor AdamW over packed arenas (src/optim/optimizers.ts gathers every parameter, gradient and
-// moment into one buffer each with copies, which are memcpys on CPU adapters, then this one dispatch
-// updates them all). Weight decay per parameter group: group g covers [bounds[g-1], bounds[g]).
-struct Packed { n: u32, lr: f32, beta1: f32, beta2: f32, eps: f32, bc1: f32, bc2: f32, gscale: f32, bounds: vec4<u32>, wds: vec4<f32> }
-@group(0) @binding(5) var<uniform> pk: Packed;
-
-@compute @workgroup_size(256)
-fn adamw_packed(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = lin(gid, nwg);
-  if (i >= pk.n) { return; }
-  let wd = select(select(select(pk.wds.w, pk.wds.z, i < pk.bounds.z), pk.wds.y, i < pk.bounds.y), pk.wds.x, i < pk.bounds.x);
-  let g = grad[i] * pk.gscale;
-  let mi = pk.beta1 * m[i] + (1.0 - pk.beta1) * g;
-  let vi = pk.beta2 * v[i] + (1.0 - pk.beta2) * g * g;
-  m[i] = mi;
-  v[i] = vi;
-  let denom = sqrt(vi / pk.bc2) + pk.eps;
-  param[i] = param[i] * (1.0 - pk.lr * wd) - pk.lr * (mi / pk.bc1) / denom;
-}
-
-// EMA over packed arenas: param (teacher) ← tau · param + (1 − tau) · grad (student values).
-@compute @workgroup_size(256)
-fn ema_packed(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = lin(gid, nwg);
-  if (i >= pk.n) { return; }
-  param[i] = pk.beta1 * param[i] + (1.0 - pk.beta1) * grad[i];
-}

@@ -12,6 +12,7 @@ import optimSrc from '../../shaders/optim.wgsl?raw';
 import matmulSgSrc from '../../shaders/matmul_sg.wgsl?raw';
 import matmulTileSrc from '../../shaders/matmul_tile.wgsl?raw';
 import attentionSrc from '../../shaders/attention.wgsl?raw';
+import optimMultiSrc from '../../shaders/optim_multi.wgsl?raw';
 import { Kernel, kernelFamily } from '../gpu/kernel';
 import { expandTemplate, type TemplateParams } from '../gpu/template';
 
@@ -19,6 +20,7 @@ import { expandTemplate, type TemplateParams } from '../gpu/template';
 export const matmulSgSource = matmulSgSrc;
 export const matmulTileSource = matmulTileSrc;
 export const attentionSource = attentionSrc;
+export const optimMultiSource = optimMultiSrc;
 
 export const unaryK = kernelFamily('unary', unarySrc);
 export const binaryK = kernelFamily('binary', binarySrc);

@@ -2,17 +2,17 @@
  * SGD and AdamW updating parameters in place on the GPU, plus global-norm clipping (the clip scale
  * is applied inside the update kernel, so no scaled copy of the gradients is made).
  *
- * Multi-tensor updates (AdamW.step, emaUpdate): parameters, gradients and moments stay separate named
- * tensors (the model owns its parameters; checkpoints store moments by name), and each step gathers
- * them into packed arenas with buffer copies, runs ONE update dispatch over the arenas, and scatters
- * the results back. On CPU adapters a copy is a memcpy on the queue thread while a dispatch wakes the
- * compute thread pool, so 7 copies per parameter cost far less than a dispatch per parameter
- * (kernels-bench case `adamw`). Groups are laid out consecutively; the kernel picks each element's
- * weight decay from the group bounds (at most 4 groups per dispatch; more groups take more dispatches).
+ * Multi-tensor updates (AdamW.step, emaUpdate; shaders/optim_multi.wgsl): parameters, gradients and
+ * moments stay separate named tensors (the model owns its parameters; checkpoints store moments by
+ * name), and one dispatch updates as many tensors as the adapter's storage-buffer limit allows (4
+ * buffers each for AdamW, 2 for EMA: 4 and 8 tensors per dispatch with lavapipe's 16), each with its
+ * own weight decay. Measured (kernels-bench `adamw`): a first design that gathered everything into
+ * packed arenas with buffer copies and ran one dispatch was 2x slower in wall time on lavapipe than
+ * a dispatch per tensor (the copies are memcpys of every parameter, 7 per step), so no copies here.
  */
-import { Tensor, scope, empty } from '../tensor/tensor';
+import { Tensor, scope } from '../tensor/tensor';
 import { noGrad } from '../tensor/autograd';
-import { optimK } from '../ops/kernels';
+import { optimK, optimMultiSource, templateKernel } from '../ops/kernels';
 import { grid, runtime } from '../ops/util';
 import { zeros, sum, square, concat, reshape } from '../ops';
 
@@ -71,60 +71,28 @@ export class AdamW {
     }
   }
 
-  /** Per-parameter dispatches instead of the packed update (kept for comparison in kernels-bench). */
+  /** Multi-tensor dispatches (false: one dispatch per parameter, kept for comparison in kernels-bench). */
   packed = true;
 
   step(gradScale = 1): void {
     this.stepCount++;
     const [b1, b2] = this.betas;
     const bc1 = 1 - b1 ** this.stepCount, bc2 = 1 - b2 ** this.stepCount;
-    if (this.packed) { this.stepPacked(gradScale, bc1, bc2); return; }
+    const items: { p: Tensor; g: Tensor; m: Tensor; v: Tensor; wd: number }[] = [];
     for (const g of this.groups) for (const [name, p] of g.params) {
-      if (!p.grad) continue;
-      runtime().dispatch(optimK('adamw'), {
-        buffers: { param: p.buffer, grad: p.grad.buffer, m: this.exp_avg.get(name)!.buffer, v: this.exp_avg_sq.get(name)!.buffer },
-        uniforms: { n: p.size, lr: this.lr, beta1: b1, beta2: b2, eps: this.eps, wd: g.weightDecay, bc1, bc2, gscale: gradScale },
-        workgroups: grid(p.size),
-      });
+      if (p.grad && p.size > 0) items.push({ p, g: p.grad, m: this.exp_avg.get(name)!, v: this.exp_avg_sq.get(name)!, wd: g.weightDecay });
     }
-  }
-
-  private stepPacked(gscale: number, bc1: number, bc2: number): void {
-    const rt = runtime();
-    // Up to 4 groups per dispatch; only parameters that have a gradient take part.
-    for (let g0 = 0; g0 < this.groups.length; g0 += 4) {
-      const groups = this.groups.slice(g0, g0 + 4);
-      const items: { name: string; p: Tensor; off: number }[] = [];
-      const bounds = [0, 0, 0, 0], wds = [0, 0, 0, 0];
-      let n = 0;
-      groups.forEach((g, gi) => {
-        for (const [name, p] of g.params) if (p.grad && p.size > 0) { items.push({ name, p, off: n }); n += p.size; }
-        bounds[gi] = n;
-        wds[gi] = g.weightDecay;
-      });
-      for (let gi = groups.length; gi < 4; gi++) bounds[gi] = n;
-      if (n === 0) continue;
-      const P = empty([n]), G = empty([n]), M = empty([n]), V = empty([n]);
+    const uni = { lr: this.lr, beta1: b1, beta2: b2, eps: this.eps, bc1, bc2, gscale: gradScale };
+    if (!this.packed) {
       for (const it of items) {
-        const bytes = it.p.size * 4, off = it.off * 4;
-        rt.copy(it.p.buffer, 0, P.buffer, off, bytes);
-        rt.copy(it.p.grad!.buffer, 0, G.buffer, off, bytes);
-        rt.copy(this.exp_avg.get(it.name)!.buffer, 0, M.buffer, off, bytes);
-        rt.copy(this.exp_avg_sq.get(it.name)!.buffer, 0, V.buffer, off, bytes);
+        runtime().dispatch(optimK('adamw'), {
+          buffers: { param: it.p.buffer, grad: it.g.buffer, m: it.m.buffer, v: it.v.buffer },
+          uniforms: { n: it.p.size, ...uni, wd: it.wd }, workgroups: grid(it.p.size),
+        });
       }
-      rt.dispatch(optimK('adamw_packed'), {
-        buffers: { param: P.buffer, grad: G.buffer, m: M.buffer, v: V.buffer },
-        uniforms: { n, lr: this.lr, beta1: this.betas[0], beta2: this.betas[1], eps: this.eps, bc1, bc2, gscale, bounds, wds },
-        workgroups: grid(n),
-      });
-      for (const it of items) {
-        const bytes = it.p.size * 4, off = it.off * 4;
-        rt.copy(P.buffer, off, it.p.buffer, 0, bytes);
-        rt.copy(M.buffer, off, this.exp_avg.get(it.name)!.buffer, 0, bytes);
-        rt.copy(V.buffer, off, this.exp_avg_sq.get(it.name)!.buffer, 0, bytes);
-      }
-      for (const t of [P, G, M, V]) t.dispose();
+      return;
     }
+    multiDispatch(items.map((it) => ({ n: it.p.size, wd: it.wd, buffers: [it.p, it.g, it.m, it.v] })), true, uni);
   }
 
   dispose(): void {
@@ -132,31 +100,35 @@ export class AdamW {
   }
 }
 
-/** teacher ← tau·teacher + (1 − tau)·student (same order and shapes): packed into arenas, one dispatch. */
+/** teacher ← tau·teacher + (1 − tau)·student (same order and shapes), several tensors per dispatch. */
 export function emaUpdate(teacher: Tensor[], student: Tensor[], tau: number): void {
   if (teacher.length !== student.length) throw new Error(`emaUpdate: ${teacher.length} teacher vs ${student.length} student tensors`);
-  let n = 0;
-  const offs = teacher.map((t, i) => {
-    const s = student[i];
-    if (t.size !== s.size) throw new Error(`emaUpdate: tensor ${i} has shapes [${t.shape}] and [${s.shape}]`);
-    const o = n;
-    n += t.size;
-    return o;
-  });
-  if (n === 0) return;
-  const rt = runtime();
-  const T = empty([n]), S = empty([n]);
   teacher.forEach((t, i) => {
-    if (t.size === 0) return;
-    rt.copy(t.buffer, 0, T.buffer, offs[i] * 4, t.size * 4);
-    rt.copy(student[i].buffer, 0, S.buffer, offs[i] * 4, t.size * 4);
+    if (t.size !== student[i].size) throw new Error(`emaUpdate: tensor ${i} has shapes [${t.shape}] and [${student[i].shape}]`);
   });
-  rt.dispatch(optimK('ema_packed'), {
-    buffers: { param: T.buffer, grad: S.buffer },
-    uniforms: { n, lr: 0, beta1: tau, beta2: 0, eps: 0, bc1: 1, bc2: 1, gscale: 1, bounds: [n, n, n, n], wds: [0, 0, 0, 0] },
-    workgroups: grid(n),
-  });
-  teacher.forEach((t, i) => { if (t.size) rt.copy(T.buffer, offs[i] * 4, t.buffer, 0, t.size * 4); });
-  T.dispose();
-  S.dispose();
+  const items = teacher.map((t, i) => ({ n: t.size, wd: 0, buffers: [t, student[i]] })).filter((it) => it.n > 0);
+  multiDispatch(items, false, { lr: 0, beta1: tau, beta2: 0, eps: 0, bc1: 1, bc2: 1, gscale: 1 });
+}
+
+/** Dispatch optim_multi over `items`, as many tensors per dispatch as the storage-buffer limit allows. */
+function multiDispatch(items: { n: number; wd: number; buffers: Tensor[] }[], adam: boolean, uni: Record<string, number>): void {
+  const rt = runtime();
+  const per = adam ? 4 : 2;
+  const maxNT = Math.max(1, Math.min(8, Math.floor(rt.device.limits.maxStorageBuffersPerShaderStage / per)));
+  const names = adam ? ['p', 'g', 'm', 'v'] : ['p', 's'];
+  for (let c = 0; c < items.length; c += maxNT) {
+    const chunk = items.slice(c, c + maxNT);
+    const buffers: Record<string, GPUBuffer> = {};
+    const n: number[] = [], start: number[] = [0], wd: number[] = [];
+    chunk.forEach((it, t) => {
+      it.buffers.forEach((b, k) => { buffers[`${names[k]}${t}`] = b.buffer; });
+      n.push(it.n);
+      wd.push(it.wd);
+      start.push(start[t] + Math.ceil(it.n / 256));
+    });
+    const total = start[chunk.length];
+    rt.dispatch(templateKernel('optim_multi', optimMultiSource, { NT: chunk.length, ADAM: adam ? 1 : 0 }), {
+      buffers, uniforms: { ...uni, _p0: 0, n, start, wd }, workgroups: grid(total * 256),
+    });
+  }
 }
