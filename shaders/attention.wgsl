@@ -125,7 +125,7 @@ fn bwd_q(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: v
 //#else
     //#for d in 0..DH4
     let k{{d}} = k[kb + {{d}}u];
-    let v{{d}} = v[kb + {{d}}u];
+    let v{{d}} = v[vb + {{d}}u];
     //#end
 //#end
     var s = 0.0;

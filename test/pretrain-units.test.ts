@@ -17,7 +17,8 @@ import { DataStream, type ClipSource } from '../src/train/data';
 import { UsageError, parseArgs } from '../src/train/options';
 import { AaspEncoder } from '../src/aasp/encoder';
 import { makeEmbedder } from '../src/aasp/embedder';
-import { add, div } from '../src/ops';
+import { add, div, mul, sum } from '../src/ops';
+import { multiHeadCross, multiHeadSelf, setFusedAttention } from '../src/aasp/attention';
 
 useGpu();
 
@@ -266,6 +267,28 @@ describe('encoder targets', () => {
     const last = await enc.encode(z).toFloat32();
     const wantLast = await enc.norm.forward(h2).toFloat32();
     for (let i = 0; i < last.length; i++) expect(last[i]).toBeCloseTo(wantLast[i], 5);
+  });
+});
+
+describe('attention paths', () => {
+  it('fused (packed heads) and composed (split/merge) multi-head attention agree, values and gradients', async () => {
+    const rng = new Rng(8);
+    const rnd = (shape: number[]) => tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
+    const qkv0 = rnd([3, 7, 3 * 16]), q0 = rnd([3, 5, 16]), kv0 = rnd([3, 9, 32]), r1 = rnd([3, 7, 16]), r2 = rnd([3, 5, 16]);
+    const runBoth = async (fused: boolean) => {
+      setFusedAttention(fused);
+      const [qkv, q, kv] = [qkv0, q0, kv0].map((t) => t.detach().requireGrad());
+      const L = add(sum(mul(multiHeadSelf(qkv, 4), r1)), sum(mul(multiHeadCross(q, kv, 2), r2)));
+      backward(L);
+      return [await L.item(), ...(await Promise.all([qkv, q, kv].map((t) => t.grad!.toFloat32())))] as const;
+    };
+    const a = await runBoth(true), b = await runBoth(false);
+    setFusedAttention(true);
+    expect(Math.abs(a[0] - b[0])).toBeLessThan(1e-4 * Math.max(1, Math.abs(b[0])));
+    for (let k = 1; k < 4; k++) {
+      const ga = a[k] as Float32Array, gb = b[k] as Float32Array;
+      for (let i = 0; i < gb.length; i++) expect(Math.abs(ga[i] - gb[i])).toBeLessThan(1e-4);
+    }
   });
 });
 

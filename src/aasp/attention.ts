@@ -1,32 +1,26 @@
 /**
- * Multi-head scaled dot-product attention, behind one function so that the composed version
- * (matmul·softmax·matmul) and the fused `attention(q, k, v, scale)` op of src/ops are one switch
- * apart. Heads split the model dimension as the spec says: head h uses dims [h·dh, (h+1)·dh).
+ * Multi-head scaled dot-product attention for the encoder and the predictor, behind two functions
+ * so that the fused kernels of src/ops (which read heads straight out of the packed projections and
+ * write them merged) and the composed ops (split heads, matmul·softmax·matmul, merge heads) are one
+ * switch apart. Heads split the model dimension as the spec says: head h uses dims [h·dh, (h+1)·dh).
  */
 import { Tensor } from '../tensor/tensor';
-import * as ops from '../ops';
-import { matmul, mul, permute, reshape, slice, softmax } from '../ops';
+import { crossAttention, matmul, mul, permute, reshape, selfAttention, slice, softmax } from '../ops';
 
-type AttentionOp = (q: Tensor, k: Tensor, v: Tensor, scale: number) => Tensor;
+let useFused = true;
 
-// The fused op lands in src/ops separately; looked up by a computed name so this file builds (without
-// a bundler warning) with or without it.
-const FUSED_NAME = ['atten', 'tion'].join('');
-const fusedOp = (ops as unknown as Record<string, unknown>)[FUSED_NAME] as AttentionOp | undefined;
-let useFused = typeof fusedOp === 'function';
-
-/** Choose the fused kernel (when src/ops has one) or the composed ops. Returns the previous choice. */
+/** Choose the fused kernels (default) or the composed ops. Returns the previous choice. */
 export function setFusedAttention(on: boolean): boolean {
   const prev = useFused;
-  useFused = on && typeof fusedOp === 'function';
+  useFused = on;
   return prev;
 }
 
-export function fusedAttentionAvailable(): boolean { return typeof fusedOp === 'function'; }
+/** The fused kernels take head sizes that are multiples of 4 up to 256. */
+const fusedFits = (dh: number) => useFused && dh % 4 === 0 && dh <= 256;
 
-/** softmax(q·kᵀ·scale)·v over q [..., Nq, dh], k/v [..., Nk, dh]. */
-export function sdpa(q: Tensor, k: Tensor, v: Tensor, scale: number): Tensor {
-  if (useFused) return fusedOp!(q, k, v, scale);
+/** softmax(q·kᵀ·scale)·v over q [..., Nq, dh], k/v [..., Nk, dh], composed from primitives. */
+export function sdpaComposed(q: Tensor, k: Tensor, v: Tensor, scale: number): Tensor {
   const s = matmul(q, k, { transB: true });
   const ss = mul(s, scale);
   const a = softmax(ss);
@@ -63,4 +57,28 @@ export function mergeHeads(x: Tensor): Tensor {
   const r = reshape(p, [G, N, H * dh]);
   p.dispose();
   return r;
+}
+
+function composed(parts: Tensor[], heads: number, scale: number): Tensor {
+  const o = sdpaComposed(parts[0], parts[1], parts[2], scale);
+  for (const t of parts) t.dispose();
+  const m = mergeHeads(o);
+  o.dispose();
+  return m;
+}
+
+/** Self-attention from a packed projection qkv [G, N, 3D] → [G, N, D] (heads merged). */
+export function multiHeadSelf(qkv: Tensor, heads: number): Tensor {
+  const dh = qkv.shape[2] / 3 / heads;
+  const scale = 1 / Math.sqrt(dh);
+  if (fusedFits(dh)) return selfAttention(qkv, heads, scale);
+  return composed(splitHeads(qkv, 3, heads), heads, scale);
+}
+
+/** Cross-attention from q [G, Nq, D] and packed kv [G, Nk, 2D] → [G, Nq, D] (heads merged). */
+export function multiHeadCross(q: Tensor, kv: Tensor, heads: number): Tensor {
+  const dh = q.shape[2] / heads;
+  const scale = 1 / Math.sqrt(dh);
+  if (fusedFits(dh)) return crossAttention(q, kv, heads, scale);
+  return composed([...splitHeads(q, 1, heads), ...splitHeads(kv, 2, heads)], heads, scale);
 }

@@ -8,7 +8,7 @@ import { Module } from '../nn/module';
 import { LayerNorm, Linear } from '../nn/layers';
 import { add, gelu } from '../ops';
 import type { Rng } from '../util/rng';
-import { mergeHeads, sdpa, splitHeads } from './attention';
+import { multiHeadCross, multiHeadSelf } from './attention';
 
 export const LN_EPS = 1e-6;
 
@@ -42,12 +42,8 @@ export class SelfAttention extends Module {
   }
   forward(x: Tensor): Tensor {
     const qkv = this.qkv.forward(x);
-    const [q, k, v] = splitHeads(qkv, 3, this.heads);
+    const m = multiHeadSelf(qkv, this.heads);
     qkv.dispose();
-    const o = sdpa(q, k, v, 1 / Math.sqrt(this.dim / this.heads));
-    for (const t of [q, k, v]) t.dispose();
-    const m = mergeHeads(o);
-    o.dispose();
     const y = this.proj.forward(m);
     m.dispose();
     return y;
@@ -66,16 +62,11 @@ export class CrossAttention extends Module {
     this.proj = this.child('proj', new Linear(dim, dim, rng));
   }
   forward(xq: Tensor, xkv: Tensor): Tensor {
-    const qp = this.q.forward(xq);
-    const [q] = splitHeads(qp, 1, this.heads);
-    qp.dispose();
-    const kvp = this.kv.forward(xkv);
-    const [k, v] = splitHeads(kvp, 2, this.heads);
-    kvp.dispose();
-    const o = sdpa(q, k, v, 1 / Math.sqrt(this.dim / this.heads));
-    for (const t of [q, k, v]) t.dispose();
-    const m = mergeHeads(o);
-    o.dispose();
+    const q = this.q.forward(xq);
+    const kv = this.kv.forward(xkv);
+    const m = multiHeadCross(q, kv, this.heads);
+    q.dispose();
+    kv.dispose();
     const y = this.proj.forward(m);
     m.dispose();
     return y;

@@ -217,6 +217,21 @@ export const attentionSpecs: OpSpec[] = [
     ref: ([q, kv]) => packedRef(q, kv, H, 0.3),
     tol,
   })),
+  // The packed forms through the portable kernel too (the path GPUs and SwiftShader take).
+  ...([[2, 7, 3, 16], [2, 20, 3, 64]] as number[][]).map(([G, N, H, dh]): OpSpec => ({
+    name: `selfAttention[portable kernel](G=${G}, N=${N}, heads=${H}, dh=${dh})`,
+    cases: [[[G, N, 3 * H * dh]]],
+    gpu: ([qkv]) => withTuning(runtime(), { matmul: 'tile' }, () => selfAttention(qkv, H, 1 / Math.sqrt(dh))),
+    ref: ([qkv]) => packedRef(qkv, null, H, 1 / Math.sqrt(dh)),
+    tol,
+  })),
+  ...([[2, 13, 5, 2, 16], [1, 57, 19, 4, 32]] as number[][]).map(([G, nq, nk, H, dh]): OpSpec => ({
+    name: `crossAttention[portable kernel](G=${G}, Nq=${nq}, Nk=${nk}, heads=${H}, dh=${dh})`,
+    cases: [[[G, nq, H * dh], [G, nk, 2 * H * dh]]],
+    gpu: ([q, kv]) => withTuning(runtime(), { matmul: 'tile' }, () => crossAttention(q, kv, H, 0.3)),
+    ref: ([q, kv]) => packedRef(q, kv, H, 0.3),
+    tol,
+  })),
 ];
 
 /** Reference for the packed forms: split heads on the CPU, attentionRef per head, merge. */
