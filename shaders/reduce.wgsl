@@ -1,9 +1,12 @@
 // Reductions (sum, max, min) over any set of axes. The input is seen as kept dims × reduced dims,
-// each with its own strides into the input, so no transpose copy is needed. Long reductions into few
+// each with its own strides into the input, so no transpose copy is needed. A template
+// (src/gpu/template.ts) over KR and RR, the kept and reduced ranks (at least 1 each), so the index
+// arithmetic is unrolled: a loop over a dynamically indexed uniform array cost ~10x more per
+// element on lavapipe. Long reductions into few
 // outputs run in two stages: per_group_split reduces `parts` slices of `chunk` elements per output in
 // parallel workgroups (each a shared-memory tree), then per_thread combines the parts.
 struct Params {
-  nOut: u32, nRed: u32, keptRank: u32, redRank: u32,
+  nOut: u32, nRed: u32, _p0: u32, _p1: u32,
   scale: f32, parts: u32, chunk: u32, _p2: u32,
   keptShape: array<vec4<u32>, 2>,
   keptStrides: array<vec4<u32>, 2>,
@@ -16,8 +19,6 @@ struct Params {
 override OP: u32 = 0u; // 0 sum, 1 max, 2 min
 const WG: u32 = 64u;
 var<workgroup> part: array<f32, 64>;
-
-fn dim(arr: array<vec4<u32>, 2>, d: u32) -> u32 { return arr[d / 4u][d % 4u]; }
 
 fn init() -> f32 {
   switch OP {
@@ -35,27 +36,39 @@ fn combine(u: f32, v: f32) -> f32 {
   }
 }
 
+// Offsets of output o and of reduced element r, unrolled over the ranks KR and RR (template
+// parameters; the host merges neighbouring axes first). The outermost axis needs no modulo.
 fn base_of(o: u32) -> u32 {
   var rem = o;
   var off = 0u;
-  for (var d = i32(p.keptRank) - 1; d >= 0; d--) {
-    let du = u32(d);
-    let len = dim(p.keptShape, du);
-    off += (rem % len) * dim(p.keptStrides, du);
+  //#for e in 0..KR
+  {
+    //#if e == KR - 1
+    off += rem * p.keptStrides[{{(KR - 1 - e) / 4}}][{{(KR - 1 - e) % 4}}];
+    //#else
+    let len = p.keptShape[{{(KR - 1 - e) / 4}}][{{(KR - 1 - e) % 4}}];
+    off += (rem % len) * p.keptStrides[{{(KR - 1 - e) / 4}}][{{(KR - 1 - e) % 4}}];
     rem = rem / len;
+    //#end
   }
+  //#end
   return off;
 }
 
 fn red_off(r: u32) -> u32 {
   var rem = r;
   var off = 0u;
-  for (var d = i32(p.redRank) - 1; d >= 0; d--) {
-    let du = u32(d);
-    let len = dim(p.redShape, du);
-    off += (rem % len) * dim(p.redStrides, du);
+  //#for e in 0..RR
+  {
+    //#if e == RR - 1
+    off += rem * p.redStrides[{{(RR - 1 - e) / 4}}][{{(RR - 1 - e) % 4}}];
+    //#else
+    let len = p.redShape[{{(RR - 1 - e) / 4}}][{{(RR - 1 - e) % 4}}];
+    off += (rem % len) * p.redStrides[{{(RR - 1 - e) / 4}}][{{(RR - 1 - e) % 4}}];
     rem = rem / len;
+    //#end
   }
+  //#end
   return off;
 }
 

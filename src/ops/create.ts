@@ -13,7 +13,7 @@ export function full(shape: readonly number[], value: number, dtype: DType = 'f3
   if (t.size) {
     runtime().dispatch(copyK('fill'), {
       buffers: { dst: t.buffer },
-      uniforms: { n: t.size, rank: 0, srcBase: 0, dstBase: 0, value, step: 0, _p0: 0, _p1: 0, shape: [], srcStrides: [], dstStrides: [] },
+      uniforms: { n: t.size, value, step: 0, _p0: 0 },
       workgroups: grid(t.size),
     });
   }
@@ -33,7 +33,7 @@ export function arange(start: number, end?: number, step = 1): Tensor {
   if (n) {
     runtime().dispatch(copyK('arange'), {
       buffers: { dst: t.buffer },
-      uniforms: { n, rank: 0, srcBase: 0, dstBase: 0, value: start, step, _p0: 0, _p1: 0, shape: [], srcStrides: [], dstStrides: [] },
+      uniforms: { n, value: start, step, _p0: 0 },
       workgroups: grid(n),
     });
   }

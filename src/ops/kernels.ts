@@ -2,6 +2,7 @@
 import unarySrc from '../../shaders/unary.wgsl?raw';
 import binarySrc from '../../shaders/binary.wgsl?raw';
 import copySrc from '../../shaders/copy.wgsl?raw';
+import copyStridedSrc from '../../shaders/copy_strided.wgsl?raw';
 import reduceSrc from '../../shaders/reduce.wgsl?raw';
 import matmulSrc from '../../shaders/matmul.wgsl?raw';
 import softmaxSrc from '../../shaders/softmax.wgsl?raw';
@@ -20,12 +21,13 @@ import { expandTemplate, type TemplateParams } from '../gpu/template';
 export const matmulSgSource = matmulSgSrc;
 export const matmulTileSource = matmulTileSrc;
 export const attentionSource = attentionSrc;
+export const copyStridedSource = copyStridedSrc;
 export const optimMultiSource = optimMultiSrc;
 
 export const unaryK = kernelFamily('unary', unarySrc);
 export const binaryK = kernelFamily('binary', binarySrc);
 export const copyK = kernelFamily('copy', copySrc);
-export const reduceK = kernelFamily('reduce', reduceSrc);
+export const reduceSource = reduceSrc;
 export const matmulK = kernelFamily('matmul', matmulSrc);
 export const softmaxSource = softmaxSrc;
 export const layernormSource = layernormSrc;

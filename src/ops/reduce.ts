@@ -5,7 +5,7 @@
 import { Tensor } from '../tensor/tensor';
 import { record } from '../tensor/autograd';
 import { normAxes, reduce as reduceND, stridesOf, type NDArray } from '../tensor/ndarray';
-import { reduceK } from './kernels';
+import { reduceSource, templateKernel } from './kernels';
 import { checkF32, empty, grid, pad8, runtime, sameShape } from './util';
 import { tuningFor } from '../gpu/tuning';
 import { type OpSpec } from './spec';
@@ -20,6 +20,22 @@ function outShape(shape: readonly number[], axes: number[], keepdim: boolean): n
   return keepdim ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
 }
 
+/**
+ * Axes (in order) as few (shape, stride) pairs as index the same elements: size-1 axes dropped,
+ * neighbours merged where the outer stride is the inner stride times the inner size. At least one.
+ */
+function mergeAxes(shape: number[], strides: number[]): { shape: number[]; strides: number[] } {
+  const out = { shape: [] as number[], strides: [] as number[] };
+  shape.forEach((n, i) => {
+    if (n === 1) return;
+    const k = out.shape.length - 1;
+    if (k >= 0 && out.strides[k] === strides[i] * n) { out.shape[k] *= n; out.strides[k] = strides[i]; } else { out.shape.push(n); out.strides.push(strides[i]); }
+  });
+  return out.shape.length ? out : { shape: [1], strides: [0] };
+}
+
+const reduceKernel = (entry: string, kr: number, rr: number) => templateKernel('reduce', reduceSource, { KR: kr, RR: rr }, entry);
+
 function rawReduce(kind: keyof typeof OPS, x: Tensor, axes: number[], keepdim: boolean, scale = 1): Tensor {
   const st = stridesOf(x.shape);
   const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
@@ -27,11 +43,14 @@ function rawReduce(kind: keyof typeof OPS, x: Tensor, axes: number[], keepdim: b
   const nRed = axes.reduce((a, i) => a * x.shape[i], 1);
   const y = empty(outShape(x.shape, axes, keepdim));
   if (nOut === 0) return y;
+  const k = mergeAxes(kept.map((i) => x.shape[i]), kept.map((i) => st[i]));
+  const r = mergeAxes(axes.map((i) => x.shape[i]), axes.map((i) => st[i]));
+  const reduceK = (entry: string) => reduceKernel(entry, k.shape.length, r.shape.length);
   const uniforms = {
-    nOut, nRed, keptRank: kept.length, redRank: axes.length, scale,
+    nOut, nRed, _p0: 0, _p1: 0, scale,
     parts: 1, chunk: nRed, _p2: 0,
-    keptShape: pad8(kept.map((i) => x.shape[i])), keptStrides: pad8(kept.map((i) => st[i])),
-    redShape: pad8(axes.map((i) => x.shape[i])), redStrides: pad8(axes.map((i) => st[i])),
+    keptShape: pad8(k.shape), keptStrides: pad8(k.strides),
+    redShape: pad8(r.shape), redStrides: pad8(r.strides),
   };
   // Few outputs over a long range: two stages, so more than one workgroup works on each output.
   if (nOut < 64 && nRed >= 16384) {
@@ -44,10 +63,10 @@ function rawReduce(kind: keyof typeof OPS, x: Tensor, axes: number[], keepdim: b
       buffers: contig ? { x4: x.buffer, y: partial.buffer } : { x: x.buffer, y: partial.buffer }, uniforms: { ...uniforms, scale: 1, parts, chunk },
       workgroups: grid(nOut * parts, 1), overrides: { OP: OPS[kind] },
     });
-    runtime().dispatch(reduceK('per_thread'), {
+    runtime().dispatch(reduceKernel('per_thread', 1, 1), {
       buffers: { x: partial.buffer, y: y.buffer },
       uniforms: {
-        nOut, nRed: parts, keptRank: 1, redRank: 1, scale, parts: 1, chunk: parts, _p2: 0,
+        nOut, nRed: parts, _p0: 0, _p1: 0, scale, parts: 1, chunk: parts, _p2: 0,
         keptShape: pad8([nOut]), keptStrides: pad8([parts]), redShape: pad8([parts]), redStrides: pad8([1]),
       },
       workgroups: grid(nOut, 64), overrides: { OP: OPS[kind] },
@@ -165,9 +184,10 @@ export const reductionSpecs: OpSpec[] = [
     // std is not differentiable where it is 0 (a single element).
     .filter((s) => s.cases[0][0].some((d) => d > 1)),
   // Long reductions into few outputs: the two-stage path (contig_split or per_group_split, then
-  // per_thread); [70001] and axes [0] of [20000, 3] take the strided per_group_split.
+  // per_thread); [70001], axes [0] of [20000, 3] and axes [0, 2] of [40, 3, 601] (a bias gradient
+  // over rows and time) take the strided per_group_split.
   ...([['sum', sum, sumRef], ['mean', mean, (v: number[]) => sumRef(v) / v.length], ['max', max, (v: number[]) => v.reduce((a, b) => Math.max(a, b), -Infinity)]] as const).flatMap(
-    ([name, gpu, f]) => [[[[70000]], undefined], [[[3, 20000]], [1]], [[[70001]], undefined], [[[20000, 3]], [0]]].map(([c, ax]): OpSpec => ({
+    ([name, gpu, f]) => [[[[70000]], undefined], [[[3, 20000]], [1]], [[[70001]], undefined], [[[20000, 3]], [0]], [[[40, 3, 601]], [0, 2]]].map(([c, ax]): OpSpec => ({
       name: `${name}(two-stage, axes=${ax ?? 'all'})`,
       cases: [c as number[][]],
       gpu: ([x]) => (gpu as (x: Tensor, a: Axes, k: boolean) => Tensor)(x, ax as Axes, false),

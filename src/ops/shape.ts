@@ -5,21 +5,52 @@
 import { Storage, Tensor } from '../tensor/tensor';
 import { record } from '../tensor/autograd';
 import { nd, permuteND, stridesOf, unravel, broadcastShapes, broadcastStrides, type NDArray } from '../tensor/ndarray';
-import { copyK } from './kernels';
+import { copyStridedSource, templateKernel } from './kernels';
 import { empty, grid, normAxis, numel, pad8, runtime, sameShape } from './util';
 import type { OpSpec } from './spec';
 import { zeros } from './create';
 import { sumTo } from './reduce';
 
+/**
+ * The copy's axes with size-1 axes dropped and neighbours merged where both sides are contiguous
+ * across them (a permute of [B, Fp, 16, Tp, 16] keeps 4 axes; a slice of rows keeps 2).
+ */
+export function coalesceAxes(shape: readonly number[], a: readonly number[], b: readonly number[]): { shape: number[]; a: number[]; b: number[] } {
+  const out = { shape: [] as number[], a: [] as number[], b: [] as number[] };
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const k = out.shape.length - 1;
+    if (k >= 0 && out.a[k] === a[d] * shape[d] && out.b[k] === b[d] * shape[d]) {
+      out.shape[k] *= shape[d];
+      out.a[k] = a[d];
+      out.b[k] = b[d];
+    } else {
+      out.shape.push(shape[d]);
+      out.a.push(a[d]);
+      out.b.push(b[d]);
+    }
+  }
+  if (out.shape.length === 0) return { shape: [1], a: [1], b: [1] };
+  return out;
+}
+
 /** Copy `shape`-many elements from src (base + strides) to dst (base + strides). */
 export function stridedCopy(src: Tensor, dst: Tensor, shape: readonly number[], srcBase: number, srcStrides: readonly number[], dstBase: number, dstStrides: readonly number[]): void {
-  const n = numel(shape);
-  if (n === 0) return;
-  runtime().dispatch(copyK('main'), {
+  if (numel(shape) === 0) return;
+  const c = coalesceAxes(shape, srcStrides, dstStrides);
+  const r = c.shape.length;
+  // Whole vec4s when the innermost axis is contiguous on both sides and everything else is 4-aligned.
+  const v4 = c.a[r - 1] === 1 && c.b[r - 1] === 1 && c.shape[r - 1] % 4 === 0 && srcBase % 4 === 0 && dstBase % 4 === 0
+    && c.a.slice(0, -1).every((x) => x % 4 === 0) && c.b.slice(0, -1).every((x) => x % 4 === 0);
+  const q = v4 ? 4 : 1;
+  const sh = c.shape.map((x, d) => (d === r - 1 ? x / q : x));
+  const n = numel(sh);
+  const div = (xs: number[]) => xs.map((x, d) => (d === r - 1 ? x : x / q));
+  runtime().dispatch(templateKernel('copy_strided', copyStridedSource, { RANK: r, V4: v4 ? 1 : 0 }), {
     buffers: { src: src.buffer, dst: dst.buffer },
     uniforms: {
-      n, rank: shape.length, srcBase, dstBase, value: 0, step: 0, _p0: 0, _p1: 0,
-      shape: pad8([...shape]), srcStrides: pad8([...srcStrides]), dstStrides: pad8([...dstStrides]),
+      n, srcBase: srcBase / q, dstBase: dstBase / q, _p0: 0,
+      shape: pad8(sh), srcStrides: pad8(div(c.a)), dstStrides: pad8(div(c.b)),
     },
     workgroups: grid(n),
   });
@@ -160,6 +191,11 @@ export const shapeSpecs: OpSpec[] = [
     return o;
   } },
   { name: 'permute(2,0,1)', cases: [[[3, 5, 7]], [[1, 7, 33]]], gpu: ([x]) => permute(x, [2, 0, 1]), ref: ([x]) => permuteND(x, [2, 0, 1]) },
+  // Whole-vec4 copies (inner axis contiguous on both sides, 4-aligned offsets) and merged axes.
+  { name: 'permute(patchify)', cases: [[[2, 3, 16, 5, 16]], [[1, 1, 4, 3, 8]]], gpu: ([x]) => permute(x, [0, 1, 3, 2, 4]), ref: ([x]) => permuteND(x, [0, 1, 3, 2, 4]) },
+  { name: 'permute(rank 7)', cases: [[[2, 3, 1, 2, 3, 2, 4]]], gpu: ([x]) => permute(x, [6, 4, 0, 2, 1, 5, 3]), ref: ([x]) => permuteND(x, [6, 4, 0, 2, 1, 5, 3]) },
+  { name: 'slice(axis=1, 4, 12) vec4', cases: [[[3, 13, 8]]], gpu: ([x]) => slice(x, 1, 4, 12), ref: ([x]) => sliceRef(x, 1, 4, 12) },
+  { name: 'concat(axis=1) vec4', cases: [[[2, 4, 8], [2, 8, 8]]], gpu: (xs) => concat(xs, 1), ref: (xs) => concatRef(xs, 1) },
   { name: 'transpose', cases: [[[7, 33]], [[257, 1]]], gpu: ([x]) => transpose(x), ref: ([x]) => permuteND(x, [1, 0]) },
   { name: 'slice(axis=1, 2, -1)', cases: [[[7, 33]], [[3, 5, 7]]], gpu: ([x]) => slice(x, 1, 2, -1), ref: ([x]) => sliceRef(x, 1, 2, x.shape[1] - 1) },
   { name: 'concat(axis=1)', cases: [[[7, 3], [7, 33], [7, 1]], [[3, 5, 7], [3, 2, 7]]], gpu: (xs) => concat(xs, 1), ref: (xs) => concatRef(xs, 1) },
