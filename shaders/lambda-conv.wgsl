@@ -1,13 +1,19 @@
 // Small-channel 1-D convolution for the Lambda Encoder (spec 3.2: 1 → 16 and 16 → 16 channels,
 // kernel 9, stride 1 or 2, zero padding): x [R, CIN, L], w [COUT, CIN, KW], bias [COUT] →
-// y [R, COUT, LO], LO = (L + 2·PAD − KW)/STRIDE + 1. Shapes are override constants, so every loop
-// has a fixed trip count and each thread keeps a whole channel vector in registers:
+// y [R, COUT, LO], LO = (L + 2·PAD − KW)/STRIDE + 1. A template (src/gpu/template.ts) over CIN, COUT,
+// KW, STRIDE, PAD and SG, so each thread keeps a whole channel vector in named registers:
 //   forward      one thread per (r, t): all COUT outputs from CIN·KW inputs
-//   input_grad   one thread per (r, t): all CIN input gradients from COUT·KW output gradients
+//   input_grad   one thread per (r, s): all CIN input gradients from COUT·KW output gradients
 //   weight_grad  one thread per (ci, k), one workgroup per block of rows: all COUT weights of that
 //                (ci, k) summed over the block; the blocks' partials are added up afterwards.
-// The engine's general conv kernel computes one value per thread with per-tap index checks,
-// which makes the Lambda Encoder the slowest part of AaPE; this keeps it a small share.
+// SG = 1 (CPU adapters with 8-wide subgroups): a value every lane needs (a weight in forward and
+// input_grad, an output gradient in weight_grad) is loaded once across the 8 lanes and handed out
+// with subgroupBroadcast, since a per-lane storage load costs ~30 FMAs there (shaders/matmul_sg.wgsl);
+// out-of-range taps are masked with select instead of skipped, so control flow stays uniform for the
+// broadcasts. Measured on lavapipe (tiny AaSP step, --profile): forward 3.0 s → see kernels-bench.
+//#if SG
+enable subgroups;
+//#end
 struct Params { R: u32, L: u32, LO: u32, rowsPerGroup: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
@@ -18,77 +24,149 @@ struct Params { R: u32, L: u32, LO: u32, rowsPerGroup: u32 }
 @group(0) @binding(6) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(7) var<storage, read_write> part: array<f32>;   // [groups, COUT, CIN, KW]
 
-override CIN: u32 = 16u;
-override COUT: u32 = 16u;
-override KW: u32 = 9u;
-override STRIDE: u32 = 1u;
-override PAD: u32 = 4u;
-override WGW: u32 = 144u; // = CIN·KW (wgsl_reflect cannot parse the product inside @workgroup_size)
-const MAXC: u32 = 32u;
-
 fn lin(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
 
 @compute @workgroup_size(64)
-fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = lin(gid, nwg);
-  if (i >= p.R * p.LO) { return; }
-  let r = i / p.LO;
-  let t = i % p.LO;
-  var acc: array<f32, MAXC>;
-  for (var co = 0u; co < COUT; co++) { acc[co] = bias[co]; }
-  let t0 = i32(t * STRIDE) - i32(PAD);
-  for (var ci = 0u; ci < CIN; ci++) {
-    let xb = (r * CIN + ci) * p.L;
-    for (var k = 0u; k < KW; k++) {
+  let n = p.R * p.LO;
+  let ic = min(i, n - 1u);
+  let r = ic / p.LO;
+  let t = ic % p.LO;
+  let lane = lid.x % 8u;
+  //#for co in 0..COUT
+  var acc{{co}} = bias[{{co}}u];
+  //#end
+  let t0 = i32(t * {{STRIDE}}u) - {{PAD}};
+  for (var ci = 0u; ci < {{CIN}}u; ci++) {
+    let xb = (r * {{CIN}}u + ci) * p.L;
+    for (var k = 0u; k < {{KW}}u; k++) {
       let s = t0 + i32(k);
-      if (s < 0 || s >= i32(p.L)) { continue; }
-      let xv = x[xb + u32(s)];
-      for (var co = 0u; co < COUT; co++) { acc[co] += w[(co * CIN + ci) * KW + k] * xv; }
+      let ok = s >= 0 && s < i32(p.L);
+      let xv = select(0.0, x[xb + u32(clamp(s, 0, i32(p.L) - 1))], ok);
+//#if SG
+      //#for j in 0..(COUT + 7) / 8
+      let wl{{j}} = w[(min({{j * 8}}u + lane, {{COUT - 1}}u) * {{CIN}}u + ci) * {{KW}}u + k];
+      //#end
+      //#for co in 0..COUT
+      acc{{co}} += subgroupBroadcast(wl{{co / 8}}, {{co % 8}}u) * xv;
+      //#end
+//#else
+      //#for co in 0..COUT
+      acc{{co}} += w[({{co}}u * {{CIN}}u + ci) * {{KW}}u + k] * xv;
+      //#end
+//#end
     }
   }
-  for (var co = 0u; co < COUT; co++) { y[(r * COUT + co) * p.LO + t] = acc[co]; }
+  if (i >= n) { return; }
+  //#for co in 0..COUT
+  y[(r * {{COUT}}u + {{co}}u) * p.LO + t] = acc{{co}};
+  //#end
 }
 
 // dx[r, ci, s] = Σ_{co, k : s = t·STRIDE + k − PAD} g[r, co, t] · w[co, ci, k]
+// One thread per (r, m) takes the STRIDE inputs s = m·STRIDE + j: for each tap k exactly one j has
+// s + PAD − k divisible by STRIDE, known at expansion time, so no tap is computed and thrown away.
 @compute @workgroup_size(64)
-fn input_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+fn input_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = lin(gid, nwg);
-  if (i >= p.R * p.L) { return; }
-  let r = i / p.L;
-  let s = i % p.L;
-  var acc: array<f32, MAXC>;
-  for (var ci = 0u; ci < CIN; ci++) { acc[ci] = 0.0; }
-  for (var k = 0u; k < KW; k++) {
-    let num = i32(s + PAD) - i32(k);
-    if (num < 0 || u32(num) % STRIDE != 0u) { continue; }
-    let t = u32(num) / STRIDE;
-    if (t >= p.LO) { continue; }
-    for (var co = 0u; co < COUT; co++) {
-      let gv = g[(r * COUT + co) * p.LO + t];
-      for (var ci = 0u; ci < CIN; ci++) { acc[ci] += w[(co * CIN + ci) * KW + k] * gv; }
+  let lm = (p.L + {{STRIDE - 1}}u) / {{STRIDE}}u;
+  let n = p.R * lm;
+  let ic = min(i, n - 1u);
+  let r = ic / lm;
+  let m = i32(ic % lm);
+  let lane = lid.x % 8u;
+  //#for j in 0..STRIDE
+  //#for ci in 0..CIN
+  var acc{{j}}_{{ci}} = 0.0;
+  //#end
+  //#end
+  //#for k in 0..KW
+  //#for j in 0..STRIDE
+  //#if (j + PAD - k) % STRIDE == 0
+  {
+    let t = m + {{(j + PAD - k) / STRIDE}};
+    let ok = t >= 0 && t < i32(p.LO);
+    let gb = r * {{COUT}}u * p.LO + u32(clamp(t, 0, i32(p.LO) - 1));
+    for (var co = 0u; co < {{COUT}}u; co++) {
+      let gv = select(0.0, g[gb + co * p.LO], ok);
+//#if SG
+      //#for q in 0..(CIN + 7) / 8
+      let wl{{q}} = w[(co * {{CIN}}u + min({{q * 8}}u + lane, {{CIN - 1}}u)) * {{KW}}u + {{k}}u];
+      //#end
+      //#for ci in 0..CIN
+      acc{{j}}_{{ci}} += subgroupBroadcast(wl{{ci / 8}}, {{ci % 8}}u) * gv;
+      //#end
+//#else
+      //#for ci in 0..CIN
+      acc{{j}}_{{ci}} += w[(co * {{CIN}}u + {{ci}}u) * {{KW}}u + {{k}}u] * gv;
+      //#end
+//#end
     }
   }
-  for (var ci = 0u; ci < CIN; ci++) { dx[(r * CIN + ci) * p.L + s] = acc[ci]; }
+  //#end
+  //#end
+  //#end
+  if (i >= n) { return; }
+  //#for j in 0..STRIDE
+  {
+    let s = u32(m) * {{STRIDE}}u + {{j}}u;
+    if (s < p.L) {
+      //#for ci in 0..CIN
+      dx[(r * {{CIN}}u + {{ci}}u) * p.L + s] = acc{{j}}_{{ci}};
+      //#end
+    }
+  }
+  //#end
 }
 
-// Workgroup size CIN·KW (one thread per (ci, k)); workgroup q takes rows [q·rowsPerGroup, ...).
-@compute @workgroup_size(WGW)
+// Workgroup size CIN·KW rounded up to 8 (one thread per (ci, k)); workgroup q takes rows
+// [q·rowsPerGroup, ...). With SG the output gradients of 8 consecutive t are loaded one per lane.
+@compute @workgroup_size({{(CIN * KW + 7) / 8 * 8}})
 fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let q = wid.x;
-  let ci = lid.x / KW;
-  let k = lid.x % KW;
-  var acc: array<f32, MAXC>;
-  for (var co = 0u; co < COUT; co++) { acc[co] = 0.0; }
+  let inRange = lid.x < {{CIN * KW}}u;
+  let j = min(lid.x, {{CIN * KW - 1}}u);
+  let ci = j / {{KW}}u;
+  let k = j % {{KW}}u;
+  let lane = lid.x % 8u;
+  //#for co in 0..COUT
+  var acc{{co}} = 0.0;
+  //#end
   let r1 = min(p.R, (q + 1u) * p.rowsPerGroup);
   for (var r = q * p.rowsPerGroup; r < r1; r++) {
-    let xb = (r * CIN + ci) * p.L;
-    let gb = r * COUT * p.LO;
+    let xb = (r * {{CIN}}u + ci) * p.L;
+    let gb = r * {{COUT}}u * p.LO;
+//#if SG
+    for (var t8 = 0u; t8 < p.LO; t8 += 8u) {
+      let tl = min(t8 + lane, p.LO - 1u);
+      //#for co in 0..COUT
+      let gl{{co}} = g[gb + {{co}}u * p.LO + tl];
+      //#end
+      //#for u in 0..8
+      {
+        let t = t8 + {{u}}u;
+        let s = i32(t * {{STRIDE}}u + k) - {{PAD}};
+        let xv = select(0.0, x[xb + u32(clamp(s, 0, i32(p.L) - 1))], s >= 0 && s < i32(p.L) && t < p.LO);
+        //#for co in 0..COUT
+        acc{{co}} += subgroupBroadcast(gl{{co}}, {{u}}u) * xv;
+        //#end
+      }
+      //#end
+    }
+//#else
     for (var t = 0u; t < p.LO; t++) {
-      let s = i32(t * STRIDE + k) - i32(PAD);
+      let s = i32(t * {{STRIDE}}u + k) - {{PAD}};
       if (s < 0 || s >= i32(p.L)) { continue; }
       let xv = x[xb + u32(s)];
-      for (var co = 0u; co < COUT; co++) { acc[co] += g[gb + co * p.LO + t] * xv; }
+      //#for co in 0..COUT
+      acc{{co}} += g[gb + {{co}}u * p.LO + t] * xv;
+      //#end
     }
+//#end
   }
-  for (var co = 0u; co < COUT; co++) { part[((q * COUT + co) * CIN + ci) * KW + k] = acc[co]; }
+  if (!inRange) { return; }
+  //#for co in 0..COUT
+  part[((q * {{COUT}}u + {{co}}u) * {{CIN}}u + ci) * {{KW}}u + k] = acc{{co}};
+  //#end
 }

@@ -5,8 +5,9 @@
  * parameter layout as conv1d: x [R, Cin, L], weight [Cout, Cin, k], bias [Cout].
  */
 import lambdaConvSrc from '../../shaders/lambda-conv.wgsl?raw';
-import { kernelFamily } from '../gpu/kernel';
 import { grid1d, runtime } from '../gpu/runtime';
+import { tuningFor } from '../gpu/tuning';
+import { templateKernel } from '../ops/kernels';
 import { empty, type Tensor } from '../tensor/tensor';
 import { record } from '../tensor/autograd';
 import { nd, type NDArray } from '../tensor/ndarray';
@@ -14,12 +15,14 @@ import { sum } from '../ops/reduce';
 import { conv2dRef } from '../ops/conv';
 import type { OpSpec } from '../ops/spec';
 
-const convK = kernelFamily('lambda-conv', lambdaConvSrc);
 const MAX_CHANNELS = 32;
+
+/** Kernel variant: subgroup broadcasts where 8-wide subgroups are guaranteed (the sg8 adapters). */
+export type LambdaConvVariant = 'auto' | 'sg' | 'plain';
 
 const grid = (n: number): [number, number] => grid1d(Math.ceil(n / 64));
 
-export function lambdaConv1d(x: Tensor, weight: Tensor, bias: Tensor, opts: { stride?: number; padding?: number } = {}): Tensor {
+export function lambdaConv1d(x: Tensor, weight: Tensor, bias: Tensor, opts: { stride?: number; padding?: number; variant?: LambdaConvVariant } = {}): Tensor {
   if (x.rank !== 3 || weight.rank !== 3 || bias.rank !== 1) throw new Error(`lambdaConv1d: x [${x.shape}], weight [${weight.shape}], bias [${bias.shape}] must be rank 3, 3, 1`);
   const [R, Cin, L] = x.shape, [Cout, Cin2, K] = weight.shape;
   const stride = opts.stride ?? 1, pad = opts.padding ?? 0;
@@ -27,30 +30,47 @@ export function lambdaConv1d(x: Tensor, weight: Tensor, bias: Tensor, opts: { st
   if (Cin > MAX_CHANNELS || Cout > MAX_CHANNELS || Cin * K > 256) throw new Error(`lambdaConv1d: at most ${MAX_CHANNELS} channels and Cin·k ≤ 256 (got Cin ${Cin}, Cout ${Cout}, k ${K})`);
   const LO = Math.floor((L + 2 * pad - K) / stride) + 1;
   if (LO < 1) throw new Error(`lambdaConv1d: kernel ${K} longer than the padded input ${L + 2 * pad}`);
-  const overrides = { CIN: Cin, COUT: Cout, KW: K, STRIDE: stride, PAD: pad, WGW: Cin * K };
+  const v = opts.variant ?? forcedVariant ?? 'auto';
+  const sg = v === 'sg' || (v === 'auto' && tuningFor(runtime()).matmul === 'sg8') ? 1 : 0;
+  if (sg && !runtime().features.subgroups) throw new Error('lambdaConv1d: the subgroup variant needs the subgroups feature');
+  const params = { CIN: Cin, COUT: Cout, KW: K, STRIDE: stride, PAD: pad, SG: sg };
+  const convK = (entry: string) => templateKernel('lambda-conv', lambdaConvSrc, params, entry);
   const y = empty([R, Cout, LO]);
   const base = { R, L, LO, rowsPerGroup: 1 };
-  runtime().dispatch(convK('forward'), { buffers: { x: x.buffer, w: weight.buffer, bias: bias.buffer, y: y.buffer }, uniforms: base, workgroups: grid(R * LO), overrides });
+  runtime().dispatch(convK('forward'), { buffers: { x: x.buffer, w: weight.buffer, bias: bias.buffer, y: y.buffer }, uniforms: base, workgroups: grid(R * LO) });
   return record('lambdaConv1d', y, [x, weight, bias], [x, weight], (g, [xs, ws]) => {
     const dx = empty(xs.shape);
-    runtime().dispatch(convK('input_grad'), { buffers: { w: ws.buffer, g: g.buffer, dx: dx.buffer }, uniforms: base, workgroups: grid(R * L), overrides });
+    runtime().dispatch(convK('input_grad'), { buffers: { w: ws.buffer, g: g.buffer, dx: dx.buffer }, uniforms: base, workgroups: grid(R * Math.ceil(L / stride)) });
     // Row blocks: enough workgroups to fill a device, few enough that the partials stay small.
     const rowsPerGroup = Math.ceil(R / Math.min(R, 512));
     const groups = Math.ceil(R / rowsPerGroup);
     const part = empty([groups, Cout, Cin, K]);
-    runtime().dispatch(convK('weight_grad'), { buffers: { x: xs.buffer, g: g.buffer, part: part.buffer }, uniforms: { ...base, rowsPerGroup }, workgroups: [groups], overrides });
+    runtime().dispatch(convK('weight_grad'), { buffers: { x: xs.buffer, g: g.buffer, part: part.buffer }, uniforms: { ...base, rowsPerGroup }, workgroups: [groups] });
     const dw = sum(part, 0);
     part.dispose();
     return [dx, dw, sum(g, [0, 2])];
   });
 }
 
+let forcedVariant: LambdaConvVariant | null = null;
+function withVariant<T>(v: LambdaConvVariant, f: () => T): T {
+  const prev = forcedVariant;
+  forcedVariant = v;
+  try { return f(); } finally { forcedVariant = prev; }
+}
+
 const as4 = (t: NDArray) => nd([t.shape[0], t.shape[1], 1, t.shape[2]], t.data);
 const as3 = (t: NDArray) => nd([t.shape[0], t.shape[1], t.shape[3]], t.data);
 const tol = { atol: 1e-5, rtol: 1e-5, gradAtol: 1e-4, gradRtol: 1e-4 };
 
-export const lambdaConvSpecs: OpSpec[] = [
+const base: OpSpec[] = [
   { name: 'lambdaConv1d(k9, pad4)', cases: [[[3, 1, 33], [16, 1, 9], [16]], [[2, 1, 5], [4, 1, 9], [4]]], gpu: ([x, w, b]) => lambdaConv1d(x, w, b, { padding: 4 }), ref: ([x, w, b]) => as3(conv2dRef(as4(x), as4(w), b, [1, 1], [0, 4])), tol },
   { name: 'lambdaConv1d(k9, stride2, pad4)', cases: [[[2, 16, 37], [16, 16, 9], [16]], [[3, 3, 8], [5, 3, 9], [5]], [[1, 2, 1], [3, 2, 9], [3]]], gpu: ([x, w, b]) => lambdaConv1d(x, w, b, { stride: 2, padding: 4 }), ref: ([x, w, b]) => as3(conv2dRef(as4(x), as4(w), b, [1, 2], [0, 4])), tol },
   { name: 'lambdaConv1d(k3, stride3, no pad)', cases: [[[2, 4, 20], [6, 4, 3], [6]]], gpu: ([x, w, b]) => lambdaConv1d(x, w, b, { stride: 3 }), ref: ([x, w, b]) => as3(conv2dRef(as4(x), as4(w), b, [1, 3], [0, 0])), tol },
+];
+
+/** Every case with the adapter's own variant, and again with the plain (no subgroup) kernels. */
+export const lambdaConvSpecs: OpSpec[] = [
+  ...base,
+  ...base.map((sp) => ({ ...sp, name: `${sp.name} [plain]`, gpu: (xs: Tensor[]) => withVariant('plain', () => sp.gpu(xs)) })),
 ];

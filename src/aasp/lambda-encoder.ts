@@ -5,9 +5,10 @@
  */
 import { Module } from '../nn/module';
 import { Conv1d, Linear } from '../nn/layers';
-import { add, concat, gelu, mean, mul, reshape, sigmoid, slice, softplus, sqrt, variance } from '../ops';
+import { add, gelu, mul, reshape, sigmoid, slice, softplus } from '../ops';
 import { scope, tensor, type Tensor } from '../tensor/tensor';
 import { lambdaConv1d } from './lambda-conv';
+import { meanStdPool } from './lambda-pool';
 import type { Rng } from '../util/rng';
 
 /** softplus⁻¹(0.1) = ln(e^0.1 − 1), as a literal so every platform starts from the same bits. */
@@ -48,9 +49,8 @@ export class LambdaEncoder extends Module {
       const c1 = this.conv1, c2 = this.conv2;
       const h1 = gelu(lambdaConv1d(reshape(x, [B * F, 1, T]), c1.p('weight'), c1.p('bias'), c1.opts));
       const h2 = gelu(lambdaConv1d(h1, c2.p('weight'), c2.p('bias'), c2.opts)); // [B·F, 16, T2]
-      const mu = mean(h2, 2);
-      const sd = sqrt(add(variance(h2, 2), 1e-5)); // population variance
-      const o = add(reshape(this.head.forward(concat([mu, sd], 1)), [B, F, 2 * M]), this.p('band_bias'));
+      const pooled = meanStdPool(h2, 1e-5); // [B·F, 32]: means, then sqrt(population variance + 1e-5)
+      const o = add(reshape(this.head.forward(pooled), [B, F, 2 * M]), this.p('band_bias'));
       const alpha = add(softplus(slice(o, 2, 0, M)), 1 / this.K);
       const omega = add(mul(sigmoid(slice(o, 2, M, 2 * M)), OMEGA_HI - OMEGA_LO), OMEGA_LO);
       return { alpha, omega };
