@@ -22,10 +22,10 @@ function run(args: string[], timeout = 300_000) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-interface Line { step: number; loss: number; loss_pred: number; loss_con: number; lr: number; clips_per_s: number; eff_rank?: number; target_std?: number }
+interface Line { step: number; loss: number; loss_pred: number; loss_con: number; lr: number; clips_per_s: number; data_wait_ms: number; step_ms: number; eff_rank?: number; target_std?: number }
 const metrics = (out: string): Line[] => readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 /** Everything but the timing field. */
-const comparable = (ls: Line[]) => ls.map(({ clips_per_s: _t, ...rest }) => rest);
+const comparable = (ls: Line[]) => ls.map(({ clips_per_s: _t, data_wait_ms: _w, step_ms: _s, ...rest }) => rest);
 
 beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`node build.mjs\` first`);
@@ -142,6 +142,24 @@ describe('signals and ablations', () => {
     const fa = readSafetensors(join(na, 'checkpoints', 'step-000001.safetensors'));
     expect([...fa.tensors.keys()].some((n) => n.includes('aape.'))).toBe(false);
     expect(metrics(nc).every((l) => l.loss_con === 0 && l.loss === l.loss_pred)).toBe(true);
+  });
+
+  it('--profile times every kernel of one step; metrics carry the data wait and step time', { timeout: 600_000 }, () => {
+    const out = join(dir, 'prof');
+    const r = run([...COMMON, '--steps', '2', '--profile', '1', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const p = JSON.parse(readFileSync(join(out, 'profile.json'), 'utf8')) as { step: number; total_ms: number; kernels: { kernel: string; ms: number; count: number }[] };
+    expect(p.step).toBe(1);
+    expect(p.kernels.length).toBeGreaterThan(10);
+    expect(p.kernels.some((k) => k.kernel.startsWith('matmul'))).toBe(true);
+    expect(p.kernels.every((k) => k.ms >= 0 && k.count >= 1)).toBe(true);
+    expect(Math.abs(p.kernels.reduce((a, k) => a + k.ms, 0) - p.total_ms)).toBeLessThan(1e-6 * p.total_ms + 1e-9);
+    expect(p.total_ms).toBeGreaterThan(0);
+    expect(r.stdout + r.stderr).toMatch(/profile of step 1: [\d.]+ GPU-ms in \d+ dispatches/);
+    for (const l of metrics(out)) {
+      expect(l.data_wait_ms).toBeGreaterThanOrEqual(0);
+      expect(l.step_ms).toBeGreaterThanOrEqual(l.data_wait_ms);
+    }
   });
 
   it('--data folder with --epochs: bad files are skipped and counted, epochs wrap', { timeout: 600_000 }, () => {

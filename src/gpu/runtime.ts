@@ -37,7 +37,8 @@ export class Runtime {
   private uniformAlign: number;
   private errors: string[] = [];
   private destroyed = false;
-  private timing: { set: GPUQuerySet; passes: number } | null = null;
+  /** Timestamp queries: one pair per pass; with `labels`, one pass per dispatch, named by kernel. */
+  private timing: { set: GPUQuerySet; passes: number; labels?: string[] } | null = null;
   /** Dispatches recorded since creation (for tests and statistics). */
   dispatchCount = 0;
 
@@ -189,11 +190,19 @@ export class Runtime {
     if (x > maxWg || y > maxWg || z > maxWg) throw new Error(`kernel ${kernel.name}: dispatch (${x}, ${y}, ${z}) exceeds ${maxWg} workgroups per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
     const bindGroup = this.device.createBindGroup({ layout: this.layoutFor(kernel).bgl, entries, label: kernel.name });
+    const profiling = this.timing?.labels && this.timing.passes < MAX_TIMESTAMP_PASSES;
+    if (profiling && this.pass) { this.pass.end(); this.pass = null; }
     const pass = this.ensurePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount++;
+    if (profiling) {
+      this.timing!.labels!.push(this.profileDetail ? `${kernel.name} (${x},${y},${z}) ${callerChain()}` : kernel.name);
+      pass.end();
+      this.pass = null;
+      if (this.timing!.passes >= MAX_TIMESTAMP_PASSES) this.flushProfile();
+    }
     if (++this.pending >= MAX_BATCH) this.flush();
   }
 
@@ -267,18 +276,74 @@ export class Runtime {
     if (!t) throw new Error('endTiming() without beginTiming()');
     this.flush();
     this.timing = null;
-    if (t.passes === 0) { t.set.destroy(); return 0; }
+    const ns = await this.resolveTimestamps(t);
+    return ns.reduce((a, b) => a + b, 0) / 1e6;
+  }
+
+  /**
+   * Start a per-kernel profile: every dispatch gets its own timestamped pass (which serialises
+   * the work a little, so totals run slightly above an unprofiled step). Returns false without
+   * the `timestamp-query` feature.
+   */
+  beginProfile(opts: { detail?: boolean } = {}): boolean {
+    if (!this.features.timestampQuery) return false;
+    this.profileDetail = opts.detail ?? false;
+    this.flush();
+    this.profileTotals = new Map();
+    this.timing = { set: this.device.createQuerySet({ type: 'timestamp', count: 2 * MAX_TIMESTAMP_PASSES }), passes: 0, labels: [] };
+    return true;
+  }
+
+  /** Finish the profile: GPU milliseconds and dispatch counts per kernel name, largest first. */
+  async endProfile(): Promise<Array<{ kernel: string; ms: number; count: number }>> {
+    if (!this.timing?.labels || !this.profileTotals) throw new Error('endProfile() without beginProfile()');
+    this.flushProfile();
+    await Promise.all(this.profileWaits);
+    this.profileWaits = [];
+    const totals = this.profileTotals;
+    this.profileTotals = null;
+    this.timing.set.destroy();
+    this.timing = null;
+    return [...totals].map(([kernel, v]) => ({ kernel, ...v })).sort((a, b) => b.ms - a.ms);
+  }
+
+  /** Profile rows per call site (workgroups and the calling functions) instead of per kernel. */
+  private profileDetail = false;
+  private profileTotals: Map<string, { ms: number; count: number }> | null = null;
+  private profileWaits: Promise<void>[] = [];
+
+  /** Resolve the full query set into the totals and start a fresh one. */
+  private flushProfile(): void {
+    const t = this.timing!;
+    this.flush();
+    const totals = this.profileTotals!;
+    const labels = t.labels!;
+    this.profileWaits.push(this.resolveTimestamps(t).then((ns) => {
+      ns.forEach((v, i) => {
+        const e = totals.get(labels[i]) ?? { ms: 0, count: 0 };
+        e.ms += v / 1e6;
+        e.count++;
+        totals.set(labels[i], e);
+      });
+    }));
+    this.timing = { set: this.device.createQuerySet({ type: 'timestamp', count: 2 * MAX_TIMESTAMP_PASSES }), passes: 0, labels: [] };
+  }
+
+  /** Nanoseconds of each timed pass of `t` (destroys its query set). */
+  private async resolveTimestamps(t: { set: GPUQuerySet; passes: number }): Promise<number[]> {
+    if (t.passes === 0) { t.set.destroy(); return []; }
     const n = 2 * t.passes;
     const resolve = this.device.createBuffer({ size: n * 8, usage: QUERY_RESOLVE | COPY_SRC });
     const enc = this.device.createCommandEncoder();
     enc.resolveQuerySet(t.set, 0, n, resolve, 0);
-    this.encoder = enc;
+    this.flush();
+    this.device.queue.submit([enc.finish()]);
     const data = new BigUint64Array(await this.read(resolve, n * 8));
     resolve.destroy();
     t.set.destroy();
-    let ns = 0n;
-    for (let i = 0; i < t.passes; i++) if (data[2 * i + 1] > data[2 * i]) ns += data[2 * i + 1] - data[2 * i];
-    return Number(ns) / 1e6;
+    const out: number[] = [];
+    for (let i = 0; i < t.passes; i++) out.push(data[2 * i + 1] > data[2 * i] ? Number(data[2 * i + 1] - data[2 * i]) : 0);
+    return out;
   }
 
   stats(): PoolStats { return this.pool.getStats(); }
@@ -294,6 +359,12 @@ export class Runtime {
     if (this.owned) this.device.destroy();
     this.releaseGpu();
   }
+}
+
+/** The four frames that called Runtime.dispatch, for per-call-site profiles. */
+function callerChain(): string {
+  const frames = (new Error().stack ?? '').split('\n').slice(3, 7);
+  return frames.map((l) => l.trim().replace(/^at /, '').replace(/\(?[^()\s]*\/([^/()]+:\d+):\d+\)?/, '$1')).join(' < ');
 }
 
 let current: Runtime | null = null;

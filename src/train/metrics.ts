@@ -14,6 +14,10 @@ export interface StepMetrics {
   loss_con: number;
   lr: number;
   clips_per_s: number;
+  /** Milliseconds the step waited for its batch (0 when the loader kept ahead). */
+  data_wait_ms: number;
+  /** Wall milliseconds of the whole step (batch wait included). */
+  step_ms: number;
   grad_norm: number;
   clip_scale: number;
   ema_tau: number;

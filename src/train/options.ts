@@ -29,6 +29,8 @@ export interface PretrainOptions {
   plotEvery: number;
   clipSeconds: number;
   features: 'cpu' | 'gpu';
+  /** Step whose GPU kernels are timed one by one and printed (null: none). */
+  profile: number | null;
   /** Options the user actually gave (resume warns when they differ from the checkpoint's). */
   given: Set<string>;
 }
@@ -66,6 +68,9 @@ Output
   --resume [FILE]        continue from FILE, or from the newest checkpoint in <out>/checkpoints
   --monitor-every N      collapse monitors (target std, effective rank) every N steps (default 25)
   --plot-every N         refresh loss.svg every N steps (default 10)
+  --profile STEP         time every GPU kernel of step STEP (timestamp queries) and print the
+                         table, also written to <out>/profile.json (AASP_PROFILE_DETAIL=1:
+                         one row per call site instead of per kernel)
   -h, --help             this text
 
 Exit codes: 0 done, 1 failure, 2 bad options/config/data, 130/143 interrupted (after a checkpoint).
@@ -74,7 +79,7 @@ Exit codes: 0 done, 1 failure, 2 bad options/config/data, 130/143 interrupted (a
 const DEFAULTS: Omit<PretrainOptions, 'given'> = {
   config: 'tiny', data: null, steps: null, epochs: null, batch: 8, lr: null, masks: null, maskRatio: null, maskType: null,
   aape: true, contrastive: true, seed: 0, out: 'runs/pretrain', resume: null, checkpointEvery: 500, monitorEvery: 25,
-  plotEvery: 10, clipSeconds: 10, features: 'cpu',
+  plotEvery: 10, clipSeconds: 10, features: 'cpu', profile: null,
 };
 
 type Kind = 'str' | 'int+' | 'int0' | 'num+' | 'ratio' | 'masktype' | 'flag-off' | 'seed' | 'features';
@@ -84,7 +89,7 @@ const SPEC: Record<string, [keyof PretrainOptions, Kind]> = {
   '--mask-type': ['maskType', 'masktype'], '--no-aape': ['aape', 'flag-off'], '--no-contrastive': ['contrastive', 'flag-off'],
   '--seed': ['seed', 'seed'], '--out': ['out', 'str'], '--checkpoint-every': ['checkpointEvery', 'int0'],
   '--monitor-every': ['monitorEvery', 'int0'], '--plot-every': ['plotEvery', 'int0'], '--clip-seconds': ['clipSeconds', 'num+'],
-  '--features': ['features', 'features'],
+  '--features': ['features', 'features'], '--profile': ['profile', 'int0'],
 };
 
 function parseValue(opt: string, kind: Kind, v: string): unknown {

@@ -61,6 +61,14 @@ function newestCheckpoint(dir: string): string {
   return join(ck, files[files.length - 1]);
 }
 
+/** Print a per-kernel GPU time table and save it as JSON. */
+async function writeProfile(rows: Array<{ kernel: string; ms: number; count: number }>, path: string, step: number, log: (m: string) => void): Promise<void> {
+  const total = rows.reduce((a, r) => a + r.ms, 0);
+  const lines = rows.slice(0, 25).map((r) => `  ${r.kernel.padEnd(36)} ${r.ms.toFixed(1).padStart(9)} ms ${String(r.count).padStart(6)}×  ${((100 * r.ms) / total).toFixed(1).padStart(5)}%`);
+  log(`profile of step ${step}: ${total.toFixed(1)} GPU-ms in ${rows.reduce((a, r) => a + r.count, 0)} dispatches\n${lines.join('\n')}`);
+  writeFileSync(path, `${JSON.stringify({ step, total_ms: total, kernels: rows }, null, 2)}\n`);
+}
+
 const stepName = (s: number) => `step-${String(s).padStart(6, '0')}.safetensors`;
 
 export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<number> {
@@ -146,6 +154,9 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
     for (let s = startStep; s < run.totalSteps && !sig.stop; s++) {
       const t0 = performance.now();
       const batch = await stream.nextBatch(run.batch, rng);
+      const dataWait = performance.now() - t0;
+      const profiling = o.profile === s && rt.beginProfile({ detail: !!process.env.AASP_PROFILE_DETAIL });
+      if (o.profile === s && !profiling) log('--profile: this adapter has no timestamp-query feature; no profile taken');
       const ms = drawMasks(rng, cfg.maskType, run.batch, cfg.masks, Fp, Tp, nMasked);
       stream.prefetch(run.batch);
       const x = tensor(batch.data, [run.batch, batch.nMels, cfg.cropFrames]);
@@ -153,10 +164,11 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
       const r = await computeGradients(student, teacher, x, ms, monitor);
       const u = applyUpdate(student, teacher, opt, sched, cfg, s, r.gradNorm);
       x.dispose();
+      if (profiling) await writeProfile(await rt.endProfile(), join(o.out, 'profile.json'), s, log);
       if (!Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss} at step ${s}`);
       const m: StepMetrics = {
         step: s, loss: r.loss, loss_pred: r.lossPred, loss_con: r.lossCon, lr: u.lr,
-        clips_per_s: 0, grad_norm: r.gradNorm, clip_scale: u.clipScale, ema_tau: u.emaTau,
+        clips_per_s: 0, data_wait_ms: dataWait, step_ms: 0, grad_norm: r.gradNorm, clip_scale: u.clipScale, ema_tau: u.emaTau,
       };
       if (r.monitor) {
         const [rows, cols] = r.monitor.clipEmbShape;
@@ -165,7 +177,8 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
           eff_rank: effectiveRank(r.monitor.clipEmb, rows, cols), eff_rank_max: Math.min(rows, cols), skipped: stream.position.skipped,
         });
       }
-      m.clips_per_s = run.batch / ((performance.now() - t0) / 1000);
+      m.step_ms = performance.now() - t0;
+      m.clips_per_s = run.batch / (m.step_ms / 1000);
       metrics.append(m);
       progress.update(s + 1, { loss: m.loss, lossPred: m.loss_pred, lossCon: m.loss_con, clipsPerS: m.clips_per_s });
       if (o.plotEvery > 0 && (s + 1) % o.plotEvery === 0) metrics.writePlot();
