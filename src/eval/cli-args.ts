@@ -114,7 +114,8 @@ export function runCli(main: () => Promise<number | void>, usageText: () => stri
         if (e instanceof UsageError) console.error(`\n${usageText()}`);
         process.exit(2);
       }
-      console.error(`error: ${(e as Error)?.stack ?? e}`);
+      // A message is enough for the user; the stack helps only when debugging (AASP_DEBUG=1).
+      console.error(`error: ${process.env.AASP_DEBUG ? (e as Error)?.stack ?? e : (e as Error)?.message ?? e}`);
       process.exit(1);
     },
   );

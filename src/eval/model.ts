@@ -101,7 +101,12 @@ export async function loadModel(spec: ModelSpec, makeEmbedder: EmbedderFactory =
     return { encoder, cfg, modelKey: `random:${JSON.stringify(cfg)}:seed=${seed}`, description: `random init (${cfg.name}, AaPE ${cfg.aape ? 'on' : 'off'}, seed ${seed})` };
   }
   const path = spec.checkpoint;
-  const file = await readSafetensors(path);
+  let file;
+  try {
+    file = await readSafetensors(path);
+  } catch (e) {
+    throw new Error(`cannot read checkpoint ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
   const isCheckpoint = file.metadata.format === CHECKPOINT_FORMAT;
   let cfg: AaspConfig;
   if (isCheckpoint) cfg = configFromObject(JSON.parse(file.metadata.config), `${path} (config)`);
