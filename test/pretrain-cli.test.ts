@@ -142,6 +142,10 @@ describe('signals and ablations', () => {
     const fa = readSafetensors(join(na, 'checkpoints', 'step-000001.safetensors'));
     expect([...fa.tensors.keys()].some((n) => n.includes('aape.'))).toBe(false);
     expect(metrics(nc).every((l) => l.loss_con === 0 && l.loss === l.loss_pred)).toBe(true);
+    // Ablations draw their data from the run generator, not after the model's init: same corpus.
+    const data = (out: string) => JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).data as string;
+    expect(data(na)).toBe(data(nc));
+    expect(data(na)).toMatch(/procedural corpus \(seed \d+/);
   });
 
   it('--profile times every kernel of one step; metrics carry the data wait and step time', { timeout: 600_000 }, () => {

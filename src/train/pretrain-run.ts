@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { init, type Runtime } from '../gpu/runtime';
 import { tensor } from '../tensor/tensor';
 import { Rng } from '../util/rng';
+import { rngFor } from '../data/procedural/seeding';
 import { ConfigError, grid, loadConfig, maskCounts, peakLr, validateConfig, type AaspConfig } from '../aasp/config';
 import type { EmbedderFactory } from '../aasp/encoder';
 import { AaspStudent, Teacher } from '../aasp/model';
@@ -69,6 +70,9 @@ async function writeProfile(rows: Array<{ kernel: string; ms: number; count: num
   writeFileSync(path, `${JSON.stringify({ step, total_ms: total, kernels: rows }, null, 2)}\n`);
 }
 
+/** Stream id of the run generator (data, crops, masks) under the run's seed. */
+const RUN_STREAM = 0x52554e;
+
 const stepName = (s: number) => `step-${String(s).padStart(6, '0')}.safetensors`;
 
 export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<number> {
@@ -96,8 +100,11 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
   let rt: Runtime | null = null;
   try {
     rt = await init();
-    const rng = new Rng(ck ? 0 : o.seed);
-    const student = new AaspStudent(cfg, rng, hooks.makeEmbedder);
+    // Two generators from the one seed (spec 7): the model's init, and the run's (data order, corpus,
+    // crops, masks). Kept apart so that ablations with other parameter sets (--no-aape, another
+    // config) see the same clips, crops and masks as the run they are compared with.
+    const student = new AaspStudent(cfg, new Rng(ck ? 0 : o.seed), hooks.makeEmbedder);
+    const rng = rngFor(ck ? 0 : o.seed, 0, RUN_STREAM);
     const teacher = new Teacher(student, hooks.makeEmbedder);
     let startStep = 0;
     let pos: DataPosition;
