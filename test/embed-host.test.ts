@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { create, globals } from 'webgpu';
-import { init, setRuntime, type Runtime } from '../src/gpu/runtime';
+import { init, setRuntime, Runtime } from '../src/gpu/runtime';
 import { fromBuffer, scope } from '../src/tensor/tensor';
 import { backward } from '../src/tensor/autograd';
 import { add, matmul, mean, square, sub, tanh } from '../src/ops';
@@ -175,5 +175,22 @@ describe('embedding in a host app', () => {
     expect(out).toContain('w after one SGD step  -4.3400 -1.3200 0.8300 -3.8000 0.6000 0.2000');
     expect(out).toContain('x[0] = 9');
     expect(out.trim().endsWith('ok')).toBe(true);
+  });
+
+  it('a runtime on the host device removes its error listener when destroyed and leaves the device alive', async () => {
+    const added: unknown[] = [], removed: unknown[] = [];
+    const realAdd = device.addEventListener.bind(device), realRemove = device.removeEventListener.bind(device);
+    Object.defineProperty(device, 'addEventListener', { value: (t: string, f: EventListener) => { if (t === 'uncapturederror') added.push(f); realAdd(t, f); }, configurable: true });
+    Object.defineProperty(device, 'removeEventListener', { value: (t: string, f: EventListener) => { if (t === 'uncapturederror') removed.push(f); realRemove(t, f); }, configurable: true });
+    try {
+      const second = await Runtime.create({ device });
+      expect(added).toHaveLength(1);
+      second.destroy();
+      expect(removed).toEqual(added);
+      expect(destroyCalls).not.toContain('device');
+    } finally {
+      Object.defineProperty(device, 'addEventListener', { value: realAdd, configurable: true });
+      Object.defineProperty(device, 'removeEventListener', { value: realRemove, configurable: true });
+    }
   });
 });

@@ -39,6 +39,8 @@ export class Runtime {
   private destroyed = false;
   /** Timestamp queries: one pair per pass; with `labels`, one pass per dispatch, named by kernel. */
   private timing: { set: GPUQuerySet; passes: number; labels?: string[] } | null = null;
+  /** Our error listener, removed on destroy() so an adopted host device is left as we found it. */
+  private onUncaptured: (ev: Event) => void;
   /** Dispatches recorded since creation (for tests and statistics). */
   dispatchCount = 0;
 
@@ -54,9 +56,8 @@ export class Runtime {
     this.staging = new BufferPool(device, MAP_READ | COPY_DST, 'staging', fail);
     this.uniformAlign = device.limits.minUniformBufferOffsetAlignment;
     this.uniformRing = device.createBuffer({ size: UNIFORM_RING_BYTES, usage: UNIFORM | COPY_DST, label: 'uniform-ring' });
-    device.addEventListener('uncapturederror', (ev) => {
-      fail((ev as GPUUncapturedErrorEvent).error.message);
-    });
+    this.onUncaptured = (ev: Event) => fail((ev as GPUUncapturedErrorEvent).error.message);
+    device.addEventListener('uncapturederror', this.onUncaptured);
     device.lost.then((info) => {
       if (!this.destroyed) fail(`GPU device lost: ${info.message}`);
     });
@@ -356,6 +357,7 @@ export class Runtime {
     this.pool.trim();
     this.staging.trim();
     this.uniformRing.destroy();
+    this.device.removeEventListener('uncapturederror', this.onUncaptured);
     if (this.owned) this.device.destroy();
     this.releaseGpu();
   }
