@@ -7,14 +7,19 @@
  * - crops draw from the run's generator exactly once per clip, at batch assembly, in batch order;
  * - a bad file is skipped (counted, reported once) and the next item takes its place.
  * The position (epoch, index, orderSeed, skipped) goes into checkpoints. Items are loaded ahead of
- * use (decode and log-mel of the next batch overlap the GPU step); the feature function is
- * swappable (CPU log-mel now, a GPU one later).
+ * use (by default two batches ahead), so decoding and log-mel overlap the GPU step. With the CPU
+ * log-mel and a source that can provide features itself (`loadFeatures`: worker threads, see
+ * sources.ts), the main thread only crops and batches; otherwise samples are loaded and the feature
+ * function (CPU or GPU log-mel) runs here. Both paths give bit-identical batches.
  */
 import type { Rng } from '../util/rng';
 import { rngFor } from '../data/procedural/seeding';
 import { cropOrPadFrames } from '../audio/crop';
 import { logMelCpu, type LogMel } from '../audio/logmel-cpu';
 import { logMelGpu } from '../audio/logmel-gpu';
+import type { FeatureSpec } from '../data/decode-pool';
+
+export type { FeatureSpec };
 
 /** One source of audio: an endless corpus or a finite list. */
 export interface ClipSource {
@@ -23,14 +28,25 @@ export interface ClipSource {
   readonly description: string;
   /** Mono 16 kHz samples of item i, or the reason it cannot be used. */
   load(i: number): Promise<{ samples: Float32Array } | { skip: string }>;
+  /**
+   * Optional: the normalised CPU log-mel of item i computed by the source itself (off the main
+   * thread), equal to `cpuLogMel(spec)` of `load(i)`'s samples once cropped to float32.
+   */
+  loadFeatures?(i: number, spec: FeatureSpec): Promise<{ mel: LogMel<Float32Array | Float64Array> } | { skip: string }>;
   close?(): Promise<void>;
 }
 
-/** Samples → normalised log-mel [nMels, frames]. */
-export type FeatureFn = (samples: Float32Array) => LogMel<Float32Array | Float64Array> | Promise<LogMel<Float32Array | Float64Array>>;
+/**
+ * Samples → normalised log-mel [nMels, frames]. `cpuLogMel` marks its functions with the spec, so a
+ * stream can ask a source for the same features instead of computing them itself.
+ */
+export type FeatureFn = ((samples: Float32Array) => LogMel<Float32Array | Float64Array> | Promise<LogMel<Float32Array | Float64Array>>) & {
+  readonly cpuLogMel?: FeatureSpec;
+};
 
 export function cpuLogMel(mean: number, std: number, nMels: number): FeatureFn {
-  return (samples) => logMelCpu(samples, { mean, std, nMels });
+  const fn = (samples: Float32Array) => logMelCpu(samples, { mean, std, nMels });
+  return Object.assign(fn, { cpuLogMel: { mean, std, nMels } });
 }
 
 /** The same front end on the GPU (one clip per call, read back for the CPU crop). */
@@ -56,16 +72,28 @@ type Loaded = { mel: LogMel<Float32Array | Float64Array> } | { skip: string };
 /** Yield to the event loop so GPU completions are handled between CPU-heavy items. */
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
+export interface DataStreamOptions {
+  /** How many batches `prefetch(B)` keeps in flight (default 2). */
+  batchesAhead?: number;
+}
+
 export class DataStream {
+  readonly batchesAhead: number;
   private pos: DataPosition;
   private orderCache: { epoch: number; order: Uint32Array } | null = null;
   private ahead = new Map<string, Promise<Loaded>>();
   /** Called once per skipped item (path/reason). */
   onSkip: (msg: string) => void = (m) => console.warn(m);
 
-  constructor(readonly source: ClipSource, readonly features: FeatureFn, readonly cropFrames: number, pos: DataPosition) {
+  constructor(readonly source: ClipSource, readonly features: FeatureFn, readonly cropFrames: number, pos: DataPosition, opts: DataStreamOptions = {}) {
     if (source.size === 0) throw new Error(`${source.description}: no usable audio items`);
     this.pos = { ...pos };
+    this.batchesAhead = Math.max(1, Math.floor(opts.batchesAhead ?? 2));
+  }
+
+  /** Does the source compute the features (off the main thread) instead of this stream? */
+  get featuresFromSource(): boolean {
+    return !!(this.features.cpuLogMel && this.source.loadFeatures);
   }
 
   /** A fresh position: the order seed is one draw from the run's generator. */
@@ -99,7 +127,9 @@ export class DataStream {
     const key = String(item);
     let pr = this.ahead.get(key);
     if (!pr) {
+      const spec = this.features.cpuLogMel;
       pr = (async (): Promise<Loaded> => {
+        if (spec && this.source.loadFeatures) return this.source.loadFeatures(item, spec);
         await tick();
         const r = await this.source.load(item);
         if ('skip' in r) return { skip: r.skip };
@@ -111,10 +141,10 @@ export class DataStream {
     return pr;
   }
 
-  /** Start loading the next `count` items (no generator draws). */
+  /** Start loading the next `count` × `batchesAhead` items: `count` is one batch (no generator draws). */
   prefetch(count: number): void {
     let p = { epoch: this.pos.epoch, index: this.pos.index };
-    for (let k = 0; k < count; k++) {
+    for (let k = 0; k < count * this.batchesAhead; k++) {
       const { item, next } = this.itemAt(p);
       void this.fetch(item);
       p = next;

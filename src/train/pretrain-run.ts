@@ -19,7 +19,7 @@ import { AaspStudent, Teacher } from '../aasp/model';
 import { drawMasks } from '../aasp/masking';
 import { CheckpointError, readCheckpoint, restoreTensors, saveCheckpoint, type LoadedCheckpoint } from '../io/checkpoint';
 import { Progress } from '../util/progress';
-import { DataStream, cpuLogMel, gpuLogMel, type DataPosition, type FeatureFn } from './data';
+import { DataStream, cpuLogMel, gpuLogMel, type ClipSource, type DataPosition, type FeatureFn } from './data';
 import { fileSource, proceduralSource } from './sources';
 import { MetricsLog, type StepMetrics } from './metrics';
 import { effectiveRank } from './monitor';
@@ -97,6 +97,7 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
   const fileSrc = dataPath ? fileSource(dataPath, log) : null;
 
   let stream: DataStream | null = null;
+  let source: ClipSource | null = fileSrc;
   let rt: Runtime | null = null;
   try {
     rt = await init();
@@ -116,7 +117,7 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
       pos = DataStream.startPosition(rng);
     }
     const corpusSeed = settings ? settings.corpusSeed : rng.nextU32();
-    const source = fileSrc ?? proceduralSource(corpusSeed, settings ? settings.clipSeconds : o.clipSeconds, log);
+    source = fileSrc ?? proceduralSource(corpusSeed, settings ? settings.clipSeconds : o.clipSeconds, log);
     if (!settings) {
       const total = o.steps ?? (o.epochs !== null ? Math.ceil((o.epochs * source.size!) / o.batch) : 1000);
       settings = { totalSteps: total, batch: o.batch, peakLr: o.lr ?? peakLr(cfg, o.batch), seed: o.seed, data: o.data, clipSeconds: o.clipSeconds, corpusSeed, features: o.features };
@@ -205,7 +206,7 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
     log(`done: ${run.totalSteps} steps; metrics in ${metrics.path}, plot in ${metrics.plotPath}`);
     return 0;
   } finally {
-    await (stream ? stream.close() : fileSrc?.close?.());
+    await (stream ? stream.close() : source?.close?.());
     rt?.destroy();
   }
 }

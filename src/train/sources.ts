@@ -1,41 +1,88 @@
 /**
  * Clip sources for pre-training: the built-in procedural corpus (endless, seeded, nothing to
- * download) or a dataset on disk (folder, file list, AudioSet CSV, any layout `listDataset` knows),
- * decoded in worker threads when the built worker script is present.
+ * download) or a dataset on disk (folder, file list, AudioSet CSV, any layout `listDataset` knows).
+ *
+ * When the built worker script (dist/decode-worker.js) is present, both run in worker threads:
+ * synthesis or decoding, and — through `loadFeatures`, used by DataStream with the CPU log-mel —
+ * the log-mel too, so the main thread only crops and batches. Without it (running from TypeScript
+ * sources) they run on the main thread, and the source says so once through `log`.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ProceduralCorpus } from '../data/procedural/corpus';
 import { DatasetError, listDataset } from '../data/datasets';
-import { DecodePool, defaultWorkerUrl } from '../data/decode-pool';
+import { DecodePool, defaultWorkerUrl, type FeatureSpec, type LoadJob, type LoadResult } from '../data/decode-pool';
 import { loadAudio } from '../audio/file-io';
+import { logMelCpu, type LogMel } from '../audio/logmel-cpu';
 import type { ClipSource } from './data';
 
-export function proceduralSource(seed: number, durationSec = 10, log?: (m: string) => void): ClipSource {
+/** Where a source loads its items. */
+export interface LoaderOptions {
+  /** Worker threads (default: DecodePool's, cores − 1, 1 to 8); 0 loads on the main thread. */
+  workers?: number;
+  /** Worker script (default: decode-worker.js beside the running bundle). */
+  workerUrl?: URL | string;
+}
+
+/** A pool on the worker script, or null (with one notice through `log` when the script is missing). */
+function openPool(opts: LoaderOptions, what: string, log: (m: string) => void): DecodePool | null {
+  if (opts.workers === 0) return null;
+  const u = opts.workerUrl ?? defaultWorkerUrl();
+  const url = typeof u === 'string' ? new URL(u, 'file://') : u;
+  if (url.protocol === 'file:' && !existsSync(fileURLToPath(url))) {
+    log(`loader: worker script ${fileURLToPath(url)} not found (run \`npm run build\`): ${what} and the CPU log-mel run on the main thread`);
+    return null;
+  }
+  return new DecodePool({ workers: opts.workers, workerUrl: url, targetRate: 16000 });
+}
+
+const workersNote = (pool: DecodePool | null) => (pool ? `; loading in ${pool.size} worker thread${pool.size === 1 ? '' : 's'}` : '; loading on the main thread');
+
+/** The built-in corpus; clip i is a pure function of (seed, i), wherever it is computed. */
+export function proceduralSource(seed: number, durationSec = 10, log: (m: string) => void = console.warn, opts: LoaderOptions = {}): ClipSource {
   const corpus = new ProceduralCorpus({ seed, durationSec, log });
-  return {
-    size: null,
-    description: `procedural corpus (seed ${seed}, ${durationSec} s clips, types: ${corpus.types.join(', ')})`,
-    load: async (i) => ({ samples: corpus.clip(i).samples }),
+  const pool = openPool(opts, 'corpus synthesis', log);
+  let closed = false;
+  let warned = false;
+  // A worker failure (crash, espeak-ng missing in the worker) must not change the data: the clip is
+  // then made here, deterministically, and that is said once.
+  const viaPool = async <T>(i: number, spec: FeatureSpec | null, use: (r: Extract<LoadResult, { ok: true }>) => T, here: () => T | Promise<T>): Promise<T | { skip: string }> => {
+    const job: LoadJob = { kind: 'procedural', seed, clipSeconds: durationSec, index: i, types: corpus.types };
+    const r = await pool!.load(job, spec).catch((e: Error) => ({ ok: false as const, reason: e.message }));
+    if (r.ok) return use(r);
+    if (closed) return { skip: 'loader closed' };
+    if (!warned) { warned = true; log(`loader: worker failed on procedural clip ${i} (${r.reason}); making such clips on the main thread`); }
+    return here();
   };
+  const src: ClipSource = {
+    size: null,
+    description: `procedural corpus (seed ${seed}, ${durationSec} s clips, types: ${corpus.types.join(', ')})${workersNote(pool)}`,
+    load: async (i) => {
+      if (!pool) return { samples: corpus.clip(i).samples };
+      return viaPool(i, null, (r) => ({ samples: r.samples! }), () => ({ samples: corpus.clip(i).samples }));
+    },
+    async close() { closed = true; await pool?.close(); },
+  };
+  if (pool) {
+    src.loadFeatures = (i, spec) => viaPool<{ mel: LogMel<Float32Array | Float64Array> }>(i, spec, (r) => ({ mel: r.mel! }), () => ({ mel: logMelCpu(corpus.clip(i).samples, spec) }));
+  }
+  return src;
 }
 
 /** A dataset on disk; throws DatasetError (a user error) when the path or its metadata is bad. */
-export function fileSource(path: string, log: (m: string) => void = console.warn): ClipSource {
+export function fileSource(path: string, log: (m: string) => void = console.warn, opts: LoaderOptions = {}): ClipSource {
   const ds = listDataset(path);
   if (ds.missing > 0) log(`${ds.missing} files named by the metadata are missing (e.g. ${ds.missingExamples.slice(0, 3).join(', ')})`);
   const items = ds.items;
   if (items.length === 0) throw new DatasetError(ds.root, 'no audio files found');
-  let pool: DecodePool | null = null;
-  const url = defaultWorkerUrl();
-  if (url.protocol === 'file:' && existsSync(fileURLToPath(url))) pool = new DecodePool({ targetRate: 16000 });
-  return {
+  const pool = openPool(opts, 'decoding', log);
+  const src: ClipSource = {
     size: items.length,
-    description: `${ds.layout} dataset at ${ds.root} (${items.length} files)`,
+    description: `${ds.layout} dataset at ${ds.root} (${items.length} files)${workersNote(pool)}`,
     async load(i) {
       const path = items[i].path;
       if (pool) {
-        const r = await pool.decode(path);
+        const r = await pool.decode(path).catch((e: Error) => ({ ok: false as const, reason: e.message }));
         return r.ok ? { samples: r.samples } : { skip: `${path}: ${r.reason}` };
       }
       try {
@@ -46,4 +93,12 @@ export function fileSource(path: string, log: (m: string) => void = console.warn
     },
     async close() { await pool?.close(); },
   };
+  if (pool) {
+    src.loadFeatures = async (i, spec) => {
+      const path = items[i].path;
+      const r = await pool.load({ kind: 'file', path, targetRate: 16000 }, spec).catch((e: Error) => ({ ok: false as const, reason: e.message }));
+      return r.ok && r.mel ? { mel: r.mel } : { skip: `${path}: ${r.ok ? 'no features returned' : r.reason}` };
+    };
+  }
+  return src;
 }
