@@ -115,6 +115,9 @@ async function main(): Promise<number> {
   try {
     for (const m of models) {
       const model = await loadModel(m.spec);
+      // A given checkpoint's row says how long it was pre-trained (its step, from the metadata).
+      const step = /step (\d+)/.exec(model.description);
+      if (cks && 'checkpoint' in m.spec && step) m.name = m.name.replace('pre-trained', `pre-trained ${step[1]} steps`);
       log(`== ${m.name}: ${model.description}`);
       const res: Record<string, LinearRunResult> = {};
       for (const task of tasks) {
@@ -136,7 +139,8 @@ async function main(): Promise<number> {
   // 4. Report.
   const table = benchTable(tasks, rows);
   const minutes = (Date.now() - t0) / 60000;
-  const settings = { tasks, perClass, clipSeconds: clipSec, dataSeed, steps, batch: get.num(a, 'batch'), config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), minutes };
+  const pretrain = cks ? { checkpoints: cks } : { steps, batch: get.num(a, 'batch'), pretrainClipSeconds: get.num(a, 'pretrain-clip-seconds') };
+  const settings = { tasks, perClass, clipSeconds: clipSec, dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), minutes };
   await writeFile(join(out, 'results.json'), JSON.stringify({ settings, rows, details }, null, 1));
   await writeFile(join(out, 'table.md'), `${table}\n\nSettings: ${JSON.stringify(settings)}\n`);
   const curves = details.map((d) => ({ name: d.model, curve: d.stability }));
