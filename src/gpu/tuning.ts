@@ -25,16 +25,18 @@ export interface Tuning {
   attnRows: number;
   /** Reductions with at least this many outputs use one thread per output (no barriers). */
   reducePerThreadOut: number;
+  /** sg8: copy a [K, N] B operand to [N, K] before big matmuls (that layout runs faster there). */
+  sgTransposeB: boolean;
 }
 
 const DEFAULT: Tuning = {
   matmul: 'tile', sgRows: 32, sgPerGroup: 1, tileRows: 4, tileCol4: 1, tileWX: 16, tileWY: 8,
-  minParallel: 2048, attnRows: 8, reducePerThreadOut: 8192,
+  minParallel: 2048, attnRows: 8, reducePerThreadOut: 8192, sgTransposeB: false,
 };
 
 const TABLE: { match: RegExp; tuning: Partial<Tuning> }[] = [
   // Mesa lavapipe (llvmpipe), 8-wide AVX2 subgroups: measured 1024³ best at R = 32, one subgroup per group.
-  { match: /llvmpipe|lavapipe/i, tuning: { matmul: 'sg8', sgRows: 32, sgPerGroup: 1, tileRows: 16, tileCol4: 2, tileWX: 8, tileWY: 4, minParallel: 16, attnRows: 8, reducePerThreadOut: 64 } },
+  { match: /llvmpipe|lavapipe/i, tuning: { matmul: 'sg8', sgRows: 32, sgPerGroup: 1, tileRows: 16, tileCol4: 2, tileWX: 8, tileWY: 4, minParallel: 16, attnRows: 8, reducePerThreadOut: 64, sgTransposeB: true } },
   // SwiftShader (Chromium's CPU adapter): no 8-wide subgroup guarantee, so big per-thread tiles.
   { match: /swiftshader/i, tuning: { matmul: 'tile', tileRows: 8, tileCol4: 2, tileWX: 8, tileWY: 4, minParallel: 16 } },
 ];

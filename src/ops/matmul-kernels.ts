@@ -14,7 +14,7 @@ import { tuningFor } from '../gpu/tuning';
 import { matmulK, matmulSgSource, matmulTileSource, templateKernel, unaryK, binaryK } from './kernels';
 import { empty, grid, pad8, runtime } from './util';
 import { sum } from './reduce';
-import { reshape } from './shape';
+import { reshape, stridedCopy } from './shape';
 import { zeros } from './create';
 
 export interface Epilogue {
@@ -107,6 +107,17 @@ export function mmDispatch(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: 
     return epi.bias || epi.gelu ? epilogueAfter(y, epi) : { y, z: null };
   }
   const t = tuningFor(runtime());
+  // On sg8 adapters the kernel reads B[N, K] (k contiguous per column) ~1.5x faster than B[K, N]
+  // (measured on lavapipe, 1024³: 174 vs 280 ms), so a B in [K, N] layout is copied to [N, K] first
+  // when the matmul is big enough to repay the copy (~12 ms per 1M floats), i.e. for many rows.
+  if (plan.kind === 'sg8' && !tA && !tB && t.sgTransposeB && M >= 64 && K % 4 === 0) {
+    const bt = empty([...b.shape.slice(0, -2), N, K]);
+    const lead = b.shape.slice(0, -2), nLead = lead.reduce((x, y) => x * y, 1);
+    stridedCopy(b, bt, [nLead, N, K], 0, [K * N, 1, N], 0, [N * K, K, 1]);
+    const r = mmDispatch(a, bt, tA, true, epi);
+    bt.dispose();
+    return r;
+  }
   const split = plan.nSplit > 1;
   const fuse = !split;
   const bias = fuse && epi.bias ? epi.bias : null;

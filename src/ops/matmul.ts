@@ -55,6 +55,10 @@ const mmCases: [number[][], boolean, boolean][] = [
   [[[64, 8], [12, 64]], true, true],
   [[[2, 36, 40], [40, 20]], false, false],
   [[[7, 8], [7, 12]], true, false],
+  // M ≥ 64 without transposes: sg8 adapters copy B to [N, K] first (plain, batched, broadcast B).
+  [[[65, 36], [36, 20]], false, false],
+  [[[2, 64, 12], [2, 12, 8]], false, false],
+  [[[3, 1, 64, 8], [2, 8, 12]], false, false],
   // few output tiles and a long K: split-K
   [[[4, 640], [640, 8]], false, false],
 ]
