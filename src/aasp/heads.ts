@@ -5,9 +5,9 @@
 import { Tensor, tensor } from '../tensor/tensor';
 import { Module, ModuleList } from '../nn/module';
 import { LayerNorm, Linear, initWeight } from '../nn/layers';
-import { add, gelu, indexSelect, l2Normalize, mean, reshape } from '../ops';
+import { add, indexSelect, l2Normalize, mean, reshape } from '../ops';
 import type { Rng } from '../util/rng';
-import { LN_EPS, PredictorBlock } from './blocks';
+import { LN_EPS, Mlp, PredictorBlock } from './blocks';
 import { posEmbed2dTensor } from './pos-embed';
 
 export interface PredictorDims { D: number; Dp: number; depth: number; heads: number; Fp: number; Tp: number }
@@ -64,21 +64,15 @@ export class Predictor extends Module {
   }
 }
 
-/** g [G, D] → L2-normalised fc2(GELU(fc1(g))) [G, projDim]. */
-export class ProjHead extends Module {
-  readonly fc1: Linear;
-  readonly fc2: Linear;
+/** g [G, D] → L2-normalised fc2(GELU(fc1(g))) [G, projDim]: the MLP of the blocks, then the norm. */
+export class ProjHead extends Mlp {
   constructor(D: number, projDim: number, rng: Rng) {
-    super();
-    this.fc1 = this.child('fc1', new Linear(D, 2 * D, rng));
-    this.fc2 = this.child('fc2', new Linear(2 * D, projDim, rng));
+    super(D, 2 * D, rng, projDim);
   }
-  forward(g: Tensor): Tensor {
-    const h = this.fc1.forward(g);
-    const a = gelu(h);
-    const z = this.fc2.forward(a);
+  override forward(g: Tensor): Tensor {
+    const z = super.forward(g);
     const e = l2Normalize(z, -1, 1e-8);
-    for (const t of [h, a, z]) t.dispose();
+    z.dispose();
     return e;
   }
 }
