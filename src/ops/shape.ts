@@ -5,7 +5,7 @@
 import { Storage, Tensor } from '../tensor/tensor';
 import { record } from '../tensor/autograd';
 import { nd, permuteND, stridesOf, unravel, broadcastShapes, broadcastStrides, type NDArray } from '../tensor/ndarray';
-import { copyStridedSource, templateKernel } from './kernels';
+import { copyK, copyStridedSource, templateKernel } from './kernels';
 import { empty, grid, normAxis, numel, pad8, runtime, sameShape } from './util';
 import type { OpSpec } from './spec';
 import { zeros } from './create';
@@ -39,6 +39,15 @@ export function stridedCopy(src: Tensor, dst: Tensor, shape: readonly number[], 
   if (numel(shape) === 0) return;
   const c = coalesceAxes(shape, srcStrides, dstStrides);
   const r = c.shape.length;
+  // A swap of the last two axes of contiguous [L, k, n] matrices (k, n multiples of 4): 4×4 blocks.
+  const [tn, tk] = c.shape.slice(-2);
+  if (srcBase === 0 && dstBase === 0 && (r === 2 || r === 3) && tn % 4 === 0 && tk % 4 === 0
+    && c.a[r - 2] === 1 && c.a[r - 1] === tn && c.b[r - 2] === tk && c.b[r - 1] === 1
+    && (r === 2 || (c.a[0] === tk * tn && c.b[0] === tk * tn))) {
+    const blocks = (tk / 4) * (tn / 4), total = (r === 3 ? c.shape[0] : 1) * blocks;
+    runtime().dispatch(copyK('transpose4'), { buffers: { src4: src.buffer, dst4: dst.buffer }, uniforms: { K: tk, N: tn, blocks, total }, workgroups: grid(total) });
+    return;
+  }
   // Whole vec4s when the innermost axis is contiguous on both sides and everything else is 4-aligned.
   const v4 = c.a[r - 1] === 1 && c.b[r - 1] === 1 && c.shape[r - 1] % 4 === 0 && srcBase % 4 === 0 && dstBase % 4 === 0
     && c.a.slice(0, -1).every((x) => x % 4 === 0) && c.b.slice(0, -1).every((x) => x % 4 === 0);
@@ -195,6 +204,7 @@ export const shapeSpecs: OpSpec[] = [
   { name: 'permute(patchify)', cases: [[[2, 3, 16, 5, 16]], [[1, 1, 4, 3, 8]]], gpu: ([x]) => permute(x, [0, 1, 3, 2, 4]), ref: ([x]) => permuteND(x, [0, 1, 3, 2, 4]) },
   { name: 'permute(rank 7)', cases: [[[2, 3, 1, 2, 3, 2, 4]]], gpu: ([x]) => permute(x, [6, 4, 0, 2, 1, 5, 3]), ref: ([x]) => permuteND(x, [6, 4, 0, 2, 1, 5, 3]) },
   { name: 'slice(axis=1, 4, 12) vec4', cases: [[[3, 13, 8]]], gpu: ([x]) => slice(x, 1, 4, 12), ref: ([x]) => sliceRef(x, 1, 4, 12) },
+  { name: 'transpose 4×4 blocks', cases: [[[8, 12]], [[3, 4, 20]]], gpu: ([x]) => transpose(x), ref: ([x]) => permuteND(x, [...x.shape.keys()].map((i, _, a) => (i < a.length - 2 ? i : 2 * a.length - 3 - i))) },
   { name: 'concat(axis=1) vec4', cases: [[[2, 4, 8], [2, 8, 8]]], gpu: (xs) => concat(xs, 1), ref: (xs) => concatRef(xs, 1) },
   { name: 'transpose', cases: [[[7, 33]], [[257, 1]]], gpu: ([x]) => transpose(x), ref: ([x]) => permuteND(x, [1, 0]) },
   { name: 'slice(axis=1, 2, -1)', cases: [[[7, 33]], [[3, 5, 7]]], gpu: ([x]) => slice(x, 1, 2, -1), ref: ([x]) => sliceRef(x, 1, 2, x.shape[1] - 1) },
