@@ -298,13 +298,11 @@ export class Runtime {
   /** Finish the profile: GPU milliseconds and dispatch counts per kernel name, largest first. */
   async endProfile(): Promise<Array<{ kernel: string; ms: number; count: number }>> {
     if (!this.timing?.labels || !this.profileTotals) throw new Error('endProfile() without beginProfile()');
-    this.flushProfile();
+    this.flushProfile(false);
     await Promise.all(this.profileWaits);
     this.profileWaits = [];
     const totals = this.profileTotals;
     this.profileTotals = null;
-    this.timing.set.destroy();
-    this.timing = null;
     return [...totals].map(([kernel, v]) => ({ kernel, ...v })).sort((a, b) => b.ms - a.ms);
   }
 
@@ -313,8 +311,8 @@ export class Runtime {
   private profileTotals: Map<string, { ms: number; count: number }> | null = null;
   private profileWaits: Promise<void>[] = [];
 
-  /** Resolve the full query set into the totals and start a fresh one. */
-  private flushProfile(): void {
+  /** Resolve the query set into the totals; start a fresh one unless the profile ends here. */
+  private flushProfile(restart = true): void {
     const t = this.timing!;
     this.flush();
     const totals = this.profileTotals!;
@@ -327,7 +325,7 @@ export class Runtime {
         totals.set(labels[i], e);
       });
     }));
-    this.timing = { set: this.device.createQuerySet({ type: 'timestamp', count: 2 * MAX_TIMESTAMP_PASSES }), passes: 0, labels: [] };
+    this.timing = restart ? { set: this.device.createQuerySet({ type: 'timestamp', count: 2 * MAX_TIMESTAMP_PASSES }), passes: 0, labels: [] } : null;
   }
 
   /** Nanoseconds of each timed pass of `t` (destroys its query set). */
