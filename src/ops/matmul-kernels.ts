@@ -44,21 +44,26 @@ export function mmDims(a: readonly number[], b: readonly number[], tA: boolean, 
 }
 
 /** Which kernel a shape gets (exported for the benchmark's labels). */
-export function mmPlan(d: MatmulDims, tA: boolean, tB: boolean): { kind: 'sg8' | 'tile' | 'general'; R: number; nSplit: number; kSplit: number } {
+export function mmPlan(d: MatmulDims, tA: boolean, tB: boolean): { kind: 'sg8' | 'tile' | 'general'; R: number; G: number; nSplit: number; kSplit: number } {
   const t = tuningFor(runtime());
   const vecOk = (tA ? d.M % 4 === 0 : d.K % 4 === 0) && (tB ? d.K % 4 === 0 : d.N % 4 === 0) && d.K > 0;
-  if (!vecOk) return { kind: 'general', R: 4, nSplit: 1, kSplit: d.K };
+  if (!vecOk) return { kind: 'general', R: 4, G: 1, nSplit: 1, kSplit: d.K };
   const kind = t.matmul;
   // Rows per subgroup follow M (R = 4 is the matrix-vector path); R = 32 only pays for big M, and its
   // unrolled kernel takes the driver seconds to compile.
-  const R = kind === 'sg8' ? Math.min(t.sgRows, d.M <= 4 ? 4 : d.M <= 8 ? 8 : d.M < 128 ? 16 : 32) : t.tileRows;
-  const cols = kind === 'sg8' ? 32 : 4 * t.tileCol4;
+  // With A transposed one vec4 load per lane covers the subgroup's rows, so R is at most 32 there.
+  const big = tA ? Math.min(t.sgRows, 32) : t.sgRows;
+  const R = kind === 'sg8' ? Math.min(big, d.M <= 4 ? 4 : d.M <= 8 ? 8 : d.M < 128 ? 16 : big) : t.tileRows;
+  // Column groups (sg8): a second group of 32 columns per lane set halves shuffles per FMA; it only
+  // pays when there are more than 32 columns and enough rows to amortise the B loads.
+  const G = kind === 'sg8' && d.N > 32 && R >= 16 ? t.sgColGroups : 1;
+  const cols = kind === 'sg8' ? 32 * G : 4 * t.tileCol4;
   const items = Math.ceil(d.M / R) * Math.ceil(d.N / cols) * d.nb;
   let nSplit = 1;
   if (t.minParallel > 0 && items < t.minParallel && d.K >= 256) nSplit = Math.min(Math.ceil(t.minParallel / items), Math.floor(d.K / 128), 64);
   const kSplit = nSplit > 1 ? Math.ceil(d.K / nSplit / 32) * 32 : d.K;
   if (nSplit > 1) nSplit = Math.ceil(d.K / kSplit);
-  return { kind, R, nSplit, kSplit };
+  return { kind, R, G, nSplit, kSplit };
 }
 
 function batchUniforms(d: MatmulDims): Record<string, number[] | number> {
@@ -135,9 +140,9 @@ export function mmDispatch(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: 
   const flags = { TA: +tA, TB: +tB, NV: nv, BIAS: bias ? 1 : 0, GELU: +gelu, SAVEZ: +saveZ, KCHK: kchk };
   if (plan.kind === 'sg8') {
     const WS = M > plan.R ? t.sgPerGroup : 1;
-    runtime().dispatch(templateKernel('matmul_sg', matmulSgSource, { R: plan.R, ...flags }), {
+    runtime().dispatch(templateKernel('matmul_sg', matmulSgSource, { R: plan.R, G: plan.G, ...flags }), {
       buffers, uniforms, overrides: { WG: 8 * WS },
-      workgroups: [Math.ceil(N / 32), Math.ceil(M / (plan.R * WS)), d.nb * plan.nSplit],
+      workgroups: [Math.ceil(N / (32 * plan.G)), Math.ceil(M / (plan.R * WS)), d.nb * plan.nSplit],
     });
   } else {
     const R = t.tileRows, C4 = t.tileCol4;

@@ -59,6 +59,13 @@ const mmCases: [number[][], boolean, boolean][] = [
   [[[65, 36], [36, 20]], false, false],
   [[[2, 64, 12], [2, 12, 8]], false, false],
   [[[3, 1, 64, 8], [2, 8, 12]], false, false],
+  // more than 32 columns and 16+ rows: sg8 adapters run two groups of 32 columns per subgroup
+  // (partial second group; every layout; K not a multiple of 32; the B-copy path with a batch).
+  [[[20, 36], [36, 72]], false, false],
+  [[[36, 20], [36, 72]], true, false],
+  [[[20, 36], [72, 36]], false, true],
+  [[[36, 20], [72, 36]], true, true],
+  [[[2, 68, 12], [12, 40]], false, false],
   // few output tiles and a long K: split-K
   [[[4, 640], [640, 8]], false, false],
 ]
