@@ -31,40 +31,47 @@ export function workerCpuMs(): number | null {
   }
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+export const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
-/** Time `run` (records work on our runtime): warm-up, then the median of `reps` repeats. */
-export async function timeOurs(run: () => void, reps: number, warmup = 1): Promise<Timing> {
+/** One timed repeat: GPU ms (timestamp queries, else wall), wall ms, worker-thread CPU ms. */
+export interface Sample { ms: number; wallMs: number; cpuMs: number | null }
+
+/** One repeat of `run` (records work on our runtime), timed to a queue sync. */
+export async function sampleOurs(run: () => void): Promise<Sample> {
   const rt = runtime();
-  for (let i = 0; i < warmup; i++) { run(); await rt.sync(); }
-  const gpu: number[] = [], wall: number[] = [];
   const c0 = workerCpuMs();
-  for (let i = 0; i < reps; i++) {
-    const timed = rt.beginTiming();
-    const t0 = performance.now();
-    run();
-    await rt.sync();
-    wall.push(performance.now() - t0);
-    if (timed) gpu.push(await rt.endTiming());
-  }
+  const timed = rt.beginTiming();
+  const t0 = performance.now();
+  run();
+  await rt.sync();
+  const wallMs = performance.now() - t0;
+  const ms = timed ? await rt.endTiming() : wallMs;
   const c1 = workerCpuMs();
-  const wallMs = median(wall);
-  return { ms: gpu.length ? median(gpu) : wallMs, wallMs, cpuMs: c0 !== null && c1 !== null ? (c1 - c0) / reps : null };
+  return { ms, wallMs, cpuMs: c0 !== null && c1 !== null ? c1 - c0 : null };
 }
 
-/** Time a peer: `run` issues one iteration and resolves when its result has been read back. */
-export async function timePeer(run: () => Promise<void>, reps: number, warmup = 1): Promise<Timing> {
-  for (let i = 0; i < warmup; i++) await run();
-  const wall: number[] = [];
+/** One repeat of a peer: `run` issues one iteration and resolves when its result has been read back. */
+export async function samplePeer(run: () => Promise<void>): Promise<Sample> {
   const c0 = workerCpuMs();
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await run();
-    wall.push(performance.now() - t0);
-  }
+  const t0 = performance.now();
+  await run();
+  const wallMs = performance.now() - t0;
   const c1 = workerCpuMs();
-  const ms = median(wall);
-  return { ms, wallMs: ms, cpuMs: c0 !== null && c1 !== null ? (c1 - c0) / reps : null };
+  return { ms: wallMs, wallMs, cpuMs: c0 !== null && c1 !== null ? c1 - c0 : null };
+}
+
+/** Medians of the repeats (CPU time: the mean, its ticks are 10 ms). */
+export function summarize(xs: Sample[]): Timing {
+  const cpu = xs.every((x) => x.cpuMs !== null) ? xs.reduce((a, x) => a + (x.cpuMs as number), 0) / xs.length : null;
+  return { ms: median(xs.map((x) => x.ms)), wallMs: median(xs.map((x) => x.wallMs)), cpuMs: cpu };
+}
+
+/**
+ * Speed-up of ours over a peer from repeats taken in turn (ours, tfjs, jax, ours, ...): the median of
+ * the per-repeat ratios of wall times, so a slow spell of a shared machine hits both sides of a ratio.
+ */
+export function pairedSpeedup(ours: Sample[], peer: Sample[]): number {
+  return median(peer.map((p, i) => p.wallMs / ours[i].wallMs));
 }
 
 /** Max |a − b| / (atol + max|b|·rtol-scale): a scale-aware error for comparing two results. */

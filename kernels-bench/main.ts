@@ -3,18 +3,20 @@
  *
  * Every kernel over a shape table with the model's real shapes (cases.ts, block.ts). For each case:
  * first a check of our result (float64 reference, sampled for big shapes, or a second independent
- * path), then timing: warm-up, median of repeats; ours by timestamp queries when the adapter has them,
- * peers (tfjs-backend-webgpu, jax-js) by wall clock to a read-back on their own devices on the same
- * adapter in this process. Speed-ups compare wall clocks (ours to a queue sync, peers to a read-back);
- * on CPU adapters the worker-thread CPU time is shown too, which load from other processes does not
- * inflate. Peers' results are compared with ours (relative max error). Default: the quick table
- * (about 10 minutes on a 2-core lavapipe machine); --full adds the base-size shapes.
+ * path), then timing: a warm-up each, then repeats taken in turn (ours, tfjs, jax, ours, ...); ours
+ * by timestamp queries when the adapter has them, peers (tfjs-backend-webgpu, jax-js) by wall clock to
+ * a read-back on their own devices on the same adapter in this process. Times are medians; speed-ups
+ * are the medians of the per-repeat ratios of wall clocks (ours to a queue sync, peers to a
+ * read-back), so a slow spell of a shared machine hits both sides of a ratio. On CPU adapters the
+ * worker-thread CPU time is shown too, which load from other processes does not inflate. Peers'
+ * results are compared with ours (relative max error). Default: the quick table (about 10 minutes on
+ * a 2-core lavapipe machine); --full adds the base-size shapes.
  */
 import { writeFileSync } from 'node:fs';
 import { init } from '../src/gpu/runtime';
 import '../src/ops';
 import { installNavigator, loadJax, loadTf, type Jax, type Tf } from './peers';
-import { relErr, timeOurs, timePeer, type Timing } from './harness';
+import { pairedSpeedup, relErr, sampleOurs, samplePeer, summarize, type Sample, type Timing } from './harness';
 import { opCases, type BenchCase, type PeerImpl } from './cases';
 import { blockCase, optimizerCases } from './block';
 import { mmPlan, mmDims } from '../src/ops/matmul-kernels';
@@ -29,27 +31,44 @@ const repsArg = arg('reps');
 
 interface RecordOut {
   name: string; shape: string; ours_ms: number; ours_wall_ms: number; peers: { tfjs_ms: number | null; jax_ms: number | null };
-  gflops: number; cpu_ms: { ours: number | null; tfjs: number | null; jax: number | null }; check_err: number | null;
+  gflops: number; speedup: { tfjs: number | null; jax: number | null }; cpu_ms: { ours: number | null; tfjs: number | null; jax: number | null }; check_err: number | null;
   peer_err: { tfjs: number | null; jax: number | null };
 }
 
 const fmt = (v: number | null | undefined, d = 1) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
-const ratio = (a: number | null, b: number | null) => (a && b ? `${(b / a).toFixed(2)}×` : '—');
+const ratio = (r: number | null) => (r === null || !Number.isFinite(r) ? '—' : `${r.toFixed(2)}×`);
 
-async function runPeer(make: (() => PeerImpl) | null, ours: Float32Array, reps: number, map?: (o: Float32Array) => Float32Array): Promise<{ t: Timing | null; err: number | null; note?: string }> {
-  if (!make) return { t: null, err: null };
+interface PeerRun { impl: PeerImpl | null; err: number | null; note?: string; samples: Sample[] }
+
+/** Build a peer's implementation and check its first result against ours (errors become a note). */
+async function startPeer(make: (() => PeerImpl) | null, ours: Float32Array, map?: (o: Float32Array) => Float32Array): Promise<PeerRun> {
+  if (!make) return { impl: null, err: null, samples: [] };
   let impl: PeerImpl | null = null;
   try {
     impl = make();
     const first = await impl.step();
-    const err = relErr(map ? map(first) : first, ours);
-    const t = await timePeer(() => impl!.step().then(() => {}), reps, 0);
-    return { t, err };
+    return { impl, err: relErr(map ? map(first) : first, ours), samples: [] };
   } catch (e) {
-    return { t: null, err: null, note: (e as Error).message.split('\n')[0].slice(0, 100) };
-  } finally {
     try { impl?.dispose(); } catch { /* peer cleanup is best effort */ }
+    return { impl: null, err: null, samples: [], note: (e as Error).message.split('\n')[0].slice(0, 100) };
   }
+}
+
+/** One timed repeat of a peer; a failure mid-way drops the peer with a note. */
+async function stepPeer(p: PeerRun): Promise<void> {
+  if (!p.impl) return;
+  try {
+    p.samples.push(await samplePeer(() => p.impl!.step().then(() => {})));
+  } catch (e) {
+    p.note = (e as Error).message.split('\n')[0].slice(0, 100);
+    stopPeer(p);
+    p.samples = [];
+  }
+}
+
+function stopPeer(p: PeerRun): void {
+  try { p.impl?.dispose(); } catch { /* peer cleanup is best effort */ }
+  p.impl = null;
 }
 
 async function main(): Promise<void> {
@@ -74,26 +93,38 @@ async function main(): Promise<void> {
   for (const c of cases) {
     const reps = repsArg ? Number(repsArg) : c.flops > 4e9 ? 3 : 5;
     const impl = c.ours();
-    let out: Float32Array, check: number | null = null, t: Timing;
+    let out: Float32Array, check: number | null = null;
+    const ours: Sample[] = [];
+    let tfr: PeerRun = { impl: null, err: null, samples: [] }, jr: PeerRun = { impl: null, err: null, samples: [] };
     try {
       out = await impl.result();
       if (impl.check) check = await impl.check(out);
-      t = await timeOurs(() => impl.run(), reps, 0);
+      await sampleOurs(() => impl.run()); // warm-up: pipelines built, pool filled
+      tfr = await startPeer(tf && c.tfjs ? () => c.tfjs!(tf) : null, out, c.peerToOurs);
+      jr = await startPeer(jax && c.jax ? () => c.jax!(jax) : null, out, c.peerToOurs);
+      for (let i = 0; i < reps; i++) {
+        ours.push(await sampleOurs(() => impl.run()));
+        await stepPeer(tfr);
+        await stepPeer(jr);
+      }
     } finally {
       impl.dispose();
+      stopPeer(tfr);
+      stopPeer(jr);
     }
     rt.pool.trim();
-    const tfr = await runPeer(tf && c.tfjs ? () => c.tfjs!(tf) : null, out, reps, c.peerToOurs);
-    const jr = await runPeer(jax && c.jax ? () => c.jax!(jax) : null, out, reps, c.peerToOurs);
+    const t: Timing = summarize(ours);
+    const tft = tfr.samples.length ? summarize(tfr.samples) : null, jt = jr.samples.length ? summarize(jr.samples) : null;
+    const sp = { tfjs: tft ? pairedSpeedup(ours, tfr.samples) : null, jax: jt ? pairedSpeedup(ours, jr.samples) : null };
     const gflops = c.flops / t.ms / 1e6;
     const rec: RecordOut = {
-      name: c.name, shape: c.shape, ours_ms: t.ms, ours_wall_ms: t.wallMs, peers: { tfjs_ms: tfr.t?.ms ?? null, jax_ms: jr.t?.ms ?? null },
-      gflops, cpu_ms: { ours: t.cpuMs, tfjs: tfr.t?.cpuMs ?? null, jax: jr.t?.cpuMs ?? null }, check_err: check,
+      name: c.name, shape: c.shape, ours_ms: t.ms, ours_wall_ms: t.wallMs, peers: { tfjs_ms: tft?.ms ?? null, jax_ms: jt?.ms ?? null },
+      gflops, speedup: sp, cpu_ms: { ours: t.cpuMs, tfjs: tft?.cpuMs ?? null, jax: jt?.cpuMs ?? null }, check_err: check,
       peer_err: { tfjs: tfr.err, jax: jr.err },
     };
     records.push(rec);
     log([c.name, c.shape, fmt(t.ms), fmt(t.wallMs), fmt(gflops, 2), fmt(rec.peers.tfjs_ms), fmt(rec.peers.jax_ms),
-      ratio(t.wallMs, rec.peers.tfjs_ms), ratio(t.wallMs, rec.peers.jax_ms),
+      ratio(sp.tfjs), ratio(sp.jax),
       `${fmt(t.cpuMs, 0)}/${fmt(rec.cpu_ms.tfjs, 0)}/${fmt(rec.cpu_ms.jax, 0)}`,
       check === null ? '—' : check.toExponential(1), `${tfr.err === null ? '—' : tfr.err.toExponential(1)}/${jr.err === null ? '—' : jr.err.toExponential(1)}`,
     ].join(' | ') + (tfr.note ? ` [tfjs: ${tfr.note}]` : '') + (jr.note ? ` [jax: ${jr.note}]` : ''));
