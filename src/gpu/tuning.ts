@@ -10,7 +10,7 @@ import type { Runtime } from './runtime';
 export interface Tuning {
   /** Which matmul family serves vec4-compatible shapes: subgroup-broadcast ('sg8') or per-thread tiles. */
   matmul: 'sg8' | 'tile';
-  /** Rows per subgroup for large M in the sg8 kernel (4, 8, 16 or 32). */
+  /** Rows per subgroup for large M in the sg8 kernel (a multiple of 4; capped at 32 when A is transposed). */
   sgRows: number;
   /** Groups of 32 columns per subgroup in the sg8 kernel (1 or 2) when N > 32 and rows ≥ 16. */
   sgColGroups: number;
