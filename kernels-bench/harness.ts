@@ -31,7 +31,7 @@ export function workerCpuMs(): number | null {
   }
 }
 
-export const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
 /** One timed repeat: GPU ms (timestamp queries, else wall), wall ms, worker-thread CPU ms. */
 export interface Sample { ms: number; wallMs: number; cpuMs: number | null }

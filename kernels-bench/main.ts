@@ -40,18 +40,22 @@ const ratio = (r: number | null) => (r === null || !Number.isFinite(r) ? '—' :
 
 interface PeerRun { impl: PeerImpl | null; err: number | null; note?: string; samples: Sample[] }
 
+/** The first line of a peer's error, for the table. */
+const peerNote = (e: unknown) => (e as Error).message.split('\n')[0].slice(0, 100);
+
 /** Build a peer's implementation and check its first result against ours (errors become a note). */
 async function startPeer(make: (() => PeerImpl) | null, ours: Float32Array, map?: (o: Float32Array) => Float32Array): Promise<PeerRun> {
-  if (!make) return { impl: null, err: null, samples: [] };
-  let impl: PeerImpl | null = null;
+  const p: PeerRun = { impl: null, err: null, samples: [] };
+  if (!make) return p;
   try {
-    impl = make();
-    const first = await impl.step();
-    return { impl, err: relErr(map ? map(first) : first, ours), samples: [] };
+    p.impl = make();
+    const first = await p.impl.step();
+    p.err = relErr(map ? map(first) : first, ours);
   } catch (e) {
-    try { impl?.dispose(); } catch { /* peer cleanup is best effort */ }
-    return { impl: null, err: null, samples: [], note: (e as Error).message.split('\n')[0].slice(0, 100) };
+    p.note = peerNote(e);
+    stopPeer(p);
   }
+  return p;
 }
 
 /** One timed repeat of a peer; a failure mid-way drops the peer with a note. */
@@ -60,7 +64,7 @@ async function stepPeer(p: PeerRun): Promise<void> {
   try {
     p.samples.push(await samplePeer(() => p.impl!.step().then(() => {})));
   } catch (e) {
-    p.note = (e as Error).message.split('\n')[0].slice(0, 100);
+    p.note = peerNote(e);
     stopPeer(p);
     p.samples = [];
   }
