@@ -1,5 +1,5 @@
 /**
- * The peers, on the same adapter in the same process (shared/platform.md recipes):
+ * The peers, on the same adapter in the same process (recipes in docs/platform.md):
  * @tensorflow/tfjs-core + tfjs-backend-webgpu 4.22 and @jax-js/jax 0.1.25. `navigator` must be set
  * before either is imported (jax-js reads it at import), so main.ts calls installNavigator() first.
  */

@@ -2,7 +2,7 @@
  * The unfused SBLU composition in jax-js (@jax-js/jax 0.1.25) on the same WebGPU adapter, jit-compiled
  * (jax-js fuses elementwise chains), forward and forward + backward (jax `grad`). The windows are
  * unfolded with K slices + stack and contracted by a batched matmul, as in src/aasp/sblu-unfused.ts.
- * Recipe from shared/platform.md: `navigator` = { gpu: create([]), userAgent: 'node' } before import.
+ * Recipe from docs/platform.md: `navigator` = { gpu: create([]), userAgent: 'node' } before import.
  */
 import type { SbluShape } from './sblu';
 

@@ -1,6 +1,6 @@
 // Batched matmul C[b] = op(A[b]) · op(B[b]) with broadcast batch dims; op = optional transpose, done
 // through strides so backward needs no transpose copies. Each thread computes a 4×4 register block
-// (register blocking pays on lavapipe, where barriers are costly: see shared/platform.md).
+// (register blocking pays on lavapipe, where barriers are costly: see docs/platform.md).
 struct Params {
   M: u32, N: u32, K: u32, batchRank: u32,
   sAm: u32, sAk: u32, sBk: u32, sBn: u32,

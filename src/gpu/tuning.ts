@@ -1,6 +1,6 @@
 /**
  * Per-adapter kernel choices, keyed by the adapter description. CPU adapters and GPUs want opposite
- * things: on lavapipe (measured, shared/platform.md and kernels-bench) a per-lane storage load costs
+ * things: on lavapipe (measured: docs/platform.md and kernels-bench) a per-lane storage load costs
  * ~30 FMAs and barriers are coroutine switches, so kernels there use subgroup broadcasts and big
  * register blocks that spill; on a GPU spills are slow and many small threads hide latency.
  * The table is small on purpose: add a row when an adapter is measured (node dist/kernels-bench.js).

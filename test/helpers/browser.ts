@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// The flags that run WebGPU headless on SwiftShader (see /work/shared/platform.md), and nothing that
+// The flags that run WebGPU headless on SwiftShader (see docs/platform.md), and nothing that
 // phones home: the test must work on a machine without network.
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run'];

@@ -1,4 +1,4 @@
-"""PyTorch reference implementation of AaSP (shared/spec/aasp.md, sections 3, 4 and 5).
+"""PyTorch reference implementation of AaSP (docs/model.md, sections 3, 4 and 5).
 This file: the modules (AaPE with SBLU, encoder, predictor, projection head). aasp_ssl.py: masking, the
 teacher, the losses, AdamW, the LR schedule, clipping and the EMA (section 5).
 

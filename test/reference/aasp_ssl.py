@@ -1,4 +1,4 @@
-"""Section 5 of shared/spec/aasp.md: the self-supervised training step (see aasp_ref.py's docstring for
+"""Section 5 of docs/model.md: the self-supervised training step (see aasp_ref.py's docstring for
 every interpretation of the spec). Masks are given as explicit index tensors:
 vis_idx [B, M_m, n_v] and mask_idx [B, M_m, n_m] (long, each row ascending); group g = b·M_m + j.
 """
