@@ -1,7 +1,11 @@
-// esbuild: the library (dist/index.js), one Node entry per CLI (dist/*.js), and a browser bundle
-// (dist/browser/aasp.js). WGSL files are imported with `?raw` and bundled as text.
+// esbuild: the library's entry points (dist/index.js engine, dist/aasp.js model, dist/audio.js front
+// end), one Node entry per CLI (dist/*.js), the same entry points for browsers (dist/browser/), and
+// the type declarations (tsc, dist/types/). Entry points share chunks (splitting), so the engine, and
+// with it the runtime singleton, exists once however many entry points a program imports.
+// WGSL files are imported with `?raw` and bundled as text.
 import * as esbuild from 'esbuild';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const wgslRaw = {
@@ -32,27 +36,33 @@ const cli = ['pretrain', 'embed', 'linear-eval', 'finetune', 'stability', 'proxy
   .filter((e) => existsSync(e.file));
 const entries = [
   { name: 'index', file: 'src/index.ts' },
+  { name: 'aasp', file: 'src/aasp/index.ts' },
+  { name: 'audio', file: 'src/audio/node.ts' },
   ...cli,
   ...(existsSync('kernels-bench/main.ts') ? [{ name: 'kernels-bench', file: 'kernels-bench/main.ts' }] : []),
   ...(existsSync('kernels-bench/sblu-main.ts') ? [{ name: 'sblu-bench', file: 'kernels-bench/sblu-main.ts' }] : []),
+  ...(existsSync('kernels-bench/step-bench.ts') ? [{ name: 'step-bench', file: 'kernels-bench/step-bench.ts' }] : []),
   ...(existsSync('src/data/decode-worker.ts') ? [{ name: 'decode-worker', file: 'src/data/decode-worker.ts' }] : []),
 ];
 
-const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning' };
+const common = { bundle: true, splitting: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning' };
 
-await esbuild.build({
+const nodeBuild = await esbuild.build({
   ...common,
+  metafile: true,
   entryPoints: Object.fromEntries(entries.map((e) => [e.name, e.file])),
   outdir: 'dist',
   platform: 'node',
   packages: 'external',
   plugins: [wgslRaw],
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  // The shebang makes each CLI runnable as a package bin; Node ignores it elsewhere.
+  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });
 
-const browserEntries = { aasp: 'src/index.ts', ...(existsSync('src/browser/demo.ts') ? { demo: 'src/browser/demo.ts' } : {}), ...(existsSync('test/browser/page.ts') ? { 'browser-tests': 'test/browser/page.ts' } : {}) };
-await esbuild.build({
+const browserEntries = { index: 'src/index.ts', aasp: 'src/aasp/index.ts', audio: 'src/audio/index.ts', ...(existsSync('src/browser/demo.ts') ? { demo: 'src/browser/demo.ts' } : {}), ...(existsSync('test/browser/page.ts') ? { 'browser-tests': 'test/browser/page.ts' } : {}) };
+const browserBuild = await esbuild.build({
   ...common,
+  metafile: true,
   entryPoints: browserEntries,
   outdir: 'dist/browser',
   platform: 'browser',
@@ -60,4 +70,15 @@ await esbuild.build({
   external: ['node:*', 'worker_threads', 'fs', 'path', 'os', 'url', 'child_process'],
 });
 
-console.log(`built ${entries.map((e) => e.name).join(', ')} and the browser bundle into dist/`);
+// Chunk names carry content hashes: drop those an earlier build left, or they would ship in the package.
+const written = new Set([...Object.keys(nodeBuild.metafile.outputs), ...Object.keys(browserBuild.metafile.outputs)].map((f) => path.normalize(f)));
+for (const dir of ['dist', 'dist/browser']) {
+  for (const f of readdirSync(dir)) {
+    if (/^chunk-.*\.js(\.map)?$/.test(f) && !written.has(path.join(dir, f))) rmSync(path.join(dir, f));
+  }
+}
+
+// Declarations for TypeScript users (package.json types/exports point here).
+execFileSync(process.execPath, [path.join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { stdio: 'inherit' });
+
+console.log(`built ${entries.map((e) => e.name).join(', ')}, the browser bundles and the type declarations into dist/`);
