@@ -6,7 +6,7 @@
 import { listEvalDataset, singleLabel, type EvalLayout } from './dataset';
 import { cachedClipFeatures } from './extract';
 import { frontEndOf, tokenEncoder, type LoadedModel } from './model';
-import { encodeLabels, runLinearProtocol, type ProtocolOptions, type ProtocolResult } from './protocol';
+import { encodeLabels, runLinearProtocol, runRidgeProtocol, type ProtocolOptions, type ProtocolResult, type RidgeProtocolResult } from './protocol';
 
 export interface LinearRunOptions extends ProtocolOptions {
   layout?: EvalLayout;
@@ -15,6 +15,8 @@ export interface LinearRunOptions extends ProtocolOptions {
   cacheDir?: string | null;
   maxBatch?: number;
   log?: (msg: string) => void;
+  /** Also run the closed-form ridge probe on the same splits (default true; it costs seconds). */
+  ridge?: boolean;
 }
 
 export interface LinearRunResult extends ProtocolResult {
@@ -26,6 +28,8 @@ export interface LinearRunResult extends ProtocolResult {
   fromCache: boolean;
   featureSeconds: number;
   trainSeconds: number;
+  /** The ridge probe beside the EVAR result (absent with ridge: false). */
+  ridge?: RidgeProtocolResult;
 }
 
 export async function linearEvalDataset(path: string, model: LoadedModel, opts: LinearRunOptions = {}): Promise<LinearRunResult> {
@@ -42,12 +46,11 @@ export async function linearEvalDataset(path: string, model: LoadedModel, opts: 
   const t1 = Date.now();
   const kept = feats.kept.map((i) => items[i]);
   const { y } = encodeLabels(kept.map((i) => i.label), classes);
-  const result = await runLinearProtocol(
-    { x: feats.features, n: kept.length, dim: feats.dim, y, classes, items: kept.map((i) => ({ label: i.label, fold: i.fold, split: i.split })) },
-    { ...opts, log },
-  );
+  const labelled = { x: feats.features, n: kept.length, dim: feats.dim, y, classes, items: kept.map((i) => ({ label: i.label, fold: i.fold, split: i.split })) };
+  const result = await runLinearProtocol(labelled, { ...opts, log });
+  const ridge = opts.ridge === false ? undefined : runRidgeProtocol(labelled, { seeds: opts.seeds, validFraction: opts.validFraction, kFolds: opts.kFolds, onlyFolds: opts.onlyFolds, log });
   return {
-    ...result, dataset: path, layout: ds.layout, classes, nItems: kept.length, skipped: feats.skipped, fromCache: feats.fromCache,
+    ...result, ...(ridge ? { ridge } : {}), dataset: path, layout: ds.layout, classes, nItems: kept.length, skipped: feats.skipped, fromCache: feats.fromCache,
     featureSeconds: (t1 - t0) / 1000, trainSeconds: (Date.now() - t1) / 1000,
   };
 }

@@ -6,6 +6,7 @@
 import { makeSplits, type EvalSplit, type SplitItem, type SplitOptions } from './folds';
 import { trainLinear, type FeatureSet, type LinearOptions } from './linear';
 import { meanCI, type MeanCI } from './stats';
+import { RIDGE_LAMBDAS, trainRidge } from './ridge';
 
 /** Clip features of a labelled dataset. */
 export interface LabelledFeatures {
@@ -69,4 +70,35 @@ export async function runLinearProtocol(f: LabelledFeatures, opts: ProtocolOptio
     results.push({ seed, acc: rs.reduce((a, r) => a + r.testAcc, 0) / rs.length, splits: rs });
   }
   return { seeds: results, ci: meanCI(results.map((r) => r.acc)), nClasses, dim: f.dim };
+}
+
+export interface RidgeSplitResult { split: string; testAcc: number; validAcc: number; lambda: number; nTrain: number; nValid: number; nTest: number }
+export interface RidgeProtocolResult {
+  probe: 'ridge';
+  seeds: { seed: number; acc: number; splits: RidgeSplitResult[] }[];
+  ci: MeanCI;
+  nClasses: number;
+  dim: number;
+}
+
+/**
+ * The closed-form ridge probe (ridge.ts) on exactly the splits the EVAR protocol uses for each seed
+ * (same folds, same validation hold-out), so the two columns differ only in the probe. Its spread
+ * over seeds comes from the validation hold-out alone; with an official validation split it is 0.
+ */
+export function runRidgeProtocol(f: LabelledFeatures, opts: Omit<ProtocolOptions, 'lr' | 'batchSize' | 'maxEpochs' | 'patience'> & { lambdas?: number[] } = {}): RidgeProtocolResult {
+  const seeds = opts.seeds ?? [0, 1, 2];
+  if (seeds.length === 0) throw new Error('runRidgeProtocol: no seeds');
+  const nClasses = f.classes.length;
+  if (nClasses < 2) throw new Error(`linear evaluation needs at least 2 classes, found ${nClasses}`);
+  const out: RidgeProtocolResult['seeds'] = [];
+  for (const seed of seeds) {
+    const splits = makeSplits(f.items, { ...opts, seed }).map((sp) => {
+      const r = trainRidge(subset(f, sp.train), subset(f, sp.valid), subset(f, sp.test), nClasses, opts.lambdas ?? RIDGE_LAMBDAS);
+      opts.log?.(`ridge seed ${seed} ${sp.name}: test ${(100 * r.testAcc).toFixed(2)} % (valid ${(100 * r.validAcc).toFixed(2)} % at λ ${r.lambda})`);
+      return { split: sp.name, testAcc: r.testAcc, validAcc: r.validAcc, lambda: r.lambda, nTrain: sp.train.length, nValid: sp.valid.length, nTest: sp.test.length };
+    });
+    out.push({ seed, acc: splits.reduce((a, r) => a + r.testAcc, 0) / splits.length, splits });
+  }
+  return { probe: 'ridge', seeds: out, ci: meanCI(out.map((r) => r.acc)), nClasses, dim: f.dim };
 }
