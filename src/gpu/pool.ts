@@ -16,14 +16,27 @@ export interface PoolStats {
   created: number;
 }
 
+/** Byte counts for messages: 1.20 GB, 128 MiB. */
+export function formatBytes(n: number): string {
+  if (n >= 2 ** 20 && n % 2 ** 20 === 0) return `${n / 2 ** 20} MiB`;
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} MB`;
+  return `${n} bytes`;
+}
+
 export const TENSOR_USAGE = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08 /* COPY_DST */;
 
-export function bucketSize(bytes: number): number {
+/**
+ * The pooled size for a request of `bytes`. Capped at `maxBytes` (the binding limit) for requests
+ * that fit it, so rounding up never makes a buffer too large for a kernel to bind.
+ */
+export function bucketSize(bytes: number, maxBytes = Infinity): number {
   const min = 256;
   if (bytes <= min) return min;
   const p = 2 ** Math.floor(Math.log2(bytes));
   const step = p / 4;
-  return Math.ceil(bytes / step) * step;
+  const size = Math.ceil(bytes / step) * step;
+  return size > maxBytes && bytes <= maxBytes ? Math.ceil(bytes / 4) * 4 : size;
 }
 
 export class BufferPool {
@@ -36,10 +49,13 @@ export class BufferPool {
     private usage: number = TENSOR_USAGE,
     private label = 'pool',
     private onOutOfMemory: (msg: string) => void = () => {},
+    /** Largest buffer handed out (for tensors: what a kernel can bind). */
+    private maxBytes = Infinity,
   ) {}
 
   acquire(bytes: number): GPUBuffer {
-    const size = bucketSize(bytes);
+    if (bytes > this.maxBytes) throw new Error(`${this.label}: ${bytes} bytes requested, over the limit of ${this.maxBytes} per buffer`);
+    const size = bucketSize(bytes, this.maxBytes);
     const list = this.free.get(size);
     let buf = list?.pop();
     if (buf) {
@@ -71,6 +87,16 @@ export class BufferPool {
     this.stats.liveBytes -= size;
     this.stats.pooledBuffers++;
     this.stats.pooledBytes += size;
+  }
+
+  /** Destroy a handed-out buffer instead of keeping it for reuse (when its state is in doubt, e.g. a failed map). */
+  discard(buf: GPUBuffer): void {
+    const size = this.sizes.get(buf);
+    if (size === undefined) throw new Error(`${this.label}: discarded a buffer this pool does not own`);
+    this.sizes.delete(buf);
+    this.stats.liveBuffers--;
+    this.stats.liveBytes -= size;
+    buf.destroy();
   }
 
   /** Destroy every free buffer (gives memory back to the device). */

@@ -5,7 +5,7 @@
  */
 import { acquireDevice, type DeviceFeatures, type DeviceOptions } from './device';
 import { Kernel, type Overrides, type UniformValue } from './kernel';
-import { BufferPool, type PoolStats } from './pool';
+import { BufferPool, formatBytes, type PoolStats } from './pool';
 
 const COMPUTE = 0x4; // GPUShaderStage.COMPUTE
 const MAP_READ = 0x1, COPY_DST = 0x8, UNIFORM = 0x40, QUERY_RESOLVE = 0x200, COPY_SRC = 0x4;
@@ -25,7 +25,6 @@ export interface DispatchArgs {
 export class Runtime {
   readonly pool: BufferPool;
   private staging: BufferPool;
-  private pipelines = new Map<string, GPUComputePipeline>();
   private layouts = new Map<Kernel, { bgl: GPUBindGroupLayout; pl: GPUPipelineLayout }>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -43,6 +42,12 @@ export class Runtime {
   private onUncaptured: (ev: Event) => void;
   /** Dispatches recorded since creation (for tests and statistics). */
   dispatchCount = 0;
+  /** Largest buffer a kernel can bind, so the largest tensor: min(maxStorageBufferBindingSize, maxBufferSize). */
+  readonly maxBindingBytes: number;
+  /** Which of the two limits that is, for messages. */
+  readonly maxBindingLimitName: 'maxStorageBufferBindingSize' | 'maxBufferSize';
+  /** Pipelines per kernel object (not per name: two kernels may share a name), then per override constants. */
+  private pipelines = new WeakMap<Kernel, Map<string, GPUComputePipeline>>();
 
   private constructor(
     readonly device: GPUDevice,
@@ -52,7 +57,10 @@ export class Runtime {
     private releaseGpu: () => void,
   ) {
     const fail = (msg: string) => this.errors.push(msg);
-    this.pool = new BufferPool(device, undefined, 'tensor', fail);
+    const { maxStorageBufferBindingSize: binding, maxBufferSize: buffer } = device.limits;
+    this.maxBindingBytes = Math.min(binding, buffer);
+    this.maxBindingLimitName = binding <= buffer ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
+    this.pool = new BufferPool(device, undefined, 'tensor', fail, this.maxBindingBytes);
     this.staging = new BufferPool(device, MAP_READ | COPY_DST, 'staging', fail);
     this.uniformAlign = device.limits.minUniformBufferOffsetAlignment;
     this.uniformRing = device.createBuffer({ size: UNIFORM_RING_BYTES, usage: UNIFORM | COPY_DST, label: 'uniform-ring' });
@@ -89,10 +97,11 @@ export class Runtime {
     return l;
   }
 
-  private pipelineKey(kernel: Kernel, overrides?: Overrides): string {
-    if (!overrides) return kernel.name;
-    const keys = Object.keys(overrides).sort();
-    return `${kernel.name}|${keys.map((k) => `${k}=${overrides[k]}`).join(',')}`;
+  /** The cache for `kernel`'s pipelines, by override constants (see overridesKey). */
+  private pipelinesOf(kernel: Kernel): Map<string, GPUComputePipeline> {
+    let m = this.pipelines.get(kernel);
+    if (!m) { m = new Map(); this.pipelines.set(kernel, m); }
+    return m;
   }
 
   private descriptor(kernel: Kernel, overrides?: Overrides): GPUComputePipelineDescriptor {
@@ -109,8 +118,8 @@ export class Runtime {
    * WGSL does not compile.
    */
   async compile(kernel: Kernel, overrides?: Overrides): Promise<void> {
-    const key = this.pipelineKey(kernel, overrides);
-    if (this.pipelines.has(key)) return;
+    const cache = this.pipelinesOf(kernel), key = overridesKey(overrides);
+    if (cache.has(key)) return;
     let desc: GPUComputePipelineDescriptor;
     try {
       desc = this.descriptor(kernel, overrides);
@@ -123,22 +132,22 @@ export class Runtime {
       throw new Error(`kernel ${kernel.name}: WGSL compilation failed:\n${errs.map((m) => `  line ${m.lineNum}: ${m.message}`).join('\n')}`);
     }
     try {
-      this.pipelines.set(key, await this.device.createComputePipelineAsync(desc));
+      cache.set(key, await this.device.createComputePipelineAsync(desc));
     } catch (e) {
       throw new Error(`kernel ${kernel.name}: pipeline creation failed: ${(e as Error).message}`);
     }
   }
 
   private pipeline(kernel: Kernel, overrides?: Overrides): GPUComputePipeline {
-    const key = this.pipelineKey(kernel, overrides);
-    let p = this.pipelines.get(key);
+    const cache = this.pipelinesOf(kernel), key = overridesKey(overrides);
+    let p = cache.get(key);
     if (!p) {
       this.device.pushErrorScope('validation');
       p = this.device.createComputePipeline(this.descriptor(kernel, overrides));
       this.device.popErrorScope().then((err) => {
         if (err) this.errors.push(`kernel ${kernel.name}: pipeline creation failed: ${err.message}`);
       }, () => {});
-      this.pipelines.set(key, p);
+      cache.set(key, p);
     }
     return p;
   }
@@ -180,6 +189,9 @@ export class Runtime {
       } else {
         const buf = args.buffers[b.name];
         if (!buf) throw new Error(`kernel ${kernel.name}: buffer "${b.name}" not bound`);
+        if (buf.size > this.maxBindingBytes) {
+          throw new Error(`kernel ${kernel.name}: buffer "${b.name}" of ${formatBytes(buf.size)} is over this adapter's limit of ${formatBytes(this.maxBindingBytes)} per binding (${this.maxBindingLimitName})`);
+        }
         entries.push({ binding: b.binding, resource: { buffer: buf } });
       }
     }
@@ -232,16 +244,20 @@ export class Runtime {
 
   /** Read `bytes` from a buffer back to the CPU. */
   async read(buffer: GPUBuffer, bytes: number, offsetBytes = 0): Promise<ArrayBuffer> {
+    const padded = Math.ceil(bytes / 4) * 4;
     const stage = this.staging.acquire(bytes);
-    this.encoderForCopy().copyBufferToBuffer(buffer, offsetBytes, stage, 0, Math.ceil(bytes / 4) * 4);
-    this.flush();
+    let out: ArrayBuffer;
     try {
-      await stage.mapAsync(MAP_READ, 0, Math.ceil(bytes / 4) * 4);
+      this.encoderForCopy().copyBufferToBuffer(buffer, offsetBytes, stage, 0, padded);
+      this.flush();
+      await stage.mapAsync(MAP_READ, 0, padded);
+      out = stage.getMappedRange(0, padded).slice(0, bytes);
     } catch (e) {
+      // The staging buffer's map state is unknown after a failure: destroy it rather than reuse it.
+      this.staging.discard(stage);
       this.throwErrors();
       throw e;
     }
-    const out = stage.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0, bytes);
     stage.unmap();
     this.staging.release(stage);
     this.throwErrors();
@@ -347,6 +363,9 @@ export class Runtime {
 
   stats(): PoolStats { return this.pool.getStats(); }
 
+  /** Statistics of the read-back staging buffers (a failed read must not leave one live). */
+  stagingStats(): PoolStats { return this.staging.getStats(); }
+
   /** Release the device (when we created it) so the process can exit. */
   destroy(): void {
     if (this.destroyed) return;
@@ -359,6 +378,12 @@ export class Runtime {
     if (this.owned) this.device.destroy();
     this.releaseGpu();
   }
+}
+
+/** Cache key of a set of override constants ('' for none). */
+function overridesKey(overrides?: Overrides): string {
+  if (!overrides) return '';
+  return Object.keys(overrides).sort().map((k) => `${k}=${overrides[k]}`).join(',');
 }
 
 /** The four frames that called Runtime.dispatch, for per-call-site profiles. */

@@ -6,7 +6,7 @@
  * crossAttention that read heads straight out of packed projections and write them merged.
  */
 import { Tensor } from '../tensor/tensor';
-import { record } from '../tensor/autograd';
+import { record } from '../tensor/tape';
 import { nd, type NDArray } from '../tensor/ndarray';
 import { tuningFor, withTuning } from '../gpu/tuning';
 import { attentionSource, templateKernel } from './kernels';

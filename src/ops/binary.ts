@@ -4,7 +4,7 @@
  * reduces each to its input's shape.
  */
 import { Tensor, tensor } from '../tensor/tensor';
-import { record } from '../tensor/autograd';
+import { record } from '../tensor/tape';
 import { zip, zip3 } from '../tensor/ndarray';
 import { binaryK } from './kernels';
 import { broadcastShapes, broadcastStrides, checkF32, empty, grid, pad8, runtime, sameShape } from './util';

@@ -3,7 +3,7 @@
  * forward, the input gradient and the weight gradient (shaders/conv.wgsl).
  */
 import { Tensor } from '../tensor/tensor';
-import { record } from '../tensor/autograd';
+import { record } from '../tensor/tape';
 import { nd, type NDArray } from '../tensor/ndarray';
 import { convK } from './kernels';
 import { assertShape, checkF32, empty, grid, runtime } from './util';

@@ -5,7 +5,7 @@ import { empty, grid, numel, runtime } from './util';
 import type { Rng } from '../util/rng';
 
 export function full(shape: readonly number[], value: number, dtype: DType = 'f32'): Tensor {
-  const t = empty(shape, dtype);
+  const t = empty(shape, dtype, runtime(), 'full');
   if (dtype === 'i32') {
     if (t.size) runtime().write(t.buffer, new Int32Array(t.size).fill(value));
     return t;
@@ -29,7 +29,7 @@ export const onesLike = (t: Tensor) => ones(t.shape);
 export function arange(start: number, end?: number, step = 1): Tensor {
   if (end === undefined) { end = start; start = 0; }
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const t = empty([n]);
+  const t = empty([n], 'f32', runtime(), 'arange');
   if (n) {
     runtime().dispatch(copyK('arange'), {
       buffers: { dst: t.buffer },

@@ -3,7 +3,7 @@
  * class scores. Indices are int32, either [J] shared by every leading row or [...x.shape[:axis], J].
  */
 import { Tensor, tensor } from '../tensor/tensor';
-import { record } from '../tensor/autograd';
+import { record } from '../tensor/tape';
 import { nd, type NDArray } from '../tensor/ndarray';
 import { indexK } from './kernels';
 import { checkF32, empty, grid, normAxis, runtime } from './util';

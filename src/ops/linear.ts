@@ -5,7 +5,7 @@
  * dx = gz·W, dW = gzᵀ·x (transposed operand read in place, no copy), db = Σ_rows gz.
  */
 import { Tensor } from '../tensor/tensor';
-import { isGradEnabled, record } from '../tensor/autograd';
+import { isGradEnabled, record } from '../tensor/tape';
 import { erf, matmulND, nd, type NDArray } from '../tensor/ndarray';
 import { mmDispatch } from './matmul-kernels';
 import { unaryK } from './kernels';

@@ -3,7 +3,7 @@
  * kernel reads through strides). Backward uses the same kernel with the transposes flipped.
  */
 import { Tensor } from '../tensor/tensor';
-import { record } from '../tensor/autograd';
+import { record } from '../tensor/tape';
 import { matmulND } from '../tensor/ndarray';
 import { mmDispatch } from './matmul-kernels';
 import { checkF32 } from './util';

@@ -3,7 +3,7 @@
  * cross-entropy, cosine similarity and L2 normalisation composed from primitives.
  */
 import { Tensor } from '../tensor/tensor';
-import { record } from '../tensor/autograd';
+import { record } from '../tensor/tape';
 import { nd, type NDArray } from '../tensor/ndarray';
 import { layernormSource, softmaxSource, templateKernel } from './kernels';
 import { tuningFor } from '../gpu/tuning';

@@ -3,7 +3,7 @@
  * The kernel reads the input through kept-dim and reduced-dim strides, so no transpose is made.
  */
 import { Tensor } from '../tensor/tensor';
-import { record } from '../tensor/autograd';
+import { record } from '../tensor/tape';
 import { normAxes, reduce as reduceND, stridesOf, type NDArray } from '../tensor/ndarray';
 import { reduceSource, templateKernel } from './kernels';
 import { checkF32, empty, grid, pad8, runtime, sameShape } from './util';

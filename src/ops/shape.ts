@@ -3,7 +3,7 @@
  * through one strided-copy kernel (shaders/copy.wgsl), so each is a single dispatch.
  */
 import { Storage, Tensor } from '../tensor/tensor';
-import { record } from '../tensor/autograd';
+import { record } from '../tensor/tape';
 import { nd, permuteND, stridesOf, unravel, broadcastShapes, broadcastStrides, type NDArray } from '../tensor/ndarray';
 import { copyK, copyStridedSource, templateKernel } from './kernels';
 import { empty, grid, normAxis, numel, pad8, runtime, sameShape } from './util';

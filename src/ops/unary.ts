@@ -3,7 +3,7 @@
  * float64 reference and the derivative the kernel implements sit in the same table row.
  */
 import { Tensor } from '../tensor/tensor';
-import { record } from '../tensor/autograd';
+import { record } from '../tensor/tape';
 import { erf, map, type NDArray } from '../tensor/ndarray';
 import { unaryK } from './kernels';
 import { checkF32, empty, grid, runtime } from './util';

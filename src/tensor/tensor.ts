@@ -5,9 +5,20 @@
  * - Autograd saves what backward needs as extra references, so disposing a forward tensor early is safe.
  */
 import { runtime, type Runtime } from '../gpu/runtime';
-import type { Node } from './autograd';
+import { formatBytes } from '../gpu/pool';
 
 export type DType = 'f32' | 'i32';
+
+/** Gradients of an op's inputs from the gradient of its output (null where an input gets none). */
+export type BackwardFn = (grad: Tensor, saved: Tensor[]) => (Tensor | null)[];
+
+/** One recorded operation on the autograd tape (see tape.ts): what produced a tensor. */
+export interface Node {
+  name: string;
+  inputs: Tensor[];
+  saved: Tensor[];
+  backward: BackwardFn;
+}
 
 export class Storage {
   refs = 1;
@@ -28,6 +39,8 @@ export class Tensor {
   node: Node | null = null;
   /** Set for parameters and inputs that gradients should flow to. */
   requiresGrad = false;
+  /** True once backward() or freeGraph() released the node that produced this tensor. */
+  graphFreed = false;
   private _storage: Storage | null;
 
   constructor(readonly shape: readonly number[], storage: Storage, readonly dtype: DType = 'f32', track = true) {
@@ -88,12 +101,18 @@ export function numel(shape: readonly number[]): number {
   return n;
 }
 
-/** Allocate an uninitialised tensor from the current runtime's pool. */
-export function empty(shape: readonly number[], dtype: DType = 'f32', rt: Runtime = runtime()): Tensor {
+/**
+ * Allocate an uninitialised tensor from the current runtime's pool. A tensor larger than a kernel
+ * can bind is refused here, naming `op` and the shape, rather than failing at a later read.
+ */
+export function empty(shape: readonly number[], dtype: DType = 'f32', rt: Runtime = runtime(), op = 'empty'): Tensor {
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new Error(`empty: invalid shape [${shape}]`);
+    if (!Number.isInteger(d) || d < 0) throw new Error(`${op}: invalid shape [${shape}]`);
   }
   const bytes = Math.max(numel(shape) * 4, 4);
+  if (bytes > rt.maxBindingBytes) {
+    throw new Error(`${op}: shape [${shape}] ${dtype} needs ${formatBytes(bytes)}, over this adapter's limit of ${formatBytes(rt.maxBindingBytes)} per tensor (${rt.maxBindingLimitName})`);
+  }
   return new Tensor([...shape], new Storage(rt, rt.pool.acquire(bytes), bytes), dtype);
 }
 
@@ -102,7 +121,7 @@ export function tensor(data: ArrayLike<number>, shape?: readonly number[], dtype
   const dt: DType = dtype ?? (data instanceof Int32Array ? 'i32' : 'f32');
   const shp = shape ?? [data.length];
   if (numel(shp) !== data.length) throw new Error(`tensor: ${data.length} values do not fill shape [${shp}]`);
-  const t = empty(shp, dt);
+  const t = empty(shp, dt, runtime(), 'tensor');
   if (data.length > 0) {
     const arr = dt === 'f32' ? (data instanceof Float32Array ? data : Float32Array.from(data)) : (data instanceof Int32Array ? data : Int32Array.from(data));
     t.storage.rt.write(t.buffer, arr);
@@ -117,6 +136,10 @@ export function tensor(data: ArrayLike<number>, shape?: readonly number[], dtype
 export function fromBuffer(buffer: GPUBuffer, shape: readonly number[], dtype: DType = 'f32', rt: Runtime = runtime()): Tensor {
   const bytes = numel(shape) * 4;
   if (buffer.size < bytes) throw new Error(`fromBuffer: buffer of ${buffer.size} bytes is too small for [${shape}] (${bytes} bytes)`);
+  // Kernels bind the whole buffer, so the buffer (not only the tensor) must fit the binding limit.
+  if (buffer.size > rt.maxBindingBytes) {
+    throw new Error(`fromBuffer: buffer of ${formatBytes(buffer.size)} for [${shape}] is over this adapter's limit of ${formatBytes(rt.maxBindingBytes)} per binding (${rt.maxBindingLimitName})`);
+  }
   const st = new Storage(rt, buffer, bytes);
   st.release = function (this: Storage) { this.refs--; };
   return new Tensor([...shape], st, dtype);
@@ -138,7 +161,16 @@ function collect(result: unknown, out: Set<Tensor>): void {
   }
 }
 
+function openScope(): Set<Tensor> {
+  const own = new Set<Tensor>();
+  scopes.push(own);
+  return own;
+}
+
+/** Take `own` off the stack (by identity, so a scope left open inside cannot make us pop the wrong one) and dispose its tensors except `result`'s. */
 function closeScope(own: Set<Tensor>, result: unknown): void {
+  const i = scopes.lastIndexOf(own);
+  if (i >= 0) scopes.splice(i, 1);
   const keepSet = new Set<Tensor>();
   collect(result, keepSet);
   for (const t of own) if (!keepSet.has(t)) t.dispose();
@@ -147,40 +179,48 @@ function closeScope(own: Set<Tensor>, result: unknown): void {
 
 /** Run `fn`; dispose the tensors it created except those in its result (tensor, array or plain object). */
 export function scope<T>(fn: () => T): T {
-  const own = new Set<Tensor>();
-  scopes.push(own);
+  const own = openScope();
   let result: T;
   try {
     result = fn();
   } catch (e) {
-    scopes.pop();
     closeScope(own, undefined);
     throw e;
   }
-  if (result instanceof Promise) throw new Error('scope(): use scopeAsync() for async functions');
-  scopes.pop();
+  if (result instanceof Promise) {
+    // The scope cannot wait for it: close it now (disposing what fn made before its first await) so
+    // the scope stack stays intact, and report the misuse once instead of an unhandled rejection too.
+    result.catch(() => {});
+    closeScope(own, undefined);
+    throw new Error('scope(): fn returned a Promise; use scopeAsync() for async functions');
+  }
   closeScope(own, result);
   return result;
 }
 
 /**
- * Async variant of `scope`. Only one async scope should run at a time (tensors created by
- * concurrently running code would be attributed to it).
+ * Async variant of `scope`; disposes what `fn` created also when it rejects. Only one async scope
+ * should run at a time (tensors created by concurrently running code would be attributed to it).
  */
 export async function scopeAsync<T>(fn: () => Promise<T>): Promise<T> {
-  const own = new Set<Tensor>();
-  scopes.push(own);
-  const depth = scopes.length;
+  const own = openScope();
   let result: T;
   try {
     result = await fn();
-  } finally {
-    if (scopes.length !== depth) throw new Error('scopeAsync(): scopes were not nested properly');
-    scopes.pop();
+  } catch (e) {
+    closeScope(own, undefined);
+    throw e;
+  }
+  if (scopes[scopes.length - 1] !== own) {
+    closeScope(own, undefined);
+    throw new Error('scopeAsync(): scopes were not nested properly (a scope opened inside is still open, or async scopes ran concurrently)');
   }
   closeScope(own, result);
   return result;
 }
+
+/** Number of open scopes (0 outside any); for tests and leak hunts. */
+export function scopeDepth(): number { return scopes.length; }
 
 /** Remove tensors from every open scope so they outlive it; the caller disposes them. */
 export function keep<T extends Tensor | Tensor[]>(t: T): T {
