@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
-# One command from a fresh clone to a working engine:
+# One command from a fresh clone to a machine where everything runs, `npm test` included:
 #   npm packages -> build -> WebGPU adapter check, installing a Vulkan driver (Mesa >= 25 lavapipe)
-#   only when no adapter is found.
-# Options: --browser  also install Debian's chromium (browser tests and the demo screenshot)
-#          --speech   also install espeak-ng (speech in the built-in corpus)
-#          --all      both
+#   only when no adapter is found -> what the tests, the corpus and the benchmarks use, from
+#   Debian's packages, each only when missing:
+#     chromium                       browser tests and the demo screenshot
+#     espeak-ng                      speech in the built-in corpus
+#     fluidsynth fluid-soundfont-gm  the instruments task (real recorded samples)
+#     openmpi-bin libopenmpi3        data-parallel pre-training (mpirun)
+#     python3-torch libopenblas0-pthread   the PyTorch reference in step-bench
+# Options: --minimal   only npm packages, build and the WebGPU adapter (no tests that need the rest)
+#          -h, --help  this text
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want_browser=0; want_speech=0
+minimal=0
 for a in "$@"; do
   case "$a" in
-    --browser) want_browser=1 ;;
-    --speech) want_speech=1 ;;
-    --all) want_browser=1; want_speech=1 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
-    *) echo "setup.sh: unknown option $a" >&2; exit 2 ;;
+    --minimal) minimal=1 ;;
+    --all|--browser|--speech) ;;  # earlier options: everything is installed by default now
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup.sh: unknown option $a (see --help)" >&2; exit 2 ;;
   esac
 done
 
@@ -65,12 +69,18 @@ else
   node dist/gpu-check.js || { echo "setup.sh: still no WebGPU adapter after installing lavapipe" >&2; exit 1; }
 fi
 
-if [ "$want_browser" = 1 ]; then
-  say "chromium (browser tests)"
-  if command -v chromium >/dev/null 2>&1; then echo "chromium present: $(chromium --version 2>/dev/null)"; else apt_install chromium; fi
-fi
-if [ "$want_speech" = 1 ]; then
-  say "espeak-ng (speech in the built-in corpus)"
-  command -v espeak-ng >/dev/null 2>&1 && echo "espeak-ng present" || apt_install espeak-ng
+if [ "$minimal" = 0 ]; then
+  say "tools the tests and benchmarks use"
+  need=()
+  have_cmd() { command -v "$1" >/dev/null 2>&1; }
+  have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+  have_cmd chromium || need+=(chromium)
+  have_cmd espeak-ng || need+=(espeak-ng)
+  have_cmd fluidsynth || need+=(fluidsynth)
+  [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || need+=(fluid-soundfont-gm)
+  have_cmd mpirun || need+=(openmpi-bin libopenmpi3)
+  /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || need+=(python3-torch)
+  if command -v dpkg-query >/dev/null 2>&1 && ! have_pkg libopenblas0-pthread; then need+=(libopenblas0-pthread); fi
+  if [ ${#need[@]} -eq 0 ]; then echo "all present"; else echo "installing: ${need[*]}"; apt_install "${need[@]}"; fi
 fi
 say "set-up done"
