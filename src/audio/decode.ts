@@ -5,6 +5,7 @@
  */
 import { AudioDecodeError } from './errors';
 import { isWav, readWav } from './wav-read';
+import { checkFlacComplete, checkMp3Complete, checkOggComplete } from './container-check';
 
 export { AudioDecodeError } from './errors';
 
@@ -119,6 +120,9 @@ function checkWasmResult(r: WasmResult, fmt: string, name: string): Float32Array
 async function decodeCompressed(b: Uint8Array, format: Exclude<AudioFormat, 'wav'>, name: string): Promise<{ channels: Float32Array[]; sampleRate: number }> {
   // Imported lazily so WAV-only users never compile the WASM modules.
   let decoder: { ready: Promise<void>; free: () => void } | null = null;
+  // A cut file decodes quietly up to the cut: its container must say whether audio is missing.
+  if (format === 'ogg-vorbis') checkOggComplete(b, name);
+  if (format === 'mp3') checkMp3Complete(b, id3Length(b), isMpegFrame, name);
   try {
     let r: WasmResult;
     if (format === 'flac') {
@@ -140,7 +144,9 @@ async function decodeCompressed(b: Uint8Array, format: Exclude<AudioFormat, 'wav
       await d.ready;
       r = await d.decodeFile(b);
     }
-    return { channels: checkWasmResult(r, format.toUpperCase(), name), sampleRate: r.sampleRate };
+    const channels = checkWasmResult(r, format.toUpperCase(), name);
+    if (format === 'flac') checkFlacComplete(b, id3Length(b), r.samplesDecoded, name);
+    return { channels, sampleRate: r.sampleRate };
   } catch (e) {
     if (e instanceof AudioDecodeError) throw e;
     throw new AudioDecodeError(name, `corrupt ${format.toUpperCase()} data: ${(e as Error)?.message ?? String(e)}`);

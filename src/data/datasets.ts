@@ -4,7 +4,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { isAudioName, isDir, isFile, listDir } from './fs-walk';
+import { isAudioName, isDir, isFile, listDir, type WalkHooks } from './fs-walk';
 import { readAudioSet, type AudioSetOptions } from './readers/audioset';
 import { readEsc50, readNsynth, readSpeechCommands, readUs8k, type NsynthOptions } from './readers/benchmarks';
 import { MissingFiles, makeDataset, readText } from './readers/common';
@@ -16,7 +16,7 @@ export { DatasetError } from './types';
 export { readAudioSet, readClassFolders, readEsc50, readFileList, readFolder, readNsynth, readSpeechCommands, readUs8k };
 
 /** Options for {@link listDataset}. */
-export interface ListOptions extends AudioSetOptions, NsynthOptions {
+export interface ListOptions extends AudioSetOptions, NsynthOptions, WalkHooks {
   /** Force a layout instead of detecting it. */
   layout?: LayoutName;
 }
@@ -37,12 +37,17 @@ function looksLikeAudioSetCsv(path: string): boolean {
  * Class folders: no audio directly in `dir`, and at least two sub-folders that hold audio
  * directly. (A corpus merely organised in folders usually nests deeper or mixes levels.)
  */
-function looksLikeClassFolders(dir: string): boolean {
-  const { files, dirs } = listDir(dir);
+function looksLikeClassFolders(dir: string, hooks: WalkHooks): boolean {
+  const { files, dirs } = listDir(dir, hooks);
   if (files.some(isAudioName)) return false;
   let withAudio = 0;
   for (const d of dirs) {
-    const sub = listDir(join(dir, d));
+    let sub;
+    try {
+      sub = listDir(join(dir, d), hooks);
+    } catch {
+      continue; // unreadable: the reader reports it when it walks the folders
+    }
     if (sub.files.some(isAudioName)) withAudio++;
     else if (sub.dirs.length > 0) return false;
   }
@@ -56,7 +61,7 @@ function looksLikeClassFolders(dir: string): boolean {
  * - a folder with meta/esc50.csv, metadata/UrbanSound8K.csv, examples.json (or nsynth-* splits),
  *   validation_list.txt/testing_list.txt, or *_segments.csv; else class folders or a plain folder
  */
-export function detectLayout(path: string): LayoutName {
+export function detectLayout(path: string, hooks: WalkHooks = {}): LayoutName {
   const p = resolve(path);
   if (isFile(p)) {
     const name = basename(p).toLowerCase();
@@ -70,13 +75,18 @@ export function detectLayout(path: string): LayoutName {
     throw new DatasetError(p, 'cannot tell the dataset layout of this file (expected .txt list, a dataset CSV, examples.json or audio)');
   }
   if (!isDir(p)) throw new DatasetError(p, 'no such file or folder');
+  try {
+    listDir(p, hooks);
+  } catch (e) {
+    throw new DatasetError(p, `cannot read folder: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
   if (isFile(join(p, 'meta', 'esc50.csv'))) return 'esc50';
   if (isFile(join(p, 'metadata', 'UrbanSound8K.csv'))) return 'us8k';
   if (isFile(join(p, 'examples.json'))) return 'nsynth';
   if (readdirSync(p).some((d) => /^nsynth-(train|valid|test)$/.test(d) && isFile(join(p, d, 'examples.json')))) return 'nsynth';
   if (isFile(join(p, 'validation_list.txt')) || isFile(join(p, 'testing_list.txt'))) return 'speechcommands';
   if (segmentCsvs(p).length > 0) return 'audioset';
-  if (looksLikeClassFolders(p)) return 'class-folders';
+  if (looksLikeClassFolders(p, hooks)) return 'class-folders';
   return 'folder';
 }
 
@@ -94,22 +104,23 @@ function rootFor(layout: LayoutName, p: string): string {
  */
 export function listDataset(path: string, opts: ListOptions = {}): Dataset {
   const p = resolve(path);
-  const layout = opts.layout ?? detectLayout(p);
+  const layout = opts.layout ?? detectLayout(p, opts);
+  const hooks: WalkHooks = { warn: opts.warn, readdir: opts.readdir };
   const root = rootFor(layout, p);
   switch (layout) {
     case 'folder':
       if (isFile(p)) return makeDataset('folder', p, [{ path: p }], new MissingFiles());
-      return readFolder(root);
-    case 'class-folders': return readClassFolders(root);
+      return readFolder(root, hooks);
+    case 'class-folders': return readClassFolders(root, hooks);
     case 'filelist': return readFileList(root);
     case 'esc50': return readEsc50(root);
     case 'us8k': return readUs8k(root);
-    case 'speechcommands': return readSpeechCommands(root);
+    case 'speechcommands': return readSpeechCommands(root, hooks);
     case 'nsynth': return readNsynth(root, opts);
     case 'audioset': {
       const csvs = isFile(root) ? [root] : segmentCsvs(root);
       if (csvs.length === 0) throw new DatasetError(root, 'no *_segments.csv here');
-      return readAudioSet(csvs, { audioDir: opts.audioDir ?? (isFile(root) ? dirname(root) : root) });
+      return readAudioSet(csvs, { ...hooks, audioDir: opts.audioDir ?? (isFile(root) ? dirname(root) : root) });
     }
   }
 }

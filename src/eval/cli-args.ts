@@ -104,12 +104,16 @@ export const get = {
   strs: (p: Parsed, k: string): string[] | undefined => p.flags[k] as string[] | undefined,
 };
 
-/** Run a CLI main: UsageError → message + exit 2; other errors → message + exit 1. */
+/**
+ * Run a CLI main: UsageError → message + usage + exit 2; a bad config or checkpoint (ConfigError,
+ * CheckpointError, e.g. NaN/Inf weights) → message + exit 2; other errors → message + exit 1.
+ */
 export function runCli(main: () => Promise<number | void>, usageText: () => string): void {
   main().then(
     (code) => process.exit(code ?? 0),
     (e: unknown) => {
-      if (e instanceof UsageError || (e as Error)?.name === 'ConfigError') {
+      const name = (e as Error)?.name;
+      if (e instanceof UsageError || name === 'ConfigError' || name === 'CheckpointError') {
         console.error(`error: ${(e as Error).message}`);
         if (e instanceof UsageError) console.error(`\n${usageText()}`);
         process.exit(2);

@@ -101,6 +101,8 @@ export async function embedClips(enc: TokenEncoder, mels: readonly MelLike[], op
     for (let i = 0; i < jobs.length; i += maxBatch) {
       const chunk = jobs.slice(i, i + maxBatch);
       const tok = await runBatch(enc, mels, chunk, frames);
+      const bad = tok.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new Error(`embed: the encoder's output holds ${tok[bad]} (clip ${chunk[Math.floor(bad / per)].clip}): its weights or input are not finite`);
       chunk.forEach((j, b) => tokensToFrames(tok, Fp, Tw, D, results[j.clip].frames, results[j.clip].nTimes, j.col, b * per));
       done += chunk.length;
       opts.onProgress?.(done, total);

@@ -9,9 +9,9 @@ import { runtime } from '../gpu/runtime';
 import { configFromObject, loadConfig, validateConfig, type AaspConfig } from '../aasp/config';
 import { AaspEncoder, type EmbedderFactory } from '../aasp/encoder';
 import { makeEmbedder as defaultEmbedder } from '../aasp/embedder';
-import { CHECKPOINT_FORMAT } from '../io/checkpoint';
+import { CHECKPOINT_FORMAT, CheckpointError } from '../io/checkpoint';
 import { TEACHER_PREFIX } from '../aasp/model';
-import { readSafetensors } from '../io/safetensors';
+import { firstNonFinite, readSafetensors } from '../io/safetensors';
 import { DEFAULT_LOGMEL_CONFIG, type LogMelConfig } from '../audio/logmel-cpu';
 import { hashFile, sha256 } from './cache';
 import type { TokenEncoder } from './embed';
@@ -124,6 +124,8 @@ export async function loadModel(spec: ModelSpec, makeEmbedder: EmbedderFactory =
       encoder.dispose();
       throw new Error(`${path}: tensor ${prefix + name} is ${src.dtype} [${src.shape}], the encoder expects F32 [${t.shape}]`);
     }
+    const bad = firstNonFinite(src.data); // NaN weights would give NaN embeddings, silently
+    if (bad >= 0) { encoder.dispose(); throw new CheckpointError(`${path}: tensor ${prefix + name} holds ${src.data[bad]} at index ${bad}`); }
     rt.write(t.buffer, src.data as Float32Array);
   }
   const hash = await hashFile(path);

@@ -4,7 +4,7 @@
  * moments under `optim.exp_avg.<name>` / `optim.exp_avg_sq.<name>`, and in `__metadata__` (strings)
  * the step, data position, generator state, config JSON and run settings. Written atomically.
  */
-import { writeSafetensors, readSafetensors, type SafeTensor } from './safetensors';
+import { firstNonFinite, writeSafetensors, readSafetensors, type SafeTensor, type WriteHooks } from './safetensors';
 import { runtime } from '../gpu/runtime';
 import type { Tensor } from '../tensor/tensor';
 import type { AdamW } from '../optim/optimizers';
@@ -38,7 +38,7 @@ function entries(parts: CheckpointParts): [string, Tensor][] {
 }
 
 /** Read every tensor back (all reads in flight together) and write the file atomically. */
-export async function saveCheckpoint(path: string, parts: CheckpointParts, meta: CheckpointMeta): Promise<void> {
+export async function saveCheckpoint(path: string, parts: CheckpointParts, meta: CheckpointMeta, hooks: WriteHooks = {}): Promise<void> {
   const list = entries(parts);
   const data = await Promise.all(list.map(([, t]) => t.toArray()));
   const tensors = new Map<string, SafeTensor>();
@@ -50,11 +50,26 @@ export async function saveCheckpoint(path: string, parts: CheckpointParts, meta:
     rng: meta.rng,
     config: JSON.stringify(meta.config),
     run: JSON.stringify(meta.run),
-  });
+  }, hooks);
 }
 
 export class CheckpointError extends Error {
   constructor(msg: string) { super(msg); this.name = 'CheckpointError'; }
+}
+
+/**
+ * A checkpoint that could not be written (a full disk, a vanished folder). The message names the
+ * file, says that this checkpoint failed (its temporary file is removed by the atomic write) and
+ * which earlier checkpoint is still intact, so the user knows what a resume will start from.
+ */
+export class CheckpointWriteError extends Error {
+  constructor(readonly path: string, cause: unknown, readonly previous: string | null) {
+    const code = (cause as NodeJS.ErrnoException)?.code;
+    const why = code === 'ENOSPC' ? 'no space left on device (ENOSPC)' : code ? `${code}: ${(cause as Error).message}` : (cause as Error)?.message ?? String(cause);
+    super(`checkpoint ${path} failed: ${why}; its temporary file was removed; `
+      + (previous ? `the previous checkpoint ${previous} is intact (continue with --resume once there is room)` : 'no earlier checkpoint of this run exists'));
+    this.name = 'CheckpointWriteError';
+  }
 }
 
 export interface LoadedCheckpoint {
@@ -81,9 +96,19 @@ export async function readCheckpoint(path: string): Promise<LoadedCheckpoint> {
       run: JSON.parse(md.run),
     };
     if (!Number.isInteger(meta.step) || meta.step < 0) throw new Error(`bad step ${md.step}`);
+    checkFinite(file.tensors, path);
     return { meta, tensors: file.tensors };
   } catch (e) {
+    if (e instanceof CheckpointError) throw e;
     throw new CheckpointError(`${path}: bad metadata (${(e as Error).message})`);
+  }
+}
+
+/** A checkpoint whose weights or moments hold NaN/Inf would only spread them: refuse it, naming the tensor. */
+export function checkFinite(tensors: Map<string, SafeTensor>, path: string): void {
+  for (const [name, t] of tensors) {
+    const i = firstNonFinite(t.data);
+    if (i >= 0) throw new CheckpointError(`${path}: tensor ${name} holds ${t.data[i]} at index ${i} (a checkpoint of a diverged run?)`);
   }
 }
 

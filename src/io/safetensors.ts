@@ -65,19 +65,78 @@ export function decodeSafetensors(bytes: Uint8Array, nameForErrors = 'safetensor
   return { tensors, metadata };
 }
 
-/** Write atomically: a crash leaves either the old file or the new one, never a torn one. */
-export async function writeSafetensors(path: string, tensors: Map<string, SafeTensor> | Record<string, SafeTensor>, metadata: Record<string, string> = {}): Promise<void> {
+/** How {@link writeSafetensors} writes the bytes (tests inject failures such as ENOSPC here). */
+export interface WriteHooks {
+  writeBytes?: (fh: import('node:fs/promises').FileHandle, bytes: Uint8Array) => Promise<void>;
+}
+
+/** The temporary file an atomic write of `path` goes through, named by the writing process. */
+export const tempPathFor = (path: string, pid = process.pid): string => `${path}.tmp-${pid}`;
+
+/**
+ * Write atomically: a crash leaves either the old file or the new one, never a torn one. When the
+ * write fails (a full disk), the temporary file is removed before the error is passed on, so a
+ * failed write does not keep the disk full.
+ */
+export async function writeSafetensors(path: string, tensors: Map<string, SafeTensor> | Record<string, SafeTensor>, metadata: Record<string, string> = {}, hooks: WriteHooks = {}): Promise<void> {
   const fs = await import('node:fs/promises');
   const bytes = encodeSafetensors(tensors, metadata);
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = tempPathFor(path);
   const fh = await fs.open(tmp, 'w');
   try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    try {
+      await (hooks.writeBytes ? hooks.writeBytes(fh, bytes) : fh.writeFile(bytes));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.rename(tmp, path);
+  } catch (e) {
+    await fs.rm(tmp, { force: true }).catch(() => {});
+    throw e;
   }
-  await fs.rename(tmp, path);
+}
+
+/** Is process `pid` alive on this machine? (EPERM: alive but not ours to signal.) */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove the temporary files (`<name>.tmp-<pid>`) that a killed or disk-full writer left in `dir`,
+ * where `<pid>` is neither this process nor a live one (a live writer may still be writing).
+ * Returns the removed paths; a folder that does not exist has none.
+ */
+export async function removeStaleTemps(dir: string): Promise<string[]> {
+  const fs = await import('node:fs/promises');
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = /\.tmp-(\d+)$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    const path = `${dir}/${name}`;
+    await fs.rm(path, { force: true });
+    removed.push(path);
+  }
+  return removed;
+}
+
+/** Index of the first NaN or ±Inf value, or -1 when all are finite. */
+export function firstNonFinite(data: ArrayLike<number>): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+  return -1;
 }
 
 export async function readSafetensors(path: string): Promise<SafeFile> {

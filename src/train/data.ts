@@ -5,7 +5,8 @@
  *   orderSeed comes once from the run's generator, so it can be recomputed on resume and looked ahead
  *   without touching the run's generator;
  * - crops draw from the run's generator exactly once per clip, at batch assembly, in batch order;
- * - a bad file is skipped (counted, reported once) and the next item takes its place.
+ * - a bad file is skipped (counted, reported) and the next item takes its place; when every item of
+ *   a finite source has failed in a row (or 1000 items in a row), the data is unusable: DatasetError.
  * The position (epoch, index, orderSeed, skipped) goes into checkpoints. Items are loaded ahead of
  * use (by default two batches ahead), so decoding and log-mel overlap the GPU step. With the CPU
  * log-mel and a source that can provide features itself (`loadFeatures`: worker threads, see
@@ -18,6 +19,7 @@ import { cropOrPadFrames } from '../audio/crop';
 import { logMelCpu, type LogMel } from '../audio/logmel-cpu';
 import { logMelGpu } from '../audio/logmel-gpu';
 import type { FeatureSpec } from '../data/decode-pool';
+import { DatasetError } from '../data/types';
 
 export type { FeatureSpec };
 
@@ -26,6 +28,8 @@ export interface ClipSource {
   /** Number of items; null for an endless source (read in index order, no epochs). */
   readonly size: number | null;
   readonly description: string;
+  /** The dataset's path, for errors about the data as a whole (absent for generated sources). */
+  readonly root?: string;
   /** Mono 16 kHz samples of item i, or the reason it cannot be used. */
   load(i: number): Promise<{ samples: Float32Array } | { skip: string }>;
   /**
@@ -82,6 +86,9 @@ export class DataStream {
   private pos: DataPosition;
   private orderCache: { epoch: number; order: Uint32Array } | null = null;
   private ahead = new Map<string, Promise<Loaded>>();
+  /** Items that failed since the last usable one, and the first reason among them. */
+  private failedInRow = new Set<number>();
+  private firstFailure = '';
   /** Called once per skipped item (path/reason). */
   onSkip: (msg: string) => void = (m) => console.warn(m);
 
@@ -158,7 +165,6 @@ export class DataStream {
   async nextBatch(B: number, rng: Rng): Promise<{ data: Float32Array; nMels: number }> {
     const crops: Float32Array[] = [];
     let nMels = 0;
-    let misses = 0;
     while (crops.length < B) {
       const { item, next } = this.itemAt(this.pos);
       const got = await this.fetch(item);
@@ -167,9 +173,10 @@ export class DataStream {
       if ('skip' in got) {
         this.pos.skipped++;
         this.onSkip(`skipping item ${item}: ${got.skip}`);
-        if (++misses > 1000 && crops.length === 0) throw new Error(`${this.source.description}: 1000 items in a row could not be used`);
+        this.noteFailure(item, got.skip);
         continue;
       }
+      this.failedInRow.clear();
       const c = cropOrPadFrames(got.mel, this.cropFrames, rng);
       nMels = c.nMels;
       crops.push(c.data);
@@ -177,6 +184,18 @@ export class DataStream {
     const data = new Float32Array(B * nMels * this.cropFrames);
     crops.forEach((c, i) => data.set(c, i * c.length));
     return { data, nMels };
+  }
+
+  /** Give up (a user error: bad data) once every item, or 1000 in a row, could not be used. */
+  private noteFailure(item: number, reason: string): void {
+    if (this.failedInRow.size === 0) this.firstFailure = reason;
+    this.failedInRow.add(item);
+    const n = this.source.size;
+    const what = this.source.root ?? this.source.description;
+    if (n !== null && this.failedInRow.size >= n) {
+      throw new DatasetError(what, `none of its ${n} audio item${n === 1 ? '' : 's'} could be used (first: ${this.firstFailure})`);
+    }
+    if (this.failedInRow.size >= 1000) throw new DatasetError(what, `1000 items in a row could not be used (first: ${this.firstFailure})`);
   }
 
   async close(): Promise<void> {

@@ -48,7 +48,8 @@ Model and data
                          rounding, so a run must keep one choice to resume exactly)
 
 Schedule
-  --steps N              total optimiser steps (default 1000 unless --epochs is given)
+  --steps N              total optimiser steps (default 1000 unless --epochs is given); with
+                         --resume, a new total beyond the checkpoint's step (extends a finished run)
   --epochs E             total epochs over --data (steps = ceil(E · files / batch))
   --batch B              clips per step (default 8)
   --lr X                 peak learning rate (default: 1e-3 for tiny, 3e-4·B/256 for small/base)
@@ -63,9 +64,9 @@ Recipe (ablations)
 
 Output
   --out DIR              output folder (default runs/pretrain): metrics.jsonl, loss.svg, checkpoints/
-  --checkpoint-every N   write a checkpoint every N steps (default 500; 0: only at the end and on
-                         SIGINT/SIGTERM)
-  --resume [FILE]        continue from FILE, or from the newest checkpoint in <out>/checkpoints
+  --checkpoint-every N   write a checkpoint every N steps (default 500, or the resumed run's; 0: only
+                         at the end and on SIGINT/SIGTERM)
+  --resume [FILE]        continue from FILE, or from the newest valid checkpoint in <out>/checkpoints
   --monitor-every N      collapse monitors (target std, effective rank) every N steps (default 25)
   --plot-every N         refresh loss.svg every N steps (default 10)
   --profile STEP         time every GPU kernel of step STEP (timestamp queries) and print the

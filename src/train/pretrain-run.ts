@@ -7,7 +7,7 @@
  * A checkpoint written after step s holds that generator's state at that moment, the data position,
  * the AdamW moments and the teacher, so a resumed run replays exactly.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { init, type Runtime } from '../gpu/runtime';
 import { tensor } from '../tensor/tensor';
@@ -17,7 +17,7 @@ import { ConfigError, grid, loadConfig, maskCounts, peakLr, validateConfig, type
 import type { EmbedderFactory } from '../aasp/encoder';
 import { AaspStudent, Teacher } from '../aasp/model';
 import { drawMasks } from '../aasp/masking';
-import { CheckpointError, readCheckpoint, restoreTensors, saveCheckpoint, type LoadedCheckpoint } from '../io/checkpoint';
+import { CheckpointError, CheckpointWriteError, restoreTensors, saveCheckpoint, type LoadedCheckpoint } from '../io/checkpoint';
 import { Progress } from '../util/progress';
 import { DataStream, cpuLogMel, gpuLogMel, type ClipSource, type DataPosition, type FeatureFn } from './data';
 import { fileSource, proceduralSource } from './sources';
@@ -25,6 +25,7 @@ import { MetricsLog, type StepMetrics } from './metrics';
 import { effectiveRank } from './monitor';
 import { applyUpdate, computeGradients, makeOptimizer, makeSchedule } from './step';
 import { UsageError, type PretrainOptions } from './options';
+import { ensureOutDir, prepareCheckpointDir, resumeCheckpoint, resumedSettings, SkipReport } from './run-files';
 
 /** Everything besides the config that a resumed run must reuse. */
 export interface RunSettings {
@@ -36,6 +37,8 @@ export interface RunSettings {
   clipSeconds: number;
   corpusSeed: number;
   features: 'cpu' | 'gpu';
+  /** Steps between checkpoints (kept by a resume unless --checkpoint-every is given again). */
+  checkpointEvery: number;
 }
 
 export interface RunHooks {
@@ -53,13 +56,6 @@ function applyOverrides(cfg: AaspConfig, o: PretrainOptions): AaspConfig {
   if (!o.aape) c.aape = false;
   if (!o.contrastive) c.lambda = 0;
   return validateConfig(c, `config ${o.config} with command-line overrides`);
-}
-
-function newestCheckpoint(dir: string): string {
-  const ck = join(dir, 'checkpoints');
-  const files = existsSync(ck) ? readdirSync(ck).filter((f) => /^step-\d+\.safetensors$/.test(f)).sort() : [];
-  if (!files.length) throw new UsageError(`--resume: no checkpoint in ${ck}`);
-  return join(ck, files[files.length - 1]);
 }
 
 /** Print a per-kernel GPU time table and save it as JSON. */
@@ -83,11 +79,10 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
   let ck: LoadedCheckpoint | null = null;
   let ckPath = '';
   if (o.resume !== null) {
-    ckPath = o.resume === '' ? newestCheckpoint(o.out) : o.resume;
-    ck = await readCheckpoint(ckPath);
+    ({ path: ckPath, ck } = await resumeCheckpoint(o.resume, o.out, log));
     cfg = validateConfig(ck.meta.config as AaspConfig, `${ckPath} (config)`);
-    settings = ck.meta.run as RunSettings;
-    const ignored = [...o.given].filter((k) => !['resume', 'out', 'checkpointEvery', 'monitorEvery', 'plotEvery'].includes(k));
+    settings = resumedSettings(ck, o, log);
+    const ignored = [...o.given].filter((k) => !['resume', 'out', 'steps', 'checkpointEvery', 'monitorEvery', 'plotEvery'].includes(k));
     if (ignored.length) log(`resuming: the checkpoint's config and run settings are used; ignoring --${ignored.join(', --')}`);
   } else {
     cfg = applyOverrides(await loadConfig(o.config), o);
@@ -96,7 +91,9 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
   const dataPath = settings ? settings.data : o.data;
   const fileSrc = dataPath ? fileSource(dataPath, log) : null;
 
+  ensureOutDir(o.out); // fails in a second, with one line, where the folder cannot be made
   let stream: DataStream | null = null;
+  let skips: SkipReport | null = null;
   let source: ClipSource | null = fileSrc;
   let rt: Runtime | null = null;
   try {
@@ -120,7 +117,7 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
     source = fileSrc ?? proceduralSource(corpusSeed, settings ? settings.clipSeconds : o.clipSeconds, log);
     if (!settings) {
       const total = o.steps ?? (o.epochs !== null ? Math.ceil((o.epochs * source.size!) / o.batch) : 1000);
-      settings = { totalSteps: total, batch: o.batch, peakLr: o.lr ?? peakLr(cfg, o.batch), seed: o.seed, data: o.data, clipSeconds: o.clipSeconds, corpusSeed, features: o.features };
+      settings = { totalSteps: total, batch: o.batch, peakLr: o.lr ?? peakLr(cfg, o.batch), seed: o.seed, data: o.data, clipSeconds: o.clipSeconds, corpusSeed, features: o.features, checkpointEvery: o.checkpointEvery };
     }
     const run = settings;
     const opt = makeOptimizer(student, cfg, run.peakLr);
@@ -130,9 +127,10 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
     const makeFeatures = run.features === 'gpu' ? gpuLogMel : cpuLogMel;
     const features = hooks.features ? hooks.features(cfg, rt) : makeFeatures(cfg.melMean, cfg.melStd, cfg.nMels);
     stream = new DataStream(source, features, cfg.cropFrames, pos);
-    stream.onSkip = (m) => log(m);
+    const report = (skips = new SkipReport(log));
+    stream.onSkip = (m) => report.add(m);
 
-    mkdirSync(join(o.out, 'checkpoints'), { recursive: true });
+    await prepareCheckpointDir(o.out, log);
     writeFileSync(join(o.out, 'run.json'), `${JSON.stringify({ config: cfg, run, data: source.description, adapter: rt.adapterName }, null, 2)}\n`);
     const metrics = new MetricsLog(o.out, startStep, `AaSP pre-training (${cfg.name}, B ${run.batch}${cfg.aape ? '' : ', no AaPE'}${cfg.lambda > 0 ? '' : ', no contrastive'})`);
     log(`AaSP pre-training: config ${cfg.name} (D ${cfg.D}, depth ${cfg.depth}, AaPE ${cfg.aape ? 'on' : 'off'}, λ ${cfg.lambda}), ${run.totalSteps} steps of ${run.batch} clips, peak lr ${run.peakLr}, on ${rt.adapterName}`);
@@ -148,9 +146,15 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
 
+    let lastGood = ck ? ckPath : null; // what a resume would start from if the next write fails
     const checkpoint = async (steps: number) => {
       const path = join(o.out, 'checkpoints', stepName(steps));
-      await saveCheckpoint(path, parts, { step: steps, dataPosition: stream!.position, rng: rng.serialize(), config: cfg, run });
+      try {
+        await saveCheckpoint(path, parts, { step: steps, dataPosition: stream!.position, rng: rng.serialize(), config: cfg, run });
+      } catch (e) {
+        throw new CheckpointWriteError(path, e, lastGood);
+      }
+      lastGood = path;
       return path;
     };
 
@@ -191,7 +195,7 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
       progress.update(s + 1, { loss: m.loss, lossPred: m.loss_pred, lossCon: m.loss_con, clipsPerS: m.clips_per_s });
       if (o.plotEvery > 0 && (s + 1) % o.plotEvery === 0) metrics.writePlot();
       const done = s + 1;
-      if ((o.checkpointEvery > 0 && done % o.checkpointEvery === 0) || done === run.totalSteps || sig.stop) {
+      if ((run.checkpointEvery > 0 && done % run.checkpointEvery === 0) || done === run.totalSteps || sig.stop) {
         const p = await checkpoint(done);
         lastSaved = done;
         if (sig.stop) progress.log(`checkpoint written: ${p}`);
@@ -206,6 +210,7 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
     log(`done: ${run.totalSteps} steps; metrics in ${metrics.path}, plot in ${metrics.plotPath}`);
     return 0;
   } finally {
+    skips?.summary();
     await (stream ? stream.close() : source?.close?.());
     rt?.destroy();
   }

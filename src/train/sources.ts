@@ -71,13 +71,14 @@ export function proceduralSource(seed: number, durationSec = 10, log: (m: string
 
 /** A dataset on disk; throws DatasetError (a user error) when the path or its metadata is bad. */
 export function fileSource(path: string, log: (m: string) => void = console.warn, opts: LoaderOptions = {}): ClipSource {
-  const ds = listDataset(path);
+  const ds = listDataset(path, { warn: log });
   if (ds.missing > 0) log(`${ds.missing} files named by the metadata are missing (e.g. ${ds.missingExamples.slice(0, 3).join(', ')})`);
   const items = ds.items;
   if (items.length === 0) throw new DatasetError(ds.root, 'no audio files found');
   const pool = openPool(opts, 'decoding', log);
   const src: ClipSource = {
     size: items.length,
+    root: ds.root,
     description: `${ds.layout} dataset at ${ds.root} (${items.length} files)${workersNote(pool)}`,
     async load(i) {
       const path = items[i].path;

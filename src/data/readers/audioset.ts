@@ -5,12 +5,12 @@
  */
 import { basename, dirname, extname, resolve } from 'node:path';
 import { CsvError, parseCsv } from '../csv';
-import { listAudioFiles } from '../fs-walk';
+import { listAudioFiles, type WalkHooks } from '../fs-walk';
 import { DatasetError, type Dataset, type DatasetItem } from '../types';
 import { MissingFiles, makeDataset, readText } from './common';
 
 /** Options for {@link readAudioSet}. */
-export interface AudioSetOptions {
+export interface AudioSetOptions extends WalkHooks {
   /** Where the audio files are (searched recursively). Default: the folder of the first CSV. */
   audioDir?: string;
 }
@@ -35,9 +35,9 @@ function candidateStems(ytid: string, startRaw: string): string[] {
 }
 
 /** Index local audio by file stem, keeping .wav over .flac (other formats are ignored). */
-function indexAudio(dir: string): Map<string, string> {
+function indexAudio(dir: string, hooks: WalkHooks): Map<string, string> {
   const byStem = new Map<string, string>();
-  for (const path of listAudioFiles(dir)) {
+  for (const path of listAudioFiles(dir, hooks)) {
     const ext = extname(path).toLowerCase();
     if (!(ext in EXT_RANK)) continue;
     const stem = basename(path, extname(path));
@@ -55,7 +55,7 @@ function indexAudio(dir: string): Map<string, string> {
 export function readAudioSet(csvPaths: string | string[], opts: AudioSetOptions = {}): Dataset {
   const csvs = (Array.isArray(csvPaths) ? csvPaths : [csvPaths]).map((p) => resolve(p));
   if (csvs.length === 0) throw new DatasetError('(none)', 'no AudioSet CSV given');
-  const audio = indexAudio(resolve(opts.audioDir ?? dirname(csvs[0])));
+  const audio = indexAudio(resolve(opts.audioDir ?? dirname(csvs[0])), opts);
   const items: DatasetItem[] = [];
   const missing = new MissingFiles();
   for (const csv of csvs) {

@@ -3,7 +3,7 @@
  * v2 and NSynth. Each reader checks that the listed audio exists and counts what does not.
  */
 import { basename, join, relative, resolve, sep } from 'node:path';
-import { isDir, isFile, listAudioFiles, listDir } from '../fs-walk';
+import { isDir, isFile, listAudioFiles, listDir, type WalkHooks } from '../fs-walk';
 import { DatasetError, type Dataset, type DatasetItem } from '../types';
 import { MissingFiles, intField, makeDataset, readCsvRecords, readText } from './common';
 
@@ -64,7 +64,7 @@ function readSplitList(path: string): Set<string> {
  * valid and test files (relative paths), everything else is train. `_background_noise_` holds
  * long noise recordings, not keywords, and is excluded.
  */
-export function readSpeechCommands(root: string): Dataset {
+export function readSpeechCommands(root: string, hooks: WalkHooks = {}): Dataset {
   const dir = resolve(root);
   const valid = readSplitList(join(dir, 'validation_list.txt'));
   const test = readSplitList(join(dir, 'testing_list.txt'));
@@ -73,9 +73,16 @@ export function readSpeechCommands(root: string): Dataset {
   }
   const items: DatasetItem[] = [];
   const seen = new Set<string>();
-  for (const word of listDir(dir).dirs) {
+  for (const word of listDir(dir, hooks).dirs) {
     if (word.startsWith('_')) continue; // _background_noise_
-    for (const path of listAudioFiles(join(dir, word))) {
+    let files: string[];
+    try {
+      files = listAudioFiles(join(dir, word), hooks);
+    } catch (e) {
+      (hooks.warn ?? console.warn)(`skipping folder ${join(dir, word)}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      continue;
+    }
+    for (const path of files) {
       const rel = relative(dir, path).split(sep).join('/');
       seen.add(rel);
       const split = test.has(rel) ? 'test' : valid.has(rel) ? 'valid' : 'train';

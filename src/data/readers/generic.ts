@@ -1,13 +1,13 @@
 /** Layout-free datasets: a folder of audio, a folder per class, and a text file list. */
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { isFile, listAudioFiles, listDir } from '../fs-walk';
+import { isFile, listAudioFiles, listDir, type WalkHooks } from '../fs-walk';
 import { DatasetError, type Dataset, type DatasetItem } from '../types';
 import { MissingFiles, makeDataset, readText } from './common';
 
 /** Every audio file under `root`, recursively, unlabelled (pre-training corpora). */
-export function readFolder(root: string): Dataset {
+export function readFolder(root: string, hooks: WalkHooks = {}): Dataset {
   const dir = resolve(root);
-  const items = listAudioFiles(dir).map((path) => ({ path }));
+  const items = readableRoot(dir, () => listAudioFiles(dir, hooks)).map((path) => ({ path }));
   return makeDataset('folder', dir, items, new MissingFiles());
 }
 
@@ -15,13 +15,30 @@ export function readFolder(root: string): Dataset {
  * One sub-folder per class (`root/<class>/**.wav`); the label is the sub-folder's name.
  * Audio lying directly in `root` is ignored: it belongs to no class.
  */
-export function readClassFolders(root: string): Dataset {
+export function readClassFolders(root: string, hooks: WalkHooks = {}): Dataset {
   const dir = resolve(root);
   const items: DatasetItem[] = [];
-  for (const cls of listDir(dir).dirs) {
-    for (const path of listAudioFiles(join(dir, cls))) items.push({ path, label: cls });
+  const warn = hooks.warn ?? ((m: string) => console.warn(m));
+  for (const cls of readableRoot(dir, () => listDir(dir, hooks)).dirs) {
+    let files: string[];
+    try {
+      files = listAudioFiles(join(dir, cls), hooks);
+    } catch (e) {
+      warn(`skipping folder ${join(dir, cls)}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      continue;
+    }
+    for (const path of files) items.push({ path, label: cls });
   }
   return makeDataset('class-folders', dir, items, new MissingFiles());
+}
+
+/** Run a listing of the dataset's top folder, turning its read failure into a DatasetError. */
+export function readableRoot<T>(dir: string, list: () => T): T {
+  try {
+    return list();
+  } catch (e) {
+    throw new DatasetError(dir, `cannot read folder: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }
 
 /**
