@@ -20,14 +20,16 @@ import { pairedSpeedup, relErr, sampleOurs, samplePeer, summarize, type Sample, 
 import { opCases, type BenchCase, type PeerImpl } from './cases';
 import { blockCase, optimizerCases } from './block';
 import { mmPlan, mmDims } from '../src/ops/matmul-kernels';
+import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../src/eval/cli-args';
 
-const argv = process.argv.slice(2);
-const arg = (name: string) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
-const flag = (name: string) => argv.includes(`--${name}`);
-const full = flag('full');
-const filter = arg('filter')?.toLowerCase();
-const jsonPath = arg('json');
-const repsArg = arg('reps');
+const FLAGS: Record<string, FlagSpec> = {
+  filter: { type: 'string', help: 'only cases whose name or shape contains TEXT', meta: 'TEXT' },
+  full: { type: 'boolean', help: 'add the base-size shapes' },
+  reps: { type: 'int', help: 'timed repeats per case (default 5, 3 above 4 GFLOP)' },
+  peers: { type: 'boolean', help: 'time tfjs and jax-js too (--no-peers: ours only)', default: true },
+  json: { type: 'string', help: 'write the records as JSON (rewritten after each case)', meta: 'FILE' },
+};
+const USAGE = () => usage('node dist/kernels-bench.js [options]', FLAGS);
 
 interface RecordOut {
   name: string; shape: string; ours_ms: number; ours_wall_ms: number; peers: { tfjs_ms: number | null; jax_ms: number | null };
@@ -75,12 +77,19 @@ function stopPeer(p: PeerRun): void {
   p.impl = null;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2), FLAGS);
+  if (args.help) { console.log(USAGE()); return 0; }
+  const full = get.bool(args, 'full');
+  const filter = get.str(args, 'filter')?.toLowerCase();
+  const jsonPath = get.str(args, 'json');
+  const repsArg = args.flags.reps as number | undefined;
+  if (args.positional.length) throw new UsageError(`unexpected argument ${args.positional[0]}`);
   await installNavigator();
   const rt = await init();
   const log = (s: string) => console.log(s);
   log(`adapter: ${rt.describe()}`);
-  const peers = !flag('no-peers');
+  const peers = get.bool(args, 'peers');
   const tf: Tf | null = peers ? await loadTf(log) : null;
   const jax: Jax | null = peers ? await loadJax(log) : null;
   const cases: BenchCase[] = [
@@ -95,7 +104,7 @@ async function main(): Promise<void> {
   log(head.join(' | '));
   const records: RecordOut[] = [];
   for (const c of cases) {
-    const reps = repsArg ? Number(repsArg) : c.flops > 4e9 ? 3 : 5;
+    const reps = repsArg ?? (c.flops > 4e9 ? 3 : 5);
     const impl = c.ours();
     let out: Float32Array, check: number | null = null;
     const ours: Sample[] = [];
@@ -143,6 +152,7 @@ async function main(): Promise<void> {
     log(`  ${c.name} ${c.shape}: ${JSON.stringify(mmPlan(d, tA as boolean, tB as boolean))}`);
   }
   rt.destroy();
+  return 0;
 }
 
-main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+runCli(main, USAGE);

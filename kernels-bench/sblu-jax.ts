@@ -9,7 +9,8 @@ import type { SbluShape } from './sblu';
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Arr = any;
 
-export async function runJaxSblu(s: SbluShape, reps = 3, log: (l: string) => void = console.log, check?: (S: Float32Array, inputs: Float32Array[]) => void | Promise<void>): Promise<void> {
+export async function runJaxSblu(s: SbluShape, reps = 3, log: (l: string) => void = console.log, check?: (S: Float32Array, inputs: Float32Array[]) => void | Promise<void>): Promise<Record<string, number>> {
+  const medians: Record<string, number> = {};
   const g = globalThis as any;
   if (!g.navigator?.gpu) {
     const { create, globals } = await import('webgpu');
@@ -18,7 +19,7 @@ export async function runJaxSblu(s: SbluShape, reps = 3, log: (l: string) => voi
   }
   const jax: any = await import('@jax-js/jax');
   const devs: string[] = await jax.init();
-  if (!devs.includes('webgpu')) { log(`jax-js: no webgpu device (${devs.join(', ')}); skipped`); return; }
+  if (!devs.includes('webgpu')) { log(`jax-js: no webgpu device (${devs.join(', ')}); skipped`); return medians; }
   jax.defaultDevice('webgpu');
   const np = jax.numpy;
   const { B, F, T, M, K } = s, c = Math.floor(K / 2);
@@ -26,7 +27,7 @@ export async function runJaxSblu(s: SbluShape, reps = 3, log: (l: string) => voi
   const limit = jax.getWebGPUDevice().limits.maxStorageBufferBindingSize as number;
   if (B * F * K * T * 4 > limit) {
     log(`sblu jax-js B=${B}: skipped, its unfolded windows (${(B * F * K * T * 4 / 2 ** 20).toFixed(0)} MiB) exceed the adapter's storage binding limit (${(limit / 2 ** 20).toFixed(0)} MiB)`);
-    return;
+    return medians;
   }
   const dist = Float32Array.from({ length: K }, (_, k) => Math.abs(k - c));
 
@@ -76,6 +77,7 @@ export async function runJaxSblu(s: SbluShape, reps = 3, log: (l: string) => voi
       const ts: number[] = [];
       for (let i = 0; i < reps; i++) { const t0 = performance.now(); await step(); ts.push(performance.now() - t0); }
       ts.sort((x, y) => x - y);
+      medians[name] = ts[Math.floor(ts.length / 2)];
       log(`${name.padEnd(32)} median ${ts[Math.floor(ts.length / 2)].toFixed(1).padStart(9)} ms  min ${ts[0].toFixed(1).padStart(9)} ms`);
     } catch (e) {
       log(`${name.padEnd(32)} failed: ${(e as Error).message.split('\n')[0]}`);
@@ -92,4 +94,5 @@ export async function runJaxSblu(s: SbluShape, reps = 3, log: (l: string) => voi
     for (const x of gs) x.dispose();
   });
   for (const x of [u, a, w, gain, r]) x.dispose();
+  return medians;
 }

@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -31,21 +32,24 @@ const MIME: Record<string, string> = {
 
 interface Options { port: number; host: string; checkpoint: string | null }
 
-function parseArgs(argv: string[]): Options {
-  const opts: Options = { port: 8080, host: '127.0.0.1', checkpoint: null };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i], v = argv[i + 1];
-    if (a === '--port' && v !== undefined) { opts.port = Number(v); i++; }
-    else if (a === '--host' && v !== undefined) { opts.host = v; i++; }
-    else if (a === '--checkpoint' && v !== undefined) { opts.checkpoint = path.resolve(v); i++; }
-    else if (a === '-h' || a === '--help') {
-      console.log('usage: node dist/demo-server.js [--port N] [--host H] [--checkpoint FILE.safetensors]');
-      process.exit(0);
-    } else throw new Error(`demo-server: unknown argument ${a}`);
-  }
-  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new Error(`demo-server: bad --port ${opts.port}`);
-  if (opts.checkpoint && !existsSync(opts.checkpoint)) throw new Error(`demo-server: checkpoint ${opts.checkpoint} not found`);
-  return opts;
+const FLAGS: Record<string, FlagSpec> = {
+  port: { type: 'int', help: 'port to listen on (0: any free port)', default: 8080 },
+  host: { type: 'string', help: 'address to listen on', default: '127.0.0.1', meta: 'HOST' },
+  checkpoint: { type: 'string', help: 'checkpoint the page preloads (served at /checkpoint.safetensors)', meta: 'FILE.safetensors' },
+};
+const USAGE = () => usage('node dist/demo-server.js [options]', FLAGS);
+
+/** Options from argv; null when help was asked for. */
+function options(argv: string[]): Options | null {
+  const p = parseArgs(argv, FLAGS);
+  if (p.help) return null;
+  if (p.positional.length) throw new UsageError(`unexpected argument ${p.positional[0]}`);
+  const port = get.num(p, 'port');
+  if (port < 0 || port > 65535) throw new UsageError(`--port ${port} is not a port number`);
+  const ck = get.str(p, 'checkpoint');
+  const checkpoint = ck === undefined ? null : path.resolve(ck);
+  if (checkpoint && !existsSync(checkpoint)) throw new UsageError(`checkpoint ${checkpoint} not found`);
+  return { port, host: get.str(p, 'host')!, checkpoint };
 }
 
 /** The repository root: this file runs as dist/demo-server.js (one level down) or from src/cli/ (two). */
@@ -97,8 +101,9 @@ function handler(root: string, checkpoint: string | null) {
   };
 }
 
-function main(): void {
-  const opts = parseArgs(process.argv.slice(2));
+async function main(): Promise<number | void> {
+  const opts = options(process.argv.slice(2));
+  if (!opts) { console.log(USAGE()); return 0; }
   const root = repoRoot();
   if (!existsSync(path.join(root, 'dist', 'browser', 'demo.js'))) {
     console.warn('demo-server: dist/browser/demo.js is missing; run `node build.mjs` (npm run demo does)');
@@ -116,6 +121,7 @@ function main(): void {
   const stop = () => { server.close(() => process.exit(0)); server.closeAllConnections(); };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  return new Promise<never>(() => {}); // serves until a signal stops it
 }
 
-main();
+runCli(main, USAGE);

@@ -4,8 +4,16 @@
  */
 import { init } from '../gpu/runtime';
 import { add, tensor } from '../index';
+import { parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
+
+const FLAGS: Record<string, FlagSpec> = {};
+const USAGE = () => usage('node dist/gpu-check.js', FLAGS) +
+  '\n\nFinds a WebGPU adapter, prints its name, optional features and main limits, and runs one kernel.\nExit code 0 when usable, 1 when no adapter is found (scripts/setup.sh uses this), 2 on bad options.';
 
 async function main(): Promise<number> {
+  const p = parseArgs(process.argv.slice(2), FLAGS);
+  if (p.help) { console.log(USAGE()); return 0; }
+  if (p.positional.length) throw new UsageError(`unexpected argument ${p.positional[0]}`);
   let rt;
   try {
     rt = await init();
@@ -30,4 +38,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code));
+runCli(main, USAGE);

@@ -64,7 +64,7 @@ export function parseArgs(argv: readonly string[], spec: Record<string, FlagSpec
     let negated = false;
     if (!(name in spec) && name.startsWith('no-') && spec[name.slice(3)]?.type === 'boolean') { name = name.slice(3); negated = true; }
     const s = spec[name];
-    if (!s) throw new UsageError(`unknown option --${name} (known: ${Object.keys(spec).map((k) => `--${k}`).join(', ')})`);
+    if (!s) throw new UsageError(`unknown option --${name}${Object.keys(spec).length ? ` (known: ${Object.keys(spec).map((k) => `--${k}`).join(', ')})` : ': this command takes none'}`);
     if (s.type === 'boolean' && eq < 0) { flags[name] = !negated; continue; }
     let raw: string;
     if (eq >= 0) raw = a.slice(eq + 1);
@@ -105,17 +105,17 @@ export const get = {
 };
 
 /**
- * Run a CLI main: UsageError → message + usage + exit 2; a bad config or checkpoint (ConfigError,
+ * Run a CLI main: UsageError → one line naming the problem + exit 2 (`--help` prints the usage); a bad config or checkpoint (ConfigError,
  * CheckpointError, e.g. NaN/Inf weights) → message + exit 2; other errors → message + exit 1.
  */
-export function runCli(main: () => Promise<number | void>, usageText: () => string): void {
+export function runCli(main: () => Promise<number | void>, _usageText?: () => string): void {
   main().then(
     (code) => process.exit(code ?? 0),
     (e: unknown) => {
       const name = (e as Error)?.name;
       if (e instanceof UsageError || name === 'ConfigError' || name === 'CheckpointError') {
-        console.error(`error: ${(e as Error).message}`);
-        if (e instanceof UsageError) console.error(`\n${usageText()}`);
+        // One line: what was wrong, and for a usage problem where the full usage is.
+        console.error(`error: ${(e as Error).message}${e instanceof UsageError ? ' (see --help)' : ''}`);
         process.exit(2);
       }
       // A message is enough for the user; the stack helps only when debugging (AASP_DEBUG=1).
