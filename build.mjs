@@ -19,15 +19,17 @@ const wgslRaw = {
   },
 };
 
-// Dawn's native module has no place in a browser: navigator.gpu is used there.
+// Dawn's native module, and the stderr filter around it (koffi, node:fs), have no place in a
+// browser: navigator.gpu is used there.
+const browserStubs = {
+  webgpu: 'export function create() { throw new Error("Dawn is not available in a browser"); } export const globals = {};',
+  'dawn-stderr': 'export const quietDawn = (f) => f();',
+};
 const noDawn = {
   name: 'no-dawn',
   setup(build) {
-    build.onResolve({ filter: /^webgpu$/ }, () => ({ path: 'webgpu', namespace: 'no-dawn' }));
-    build.onLoad({ filter: /.*/, namespace: 'no-dawn' }, () => ({
-      contents: 'export function create() { throw new Error("Dawn is not available in a browser"); } export const globals = {};',
-      loader: 'js',
-    }));
+    build.onResolve({ filter: /^webgpu$|\/dawn-stderr$/ }, (args) => ({ path: path.basename(args.path), namespace: 'no-dawn' }));
+    build.onLoad({ filter: /.*/, namespace: 'no-dawn' }, (args) => ({ contents: browserStubs[args.path], loader: 'js' }));
   },
 };
 
@@ -43,6 +45,8 @@ const entries = [
   ...(existsSync('kernels-bench/sblu-main.ts') ? [{ name: 'sblu-bench', file: 'kernels-bench/sblu-main.ts' }] : []),
   ...(existsSync('kernels-bench/step-bench.ts') ? [{ name: 'step-bench', file: 'kernels-bench/step-bench.ts' }] : []),
   ...(existsSync('src/data/decode-worker.ts') ? [{ name: 'decode-worker', file: 'src/data/decode-worker.ts' }] : []),
+  // The GPU check's stand-alone runners (scripts/gpu-check-all.sh, docs/gpu.md).
+  ...['op-suite', 'golden-step', 'gpu-adapter', 'matmul-peak', 'train-throughput', 'gpu-report'].map((name) => ({ name, file: `scripts/gpu/${name}.ts` })).filter((e) => existsSync(e.file)),
 ];
 
 const common = { bundle: true, splitting: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning' };
@@ -70,11 +74,12 @@ const browserBuild = await esbuild.build({
   external: ['node:*', 'worker_threads', 'fs', 'path', 'os', 'url', 'child_process'],
 });
 
-// Chunk names carry content hashes: drop those an earlier build left, or they would ship in the package.
+// Chunks and lazily imported modules carry content hashes in their names: drop those an earlier
+// build left, or they would ship in the package.
 const written = new Set([...Object.keys(nodeBuild.metafile.outputs), ...Object.keys(browserBuild.metafile.outputs)].map((f) => path.normalize(f)));
 for (const dir of ['dist', 'dist/browser']) {
   for (const f of readdirSync(dir)) {
-    if (/^chunk-.*\.js(\.map)?$/.test(f) && !written.has(path.join(dir, f))) rmSync(path.join(dir, f));
+    if (/-[A-Z0-9]{8}\.js(\.map)?$/.test(f) && !written.has(path.join(dir, f))) rmSync(path.join(dir, f));
   }
 }
 

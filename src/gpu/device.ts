@@ -45,16 +45,18 @@ function describeAdapter(info: GPUAdapterInfo | undefined): string {
   return parts.length ? parts.join(' / ') : 'unknown adapter';
 }
 
-async function getGpu(): Promise<{ gpu: GPU; release: () => void }> {
+async function getGpu(): Promise<{ gpu: GPU; release: () => void; node: boolean }> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav?.gpu) return { gpu: nav.gpu, release: () => {} };
+  if (nav?.gpu) return { gpu: nav.gpu, release: () => {}, node: false };
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
   if (!isNode) throw new Error('WebGPU is not available: navigator.gpu is undefined in this browser');
   // Dawn's entry point; kept out of browser bundles by build.mjs.
   const mod = await import('webgpu');
   Object.assign(globalThis, mod.globals);
-  let gpu: GPU | null = mod.create([]) as GPU;
-  return { gpu, release: () => { gpu = null; } };
+  // AASP_ADAPTER: Dawn's adapter name filter (one GPU of several; data-parallel ranks set it per rank).
+  const adapter = process.env.AASP_ADAPTER;
+  let gpu: GPU | null = mod.create(adapter ? [`adapter=${adapter}`] : []) as GPU;
+  return { gpu, release: () => { gpu = null; }, node: true };
 }
 
 /** Find an adapter and open a device with the adapter's maximum limits and the optional features it has. */
@@ -64,8 +66,10 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredD
     const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     return { device, adapterName: describeAdapter(info), features: featuresOf(device.features as ReadonlySet<string>, info), owned: false, release: () => {} };
   }
-  const { gpu, release } = await getGpu();
-  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  const { gpu, release, node } = await getGpu();
+  // In Node, Dawn's two harmless limit warnings are kept off stderr (dawn-stderr.ts).
+  const quiet = node ? (await import('./dawn-stderr')).quietDawn : <T>(f: () => Promise<T>) => f();
+  const adapter = await quiet(() => gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' }));
   if (!adapter) {
     release();
     throw new Error('No WebGPU adapter found. In Node on Linux this needs a Vulkan driver (Mesa >= 25 lavapipe or a GPU driver): run `bash scripts/setup.sh`.');
