@@ -8,7 +8,7 @@ import { encodeLabels } from '../src/eval/protocol';
 import { parseArgs, usage, UsageError } from '../src/eval/cli-args';
 import { viewLength, stabilityCsv } from '../src/eval/stability';
 import { lineChartSvg, niceTicks } from '../src/eval/svg-plot';
-import { benchTable } from '../src/eval/proxy-table';
+import { benchTable, compareCI, verdictTable } from '../src/eval/proxy-table';
 import { Rng } from '../src/util/rng';
 
 describe('confidence intervals (Student t)', () => {
@@ -196,17 +196,29 @@ describe('stability outputs', () => {
 });
 
 describe('proxy benchmark table', () => {
-  it('prints one row per model with accuracy ± CI per task and the stability summary', () => {
-    const t = benchTable(['pitch', 'event'], [
-      { model: 'random init, AaPE on', cells: { pitch: { ci: meanCI([0.3, 0.32, 0.34]) }, event: { ci: meanCI([0.5]) } }, stability: 0.99512 },
-      { model: 'pre-trained, AaPE off', cells: { pitch: undefined }, stability: undefined },
-    ]);
-    const lines = t.split('\n');
-    expect(lines.length).toBe(4);
-    expect(lines[0]).toMatch(/^\| model +\| pitch acc % \| event acc % \| stability/);
-    expect(lines[2]).toContain('32.0 ± 5.0');
-    expect(lines[2]).toContain('| 50.0 ');
-    expect(lines[2]).toContain('0.99512');
-    expect(lines[3]).toContain('—');
+  const rows = [
+    { model: 'random init, AaPE on', cells: { pitch: { ci: meanCI([0.3, 0.32, 0.34]), ridge: meanCI([0.4, 0.4, 0.4]) }, event: { ci: meanCI([0.5]) } }, stability: 0.99512 },
+    { model: 'pre-trained 10 steps, AaPE on', cells: { pitch: { ci: meanCI([0.5, 0.52, 0.54]), ridge: meanCI([0.41, 0.39, 0.4]) } }, stability: undefined },
+  ];
+  const tasks = [{ name: 'pitch', classes: 12 }, { name: 'event', classes: 4 }];
+  it('prints one column per model, EVAR and ridge rows per task with chance, and the stability summary', () => {
+    const lines = benchTable(tasks, rows).split('\n');
+    expect(lines.length).toBe(2 + 4 + 1);
+    expect(lines[0]).toMatch(/^\| task +\| probe \| chance % \| random init, AaPE on +\| pre-trained 10 steps, AaPE on \|$/);
+    expect(lines[2]).toMatch(/^\| pitch +\| EVAR +\| 8\.3 +\| 32\.0 ± 5\.0 +\| 52\.0 ± 5\.0/);
+    expect(lines[3]).toMatch(/^\| pitch +\| ridge +\| 8\.3 +\| 40\.0 ± 0\.0 +\| 40\.0 ± 2\.5/);
+    expect(lines[4]).toMatch(/^\| event +\| EVAR +\| 25\.0 +\| 50\.0 +\| — /);
+    expect(lines[6]).toContain('0.99512');
+    expect(lines[6]).toContain('—');
+  });
+  it('calls a difference only when the 95 % intervals are disjoint', () => {
+    expect(compareCI(meanCI([0.5, 0.52, 0.54]), meanCI([0.3, 0.32, 0.34]))).toBe('above');
+    expect(compareCI(meanCI([0.3, 0.32, 0.34]), meanCI([0.5, 0.52, 0.54]))).toBe('below');
+    expect(compareCI(meanCI([0.41, 0.39, 0.4]), meanCI([0.4, 0.4, 0.4]))).toBe('overlap');
+    const v = verdictTable(tasks, rows).split('\n');
+    expect(v[0]).toContain('pre-trained 10 steps, AaPE on vs random init');
+    expect(v[2]).toMatch(/pitch +\| EVAR +\| \+20\.0 \(better, CIs disjoint\)/);
+    expect(v[3]).toMatch(/pitch +\| ridge +\| \+0\.0 \(CIs overlap\)/);
+    expect(v[4]).toMatch(/event .*—/);
   });
 });

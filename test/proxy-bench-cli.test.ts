@@ -1,12 +1,15 @@
 /**
  * `node dist/proxy-bench.js` end to end at toy size (a D-32 one-block config, 5 clips per class, one
  * seed, one fold, a few epochs): it writes the proxy dataset, pre-trains AaPE on and off through
- * dist/pretrain.js, evaluates random init and pre-trained models, and writes the table, results and
- * stability files; a second call with --checkpoints reuses the data and names the rows by step.
+ * dist/pretrain.js, evaluates random init and pre-trained models with both probes, and writes the
+ * table, results, report, loss and stability files; a second call with --checkpoints reuses the data
+ * and names the columns by step; a third renders a toy instruments set with fluidsynth (skipped,
+ * saying why, without it).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { instrumentsUnavailable } from '../src/data/procedural/instruments';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -30,30 +33,60 @@ describe('proxy-bench CLI', () => {
   it('pre-trains AaPE on and off and prints one table with random-init and pre-trained rows', { timeout: 900_000 }, () => {
     const r = run([...COMMON, '--steps', '1', '--batch', '2', '--pretrain-clip-seconds', '1', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
-    for (const row of ['random init, AaPE on', 'random init, AaPE off', 'pre-trained 1 steps, AaPE on', 'pre-trained 1 steps, AaPE off']) expect(r.stdout).toContain(`| ${row}`);
-    expect(r.stdout).toMatch(/pitch acc %/);
+    const head = r.stdout.split('\n').find((l) => l.startsWith('| task'))!;
+    for (const model of ['random init, AaPE on', 'random init, AaPE off', 'pre-trained 1 steps, AaPE on', 'pre-trained 1 steps, AaPE off']) expect(head).toContain(`| ${model}`);
+    expect(r.stdout).toMatch(/^\| pitch +\| EVAR +\| 8\.3 /m);
+    expect(r.stdout).toMatch(/^\| pitch +\| ridge +\| 8\.3 /m);
+    expect(r.stdout).toMatch(/pre-trained 1 steps, AaPE on vs random init/);
     const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(res.rows).toHaveLength(4);
     for (const row of res.rows) {
-      const ci = row.cells.pitch.ci;
-      expect(ci.mean).toBeGreaterThanOrEqual(0);
-      expect(ci.mean).toBeLessThanOrEqual(1);
+      for (const ci of [row.cells.pitch.ci, row.cells.pitch.ridge]) {
+        expect(ci.mean).toBeGreaterThanOrEqual(0);
+        expect(ci.mean).toBeLessThanOrEqual(1);
+      }
       expect(row.stability).toBeGreaterThan(0);
       expect(row.stability).toBeLessThanOrEqual(1 + 1e-6);
     }
     expect(res.settings.steps).toBe(1);
-    for (const f of ['table.md', 'stability.svg', 'stability.csv']) expect(existsSync(join(out, f))).toBe(true);
+    for (const f of ['table.md', 'stability.svg', 'stability.csv', 'loss.svg', 'report.md']) expect(existsSync(join(out, f))).toBe(true);
+    expect(readFileSync(join(out, 'loss.svg'), 'utf8').match(/<polyline/g)?.length).toBe(2);
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(report).toContain('Command: `node dist/proxy-bench.js --tasks pitch');
+    expect(report).toContain('![pre-training loss](loss.svg)');
+    expect(res.details[0].tasks.pitch.ridge.probe).toBe('ridge');
   });
 
   it('--checkpoints evaluates given checkpoints and names their rows by step', { timeout: 900_000 }, () => {
     const ck = (aape: string) => join(out, `pretrain-toy-${aape}-s1-b2-c1-seed0`, 'checkpoints', 'step-000001.safetensors');
-    const r = run([...COMMON, '--checkpoints', `${ck('aape')},${ck('noaape')}`, '--out', out]);
+    const r = run([...COMMON, '--checkpoints', `${ck('aape')},${ck('noaape')}`, '--out', out, '--docs', join(dir, 'docs')]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('| pre-trained 1 steps, AaPE on');
     expect(r.stdout).toContain('| pre-trained 1 steps, AaPE off');
+    expect(existsSync(join(dir, 'docs', 'results', 'bench-report.md'))).toBe(true);
+    expect(existsSync(join(dir, 'docs', 'results', 'stability.svg'))).toBe(true);
     const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(res.settings.checkpoints).toEqual([ck('aape'), ck('noaape')]);
     expect(res.settings.steps).toBeUndefined();
     expect(r.stderr).not.toMatch(/writing proxy dataset/); // the data of the first call is reused
+  });
+
+  const why = instrumentsUnavailable();
+  it.skipIf(why !== null)(`renders the instruments set and evaluates family and pitch on unseen instruments${why ? ` — skipped: ${why}` : ''}`, { timeout: 900_000 }, () => {
+    const o = join(dir, 'inst');
+    const r = run(['--tasks', 'instruments,instrument-pitch', '--instrument-notes', '3', '--instrument-programs', '2', '--steps', '0', '--seeds', '0',
+      '--epochs', '3', '--patience', '2', '--stability-clips', '1', '--config', cfg, '--out', o]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\| instruments +\| EVAR +\| 8\.3 /m);
+    expect(r.stdout).toMatch(/^\| instrument-pitch +\| ridge +\| 8\.3 /m);
+    const res = JSON.parse(readFileSync(join(o, 'results.json'), 'utf8'));
+    const inst = res.details[0].tasks.instruments;
+    expect(inst.layout).toBe('nsynth');
+    expect(inst.classes).toHaveLength(12);
+    // 2 instruments per family: the first trains, the second is the test split (unseen).
+    const nTest = inst.seeds[0].splits[0].nTest;
+    expect(nTest).toBeGreaterThan(30);
+    expect(nTest).toBeLessThanOrEqual(12 * 3);
+    expect(res.details[0].tasks['instrument-pitch'].ridge.seeds[0].splits[0].nTest).toBe(nTest);
   });
 });

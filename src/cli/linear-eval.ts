@@ -1,7 +1,8 @@
 /**
  * `node dist/linear-eval.js [options] DATASET...`: the EVAR linear protocol (spec 6) for a
  * checkpoint (or a random init) on one or more datasets; prints test accuracy as mean ± 95 % CI over
- * the seeds and can write every number as JSON. Features are cached, so a second run with other
+ * the seeds, and beside it the closed-form ridge probe on the same splits (--no-ridge to skip), and
+ * can write every number as JSON. Features are cached, so a second run with other
  * training settings skips the embedding.
  */
 import { writeFile } from 'node:fs/promises';
@@ -32,6 +33,7 @@ const SPEC: Record<string, FlagSpec> = {
   'max-batch': { type: 'int', help: 'windows per encoder call', default: 8 },
   json: { type: 'string', help: 'write all results as JSON here', meta: 'PATH' },
   verbose: { type: 'boolean', help: 'print every split', default: false },
+  ridge: { type: 'boolean', help: 'also run the closed-form ridge probe on the same splits (--no-ridge to skip)', default: true },
 };
 const SYNOPSIS = 'node dist/linear-eval.js [options] DATASET...';
 
@@ -60,11 +62,15 @@ async function main(): Promise<number> {
         cacheDir: get.bool(a, 'cache') ? get.str(a, 'cache-dir')! : null, maxBatch: get.num(a, 'max-batch'),
         lr: get.num(a, 'lr'), batchSize: get.num(a, 'batch'), maxEpochs: get.num(a, 'epochs'), patience: get.num(a, 'patience'),
         seeds: get.nums(a, 'seeds'), onlyFolds: get.nums(a, 'folds'), kFolds: get.num(a, 'k-folds'), validFraction: get.num(a, 'valid-fraction'),
-        log: get.bool(a, 'verbose') ? log : (m) => { if (!m.startsWith('seed ')) log(m); },
+        ridge: get.bool(a, 'ridge'), log: get.bool(a, 'verbose') ? log : (m) => { if (!/^(ridge )?seed /.test(m)) log(m); },
       });
       results.push(r);
       console.log(`${ds}: test accuracy ${formatPercentCI(r.ci, 2)} % (mean ± 95% CI over ${r.ci.n} seed${r.ci.n > 1 ? 's' : ''}; ${r.seeds[0].splits.length} split(s), ${r.nClasses} classes, ${r.nItems} clips, ${r.dim}-d features${r.fromCache ? ', cached' : ''})`);
       for (const s of r.seeds) console.log(`  seed ${s.seed}: ${(100 * s.acc).toFixed(2)} %  [${s.splits.map((x) => `${x.split} ${(100 * x.testAcc).toFixed(1)}`).join(', ')}]`);
+      if (r.ridge) {
+        console.log(`${ds}: ridge probe ${formatPercentCI(r.ridge.ci, 2)} % (closed form, λ chosen on validation; same splits)`);
+        for (const s of r.ridge.seeds) console.log(`  seed ${s.seed}: ${(100 * s.acc).toFixed(2)} %  [${s.splits.map((x) => `${x.split} ${(100 * x.testAcc).toFixed(1)} λ ${x.lambda}`).join(', ')}]`);
+      }
     }
     const json = get.str(a, 'json');
     if (json) {

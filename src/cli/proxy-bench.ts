@@ -1,15 +1,19 @@
 /**
  * `node dist/proxy-bench.js [options]`: a benchmark that needs no download. It writes labelled proxy
  * datasets from the procedural generator (pitch class, timbre family, modulation rate, event type;
- * spoken keywords and voices when espeak-ng is installed) in ESC-50 layout, pre-trains the tiny
- * config with and without AaPE, and prints one table: random init vs pre-trained × AaPE on vs off,
- * linear accuracy (mean ± 95 % CI over seeds, 5-fold CV) per task, and the aliasing-stability
- * summary. Everything lands in --out (datasets, pre-training runs, results.json, table.md,
- * stability.svg); finished pieces are reused when the command is run again.
+ * spoken keywords and voices when espeak-ng is installed) in ESC-50 layout, and, when fluidsynth and
+ * fluid-soundfont-gm are installed, the `instruments` set (GM notes rendered from recorded samples,
+ * NSynth layout, split by instrument; tasks `instruments` = family and `instrument-pitch` = pitch
+ * class). It pre-trains the tiny config with and without AaPE and prints one table: random init vs
+ * pre-trained × AaPE on vs off, per task the EVAR protocol and the closed-form ridge probe (mean ±
+ * 95 % CI over seeds), and the aliasing-stability summary. Everything lands in --out (datasets,
+ * pre-training runs, results.json, table.md, report.md with loss.svg and stability.svg); finished
+ * pieces are reused when the command is run again, so an interrupted run resumes. --docs DIR also
+ * writes DIR/results.md and its plots under DIR/results/.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { init } from '../gpu/runtime';
 import { logMelCpu } from '../audio/logmel-cpu';
 import { availableProxyTasks, writeProxyDataset } from '../data/procedural/proxy-writer';
@@ -19,15 +23,28 @@ import { defaultSpeechSynth } from '../data/procedural/speech';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
 import { frontEndOf, loadModel, tokenEncoder, type ModelSpec } from '../eval/model';
 import { linearEvalDataset, type LinearRunResult } from '../eval/linear-run';
+import { formatPercentCI } from '../eval/stats';
 import { stabilityCsv, stabilityCurve, stabilitySummary, type StabilityCurve } from '../eval/stability';
 import { lineChartSvg } from '../eval/svg-plot';
-import { benchTable, type BenchRow } from '../eval/proxy-table';
+import { benchTable, verdictTable, type BenchRow, type BenchTask } from '../eval/proxy-table';
 import { pretrainOnce } from '../eval/proxy-pretrain';
+import { GM_FAMILIES, instrumentsUnavailable, writeInstrumentsDataset } from '../data/procedural/instruments';
+import { PRESETS } from '../aasp/config';
+
+/** The SoundFont tasks: one rendered set (NSynth layout), two labels. */
+const INSTRUMENT_TASKS = { instruments: { labelKey: 'instrument_family', classes: GM_FAMILIES.length }, 'instrument-pitch': { labelKey: 'pitch_class', classes: 12 } } as const;
+type InstrumentTask = keyof typeof INSTRUMENT_TASKS;
+type BenchTaskName = ProxyTaskName | InstrumentTask;
+const isInstrumentTask = (t: string): t is InstrumentTask => t in INSTRUMENT_TASKS;
 
 const SPEC: Record<string, FlagSpec> = {
   out: { type: 'string', help: 'output folder', default: 'runs/proxy-bench', meta: 'DIR' },
-  tasks: { type: 'strings', help: 'proxy tasks (default: pitch, timbre, modulation, event, + keywords, voices with espeak-ng)', meta: 'LIST' },
-  'per-class': { type: 'int', help: 'examples per class (5 folds)', default: 10 },
+  tasks: { type: 'strings', help: 'tasks (default: pitch, timbre, modulation, event, + keywords, voices with espeak-ng, + instruments, instrument-pitch with fluidsynth)', meta: 'LIST' },
+  // 50 per class: 40 test clips per class over the 5 folds, so one clip moves a class's accuracy by
+  // 2.5 points rather than the 10 of a 10-per-class set (whose EVAR scores swung ±10 by seed).
+  'per-class': { type: 'int', help: 'examples per class (5 folds)', default: 50 },
+  'instrument-notes': { type: 'int', help: 'notes per GM instrument in the instruments set (12 families, 95 instruments)', default: 12 },
+  'instrument-programs': { type: 'int', help: 'only the first N instruments of each family (toy sizes)', meta: 'N' },
   'clip-seconds': { type: 'number', help: 'length of the proxy clips', default: 3 },
   'data-seed': { type: 'int', help: 'seed of the proxy datasets', default: 0 },
   steps: { type: 'int', help: 'pre-training steps per run (0: random init only)', default: 24 },
@@ -36,7 +53,9 @@ const SPEC: Record<string, FlagSpec> = {
   config: { type: 'string', help: 'model config (tiny, small, base or JSON)', default: 'tiny', meta: 'NAME|PATH' },
   'crop-frames': { type: 'int', help: 'pre-training crop / evaluation window in frames (multiple of 16; e.g. 304 ≈ 3 s runs ~2× faster than the tiny preset\'s 608)' },
   seed: { type: 'int', help: 'seed of the pre-training runs and random inits', default: 0 },
-  checkpoints: { type: 'strings', help: 'use these two checkpoints (AaPE on, AaPE off) instead of pre-training', meta: 'ON,OFF' },
+  checkpoints: { type: 'strings', help: 'use these checkpoints (AaPE on[, AaPE off]) instead of pre-training', meta: 'ON[,OFF]' },
+  'pretrain-data': { type: 'string', help: 'pre-training corpus for --steps runs: a dataset path, or "instruments-train" (the rendered train instruments only)', meta: 'PATH' },
+  docs: { type: 'string', help: 'also write DIR/results.md and its plots in DIR/results/', meta: 'DIR' },
   seeds: { type: 'numbers', help: 'linear-evaluation seeds', default: [0, 1, 2], meta: 'LIST' },
   folds: { type: 'numbers', help: 'test folds to evaluate (default all 5)', meta: 'LIST' },
   // The proxy sets have ~100 training clips, i.e. one Adam step per epoch: EVAR's 3e-5 (tuned for
@@ -58,23 +77,29 @@ async function main(): Promise<number> {
   const log = (m: string) => console.error(m);
   const out = get.str(a, 'out')!;
   const speech = defaultSpeechSynth(() => {});
-  const known = availableProxyTasks(speech);
-  const tasks = (get.strs(a, 'tasks') ?? known) as ProxyTaskName[];
+  const noInstruments = instrumentsUnavailable();
+  const known: BenchTaskName[] = [...availableProxyTasks(speech), ...(noInstruments ? [] : Object.keys(INSTRUMENT_TASKS) as InstrumentTask[])];
+  if (noInstruments && !get.strs(a, 'tasks')) log(`instruments tasks skipped: ${noInstruments}`);
+  const tasks = (get.strs(a, 'tasks') ?? known) as BenchTaskName[];
   for (const t of tasks) {
-    if (!(t in PROXY_TASKS)) throw new UsageError(`unknown task ${t} (known: ${Object.keys(PROXY_TASKS).join(', ')})`);
+    if (!(t in PROXY_TASKS) && !isInstrumentTask(t)) throw new UsageError(`unknown task ${t} (known: ${[...Object.keys(PROXY_TASKS), ...Object.keys(INSTRUMENT_TASKS)].join(', ')})`);
+    if (isInstrumentTask(t) && noInstruments) throw new UsageError(`task ${t}: ${noInstruments}`);
     if (!known.includes(t)) throw new UsageError(`task ${t} needs espeak-ng (apt-get install espeak-ng)`);
   }
+  const notes = get.num(a, 'instrument-notes');
+  if (!(notes >= 1)) throw new UsageError('--instrument-notes must be at least 1');
   const perClass = get.num(a, 'per-class'), clipSec = get.num(a, 'clip-seconds'), dataSeed = get.num(a, 'data-seed');
   if (perClass < 5) throw new UsageError('--per-class must be at least 5 (one example per fold)');
   const steps = get.num(a, 'steps'), seed = get.num(a, 'seed');
   let config = get.str(a, 'config')!;
   const crop = a.flags['crop-frames'] as number | undefined;
   const cks = get.strs(a, 'checkpoints');
-  if (cks && cks.length !== 2) throw new UsageError('--checkpoints needs two paths: AaPE on, AaPE off');
+  if (cks && (cks.length < 1 || cks.length > 2)) throw new UsageError('--checkpoints needs one or two paths: AaPE on[, AaPE off]');
+  for (const c of cks ?? []) if (!existsSync(c)) throw new UsageError(`--checkpoints: ${c} does not exist`);
   const t0 = Date.now();
   await mkdir(out, { recursive: true });
   if (crop !== undefined) {
-    if (!['tiny', 'small', 'base'].includes(config)) throw new UsageError('--crop-frames works with a preset --config (tiny, small, base); put cropFrames in your JSON instead');
+    if (!(config in PRESETS)) throw new UsageError(`--crop-frames works with a preset --config (${Object.keys(PRESETS).join(', ')}); put cropFrames in your JSON instead`);
     if (!(crop >= 16 && crop % 16 === 0)) throw new UsageError('--crop-frames must be a positive multiple of 16');
     // A preset with another crop length, as a config file both pre-training and evaluation read.
     const file = join(out, `config-${config}-crop${crop}.json`);
@@ -82,9 +107,22 @@ async function main(): Promise<number> {
     config = file;
   }
 
-  // 1. Proxy datasets (ESC-50 layout, 5 folds), written once per (task, size, length, seed).
-  const dataDirs = new Map<ProxyTaskName, string>();
+  // 1. Proxy datasets (ESC-50 layout, 5 folds), written once per (task, size, length, seed); the
+  // instruments set (NSynth layout) once per (notes, seed), complete when its three splits are.
+  const dataDirs = new Map<BenchTaskName, string>();
+  const progs = a.flags['instrument-programs'] as number | undefined;
+  if (progs !== undefined && !(progs >= 2)) throw new UsageError('--instrument-programs must be at least 2 (one train and one test instrument per family)');
+  const instDir = join(out, 'data', `instruments-n${notes}${progs ? `-p${progs}` : ''}-seed${dataSeed}`);
+  const instDone = () => ['train', 'valid', 'test'].every((s) => existsSync(join(instDir, `nsynth-${s}`, 'examples.json')));
+  const needInstruments = tasks.some(isInstrumentTask) || get.str(a, 'pretrain-data') === 'instruments-train';
+  if (needInstruments && !instDone()) {
+    if (noInstruments) throw new UsageError(`instruments set: ${noInstruments}`);
+    log(`rendering the instruments set (${notes} notes per GM instrument, fluidsynth) to ${instDir}`);
+    const r = await writeInstrumentsDataset({ outDir: instDir, notesPerProgram: notes, seed: dataSeed, programsPerFamily: progs });
+    log(`instruments: ${r.notes} notes (${Object.entries(r.bySplit).map(([k, v]) => `${k} ${v}`).join(', ')}; ${r.silent} silent left out)`);
+  }
   for (const task of tasks) {
+    if (isInstrumentTask(task)) { dataDirs.set(task, instDir); continue; }
     const dir = join(out, 'data', `${task}-pc${perClass}-${clipSec}s-seed${dataSeed}`);
     dataDirs.set(task, dir);
     if (existsSync(join(dir, 'meta', 'esc50.csv'))) continue;
@@ -97,13 +135,19 @@ async function main(): Promise<number> {
     { name: 'random init, AaPE on', spec: { config, aape: true, seed } },
     { name: 'random init, AaPE off', spec: { config, aape: false, seed } },
   ];
+  const lossRuns: { name: string; dir: string }[] = [];
   if (cks) {
-    models.push({ name: 'pre-trained, AaPE on', spec: { checkpoint: cks[0] } }, { name: 'pre-trained, AaPE off', spec: { checkpoint: cks[1] } });
+    models.push({ name: 'pre-trained, AaPE on', spec: { checkpoint: cks[0] } });
+    if (cks[1]) models.push({ name: 'pre-trained, AaPE off', spec: { checkpoint: cks[1] } });
+    cks.forEach((c, i) => lossRuns.push({ name: i ? 'AaPE off' : 'AaPE on', dir: dirname(dirname(c)) }));
   } else if (steps > 0) {
-    const base = { outRoot: out, steps, batch: get.num(a, 'batch'), clipSeconds: get.num(a, 'pretrain-clip-seconds'), seed, config };
+    const pd = get.str(a, 'pretrain-data');
+    const extra = pd ? ['--data', pd === 'instruments-train' ? join(instDir, 'nsynth-train') : pd] : undefined;
+    const base = { outRoot: out, steps, batch: get.num(a, 'batch'), clipSeconds: get.num(a, 'pretrain-clip-seconds'), seed, config, extra };
     const on = await pretrainOnce({ ...base, aape: true }, log);
     const off = await pretrainOnce({ ...base, aape: false }, log);
     models.push({ name: `pre-trained ${steps} steps, AaPE on`, spec: { checkpoint: on } }, { name: `pre-trained ${steps} steps, AaPE off`, spec: { checkpoint: off } });
+    lossRuns.push({ name: 'AaPE on', dir: dirname(dirname(on)) }, { name: 'AaPE off', dir: dirname(dirname(off)) });
   }
 
   // 3. Linear evaluation per model and task, and the stability curve per model.
@@ -122,14 +166,16 @@ async function main(): Promise<number> {
       const res: Record<string, LinearRunResult> = {};
       for (const task of tasks) {
         res[task] = await linearEvalDataset(dataDirs.get(task)!, model, {
-          cacheDir: get.str(a, 'cache-dir') ?? join(out, 'features'), seeds: get.nums(a, 'seeds'), onlyFolds: get.nums(a, 'folds'),
-          lr: get.num(a, 'lr'), maxEpochs: get.num(a, 'epochs'), patience: get.num(a, 'patience'), log: (s) => { if (!s.startsWith('seed ')) log(s); },
+          cacheDir: get.str(a, 'cache-dir') ?? join(out, 'features'), seeds: get.nums(a, 'seeds'), onlyFolds: isInstrumentTask(task) ? undefined : get.nums(a, 'folds'),
+          ...(isInstrumentTask(task) ? { layout: 'nsynth' as const, labelKey: INSTRUMENT_TASKS[task].labelKey } : {}),
+          lr: get.num(a, 'lr'), maxEpochs: get.num(a, 'epochs'), patience: get.num(a, 'patience'), log: (s) => { if (!/^(ridge )?seed /.test(s)) log(s); },
         });
-        log(`${m.name} / ${task}: ${(100 * res[task].ci.mean).toFixed(1)} % ± ${(100 * res[task].ci.half).toFixed(1)}`);
+        const r = res[task];
+        log(`${m.name} / ${task}: EVAR ${formatPercentCI(r.ci)} %, ridge ${r.ridge ? formatPercentCI(r.ridge.ci) : '—'} %`);
       }
       const curve = await stabilityCurve(tokenEncoder(model.encoder), stabClips.map((s) => logMelCpu(s, frontEndOf(model.cfg))));
       model.encoder.dispose();
-      rows.push({ model: m.name, cells: Object.fromEntries(tasks.map((t) => [t, { ci: res[t].ci }])), stability: stabilitySummary(curve) });
+      rows.push({ model: m.name, cells: Object.fromEntries(tasks.map((t) => [t, { ci: res[t].ci, ridge: res[t].ridge?.ci }])), stability: stabilitySummary(curve) });
       details.push({ model: m.name, description: model.description, tasks: res, stability: curve });
     }
   } finally {
@@ -137,20 +183,53 @@ async function main(): Promise<number> {
   }
 
   // 4. Report.
-  const table = benchTable(tasks, rows);
+  const benchTasks: BenchTask[] = tasks.map((t) => ({ name: t, classes: isInstrumentTask(t) ? INSTRUMENT_TASKS[t].classes : PROXY_TASKS[t].classes.length }));
+  const table = benchTable(benchTasks, rows);
+  const verdict = verdictTable(benchTasks, rows);
   const minutes = (Date.now() - t0) / 60000;
-  const pretrain = cks ? { checkpoints: cks } : { steps, batch: get.num(a, 'batch'), pretrainClipSeconds: get.num(a, 'pretrain-clip-seconds') };
-  const settings = { tasks, perClass, clipSeconds: clipSec, dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), minutes };
+  const pretrain = cks ? { checkpoints: cks } : { steps, batch: get.num(a, 'batch'), pretrainClipSeconds: get.num(a, 'pretrain-clip-seconds'), pretrainData: get.str(a, 'pretrain-data') ?? 'procedural corpus' };
+  const settings = { tasks, perClass, clipSeconds: clipSec, instrumentNotes: notes, ...(progs ? { instrumentPrograms: progs } : {}), dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), minutes };
   await writeFile(join(out, 'results.json'), JSON.stringify({ settings, rows, details }, null, 1));
-  await writeFile(join(out, 'table.md'), `${table}\n\nSettings: ${JSON.stringify(settings)}\n`);
+  await writeFile(join(out, 'table.md'), `${table}\n\n${verdict}\n\nSettings: ${JSON.stringify(settings)}\n`);
   const curves = details.map((d) => ({ name: d.model, curve: d.stability }));
   await writeFile(join(out, 'stability.csv'), stabilityCsv(curves));
   await writeFile(join(out, 'stability.svg'), lineChartSvg(curves.map((c) => ({ name: c.name, x: c.curve.shifts, y: c.curve.mean })), {
     title: 'Aliasing stability', xLabel: 'shift s (frames)', yLabel: 'mean cosine similarity to s = 0',
   }));
+  const losses = lossRuns.map((r) => ({ name: r.name, ...lossCurve(join(r.dir, 'metrics.jsonl')) })).filter((c) => c.x.length > 0);
+  if (losses.length) await writeFile(join(out, 'loss.svg'), lineChartSvg(losses, { title: 'Pre-training loss', xLabel: 'step', yLabel: 'loss (pred + λ·con)' }));
+  const command = `node dist/proxy-bench.js ${process.argv.slice(2).join(' ')}`;
+  const report = [
+    `Command: \`${command}\``, '',
+    `Time: ${minutes.toFixed(1)} min on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (reused pieces not counted).`, '',
+    'Test accuracy (%), mean ± 95 % CI (Student t) over the evaluation seeds; EVAR = the linear protocol of docs/model.md (Adam, early stopping), ridge = closed-form ridge probe on the same splits (λ on validation).', '',
+    table, '', 'Pre-trained vs random init (same AaPE setting), difference in points:', '', verdict, '',
+    ...(losses.length ? ['![pre-training loss](loss.svg)', ''] : []), '![aliasing stability](stability.svg)', '',
+    `Settings: \`${JSON.stringify(settings)}\``, '',
+  ].join('\n');
+  await writeFile(join(out, 'report.md'), report);
+  const docs = get.str(a, 'docs');
+  if (docs) {
+    await mkdir(join(docs, 'results'), { recursive: true });
+    for (const f of ['stability.svg', 'loss.svg']) if (existsSync(join(out, f))) await copyFile(join(out, f), join(docs, 'results', f));
+    await writeFile(join(docs, 'results', 'bench-report.md'), report); // beside its plots: the links hold
+    log(`wrote ${join(docs, 'results', 'bench-report.md')} and its plots`);
+  }
   console.log(table);
-  console.log(`\nlinear accuracy: mean ± 95% CI over ${settings.seeds?.length ?? 3} seeds of the 5-fold average; ${minutes.toFixed(1)} min; results in ${out}/`);
+  console.log(`\n${verdict}`);
+  console.log(`\naccuracy: mean ± 95% CI over ${settings.seeds?.length ?? 3} seeds (EVAR protocol and ridge probe); ${minutes.toFixed(1)} min; results in ${out}/`);
   return 0;
+}
+
+/** Step and loss of a pre-training run's metrics.jsonl (empty when absent). */
+function lossCurve(path: string): { x: number[]; y: number[] } {
+  const x: number[] = [], y: number[] = [];
+  if (!existsSync(path)) return { x, y };
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try { const m = JSON.parse(line); if (Number.isFinite(m.step) && Number.isFinite(m.loss)) { x.push(m.step); y.push(m.loss); } } catch { /* a torn last line */ }
+  }
+  return { x, y };
 }
 
 runCli(main, () => usage(SYNOPSIS, SPEC));

@@ -1,22 +1,69 @@
 /**
- * The proxy benchmark's report: one row per model (random init / pre-trained × AaPE on / off), one
- * column per task (linear accuracy, mean ± 95 % CI over seeds) and the stability summary, as a
- * Markdown table that reads well in a terminal too. Platform-neutral.
+ * The proxy benchmark's report: one column per model (random init / pre-trained × AaPE on / off),
+ * two rows per task (the EVAR protocol and the closed-form ridge probe, mean ± 95 % CI over seeds)
+ * with the task's chance level, and a last row with the stability summary, as a Markdown table
+ * that reads well in a terminal too. Platform-neutral.
  */
 import { formatPercentCI, type MeanCI } from './stats';
 
-export interface BenchCell { ci: MeanCI }
+export interface BenchCell { ci: MeanCI; ridge?: MeanCI }
 export interface BenchRow { model: string; cells: Record<string, BenchCell | undefined>; stability?: number }
+export interface BenchTask { name: string; classes: number }
 
-export function benchTable(tasks: readonly string[], rows: readonly BenchRow[], opts: { digits?: number } = {}): string {
-  const d = opts.digits ?? 1;
-  const head = ['model', ...tasks.map((t) => `${t} acc %`), 'stability (mean cos, s=1..15)'];
-  const body = rows.map((r) => [
-    r.model,
-    ...tasks.map((t) => (r.cells[t] ? formatPercentCI(r.cells[t]!.ci, d) : '—')),
-    r.stability === undefined ? '—' : r.stability.toFixed(5),
-  ]);
+function markdown(head: string[], body: string[][]): string {
   const widths = head.map((h, j) => Math.max(h.length, ...body.map((b) => b[j].length)));
   const line = (cells: string[]) => `| ${cells.map((c, j) => c.padEnd(widths[j])).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+export function benchTable(tasks: readonly BenchTask[], rows: readonly BenchRow[], opts: { digits?: number } = {}): string {
+  const d = opts.digits ?? 1;
+  const head = ['task', 'probe', 'chance %', ...rows.map((r) => r.model)];
+  const body: string[][] = [];
+  for (const t of tasks) {
+    const chance = (100 / t.classes).toFixed(d);
+    body.push([t.name, 'EVAR', chance, ...rows.map((r) => (r.cells[t.name] ? formatPercentCI(r.cells[t.name]!.ci, d) : '—'))]);
+    body.push([t.name, 'ridge', chance, ...rows.map((r) => (r.cells[t.name]?.ridge ? formatPercentCI(r.cells[t.name]!.ridge!, d) : '—'))]);
+  }
+  body.push(['stability (mean cos, s=1..15)', '', '', ...rows.map((r) => (r.stability === undefined ? '—' : r.stability.toFixed(5)))]);
+  return markdown(head, body);
+}
+
+/** How interval a compares with interval b: 'above' / 'below' when the 95 % CIs are disjoint. */
+export function compareCI(a: MeanCI, b: MeanCI): 'above' | 'below' | 'overlap' {
+  const lo = (c: MeanCI) => (Number.isFinite(c.half) ? c.lo : c.mean), hi = (c: MeanCI) => (Number.isFinite(c.half) ? c.hi : c.mean);
+  if (lo(a) > hi(b)) return 'above';
+  if (hi(a) < lo(b)) return 'below';
+  return 'overlap';
+}
+
+/**
+ * Per task and probe, each pre-trained model against the random init with the same AaPE setting:
+ * "above" only when the 95 % CIs do not overlap. With one seed there is no interval, so the
+ * comparison is of the means alone (and says so).
+ */
+export function verdictTable(tasks: readonly BenchTask[], rows: readonly BenchRow[]): string {
+  const pairs: [BenchRow, BenchRow][] = [];
+  for (const r of rows) {
+    if (!r.model.startsWith('pre-trained')) continue;
+    const aape = r.model.endsWith('AaPE off') ? 'AaPE off' : 'AaPE on';
+    const base = rows.find((b) => b.model.startsWith('random init') && b.model.endsWith(aape));
+    if (base) pairs.push([r, base]);
+  }
+  if (!pairs.length) return '';
+  const head = ['task', 'probe', ...pairs.map(([p]) => `${p.model} vs random init`)];
+  const body: string[][] = [];
+  for (const t of tasks) {
+    for (const probe of ['EVAR', 'ridge'] as const) {
+      body.push([t.name, probe, ...pairs.map(([p, b]) => {
+        const pc = p.cells[t.name], bc = b.cells[t.name];
+        const x = probe === 'EVAR' ? pc?.ci : pc?.ridge, y = probe === 'EVAR' ? bc?.ci : bc?.ridge;
+        if (!x || !y) return '—';
+        const diff = `${x.mean >= y.mean ? '+' : ''}${(100 * (x.mean - y.mean)).toFixed(1)}`;
+        const c = compareCI(x, y);
+        return `${diff} (${c === 'above' ? 'better, CIs disjoint' : c === 'below' ? 'worse, CIs disjoint' : 'CIs overlap'})`;
+      })]);
+    }
+  }
+  return markdown(head, body);
 }

@@ -1,0 +1,29 @@
+// The tiny-cpu preset: the tiny model with CPU-budget crops, loadable by name and as a JSON base.
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PRESETS, grid, loadConfig, validateConfig } from '../src/aasp/config';
+
+describe('tiny-cpu preset', () => {
+  it('is the tiny model with 192-frame crops (60 tokens), and valid', async () => {
+    const c = await loadConfig('tiny-cpu');
+    expect(c.name).toBe('tiny-cpu');
+    expect(c.cropFrames).toBe(192);
+    expect(grid(c).N).toBe(60);
+    const { name: _a, cropFrames: _b, ...rest } = c;
+    const { name: _c, cropFrames: _d, ...tiny } = PRESETS.tiny;
+    expect(rest).toEqual(tiny);
+    expect(() => validateConfig({ ...c })).not.toThrow();
+  });
+  it('can be the base of a JSON config', async () => {
+    const f = join(mkdtempSync(join(tmpdir(), 'aasp-cfg-')), 'c.json');
+    writeFileSync(f, JSON.stringify({ base: 'tiny-cpu', masks: 2 }));
+    const c = await loadConfig(f);
+    expect(c.cropFrames).toBe(192);
+    expect(c.masks).toBe(2);
+  });
+  it('names the presets when the config is unknown', async () => {
+    await expect(loadConfig('/nonexistent/x.json')).rejects.toThrow(/not a preset \(tiny, tiny-cpu, small, base\)/);
+  });
+});
