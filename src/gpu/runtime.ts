@@ -48,6 +48,10 @@ export class Runtime {
   readonly maxBindingLimitName: 'maxStorageBufferBindingSize' | 'maxBufferSize';
   /** Pipelines per kernel object (not per name: two kernels may share a name), then per override constants. */
   private pipelines = new WeakMap<Kernel, Map<string, GPUComputePipeline>>();
+  /** Pipelines compiled so far; compiling is what a cold start waits for (drivers take up to seconds each). */
+  pipelineCount = 0;
+  /** Told after each pipeline is compiled, with its time: progress for the first step (see util/compile-progress). */
+  onPipelineCompiled: ((kernelName: string, ms: number, count: number) => void) | null = null;
 
   private constructor(
     readonly device: GPUDevice,
@@ -132,7 +136,9 @@ export class Runtime {
       throw new Error(`kernel ${kernel.name}: WGSL compilation failed:\n${errs.map((m) => `  line ${m.lineNum}: ${m.message}`).join('\n')}`);
     }
     try {
+      const t0 = performance.now();
       cache.set(key, await this.device.createComputePipelineAsync(desc));
+      this.onPipelineCompiled?.(kernel.name, performance.now() - t0, ++this.pipelineCount);
     } catch (e) {
       throw new Error(`kernel ${kernel.name}: pipeline creation failed: ${(e as Error).message}`);
     }
@@ -143,7 +149,9 @@ export class Runtime {
     let p = cache.get(key);
     if (!p) {
       this.device.pushErrorScope('validation');
+      const t0 = performance.now();
       p = this.device.createComputePipeline(this.descriptor(kernel, overrides));
+      this.onPipelineCompiled?.(kernel.name, performance.now() - t0, ++this.pipelineCount);
       this.device.popErrorScope().then((err) => {
         if (err) this.errors.push(`kernel ${kernel.name}: pipeline creation failed: ${err.message}`);
       }, () => {});

@@ -19,6 +19,7 @@ import { AaspStudent, Teacher } from '../aasp/model';
 import { drawMasks } from '../aasp/masking';
 import { CheckpointError, CheckpointWriteError, restoreTensors, saveCheckpoint, type LoadedCheckpoint } from '../io/checkpoint';
 import { Progress } from '../util/progress';
+import { watchCompiles } from '../util/compile-progress';
 import { DataStream, cpuLogMel, gpuLogMel, type ClipSource, type DataPosition, type FeatureFn } from './data';
 import { fileSource, proceduralSource } from './sources';
 import { MetricsLog, type StepMetrics } from './metrics';
@@ -26,6 +27,7 @@ import { effectiveRank } from './monitor';
 import { applyUpdate, computeGradients, makeOptimizer, makeSchedule } from './step';
 import { UsageError, type PretrainOptions } from './options';
 import { ensureOutDir, prepareCheckpointDir, resumeCheckpoint, resumedSettings, SkipReport } from './run-files';
+import { startDistributed, rankLog } from './distributed-run';
 
 /** Everything besides the config that a resumed run must reuse. */
 export interface RunSettings {
@@ -72,7 +74,10 @@ const RUN_STREAM = 0x52554e;
 const stepName = (s: number) => `step-${String(s).padStart(6, '0')}.safetensors`;
 
 export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<number> {
-  const log = hooks.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  // Data-parallel (issue 18): MPI starts first, so the rank can pick its GPU; only rank 0 logs and writes.
+  const dist = o.distributed ? await startDistributed(o, hooks.log) : null;
+  const lead = !dist || dist.lead;
+  const log = rankLog(dist, hooks.log ?? ((m: string) => process.stderr.write(`${m}\n`)));
   // ---- configuration (all user errors surface before the GPU starts)
   let cfg: AaspConfig;
   let settings: RunSettings | null = null;
@@ -82,7 +87,7 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
     ({ path: ckPath, ck } = await resumeCheckpoint(o.resume, o.out, log));
     cfg = validateConfig(ck.meta.config as AaspConfig, `${ckPath} (config)`);
     settings = resumedSettings(ck, o, log);
-    const ignored = [...o.given].filter((k) => !['resume', 'out', 'steps', 'checkpointEvery', 'monitorEvery', 'plotEvery'].includes(k));
+    const ignored = [...o.given].filter((k) => !['resume', 'out', 'steps', 'checkpointEvery', 'monitorEvery', 'plotEvery', 'distributed', 'distTimeout', 'distCheckEvery'].includes(k));
     if (ignored.length) log(`resuming: the checkpoint's config and run settings are used; ignoring --${ignored.join(', --')}`);
   } else {
     cfg = applyOverrides(await loadConfig(o.config), o);
@@ -120,6 +125,7 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
       settings = { totalSteps: total, batch: o.batch, peakLr: o.lr ?? peakLr(cfg, o.batch), seed: o.seed, data: o.data, clipSeconds: o.clipSeconds, corpusSeed, features: o.features, checkpointEvery: o.checkpointEvery };
     }
     const run = settings;
+    dist?.checkBatch(run.batch);
     const opt = makeOptimizer(student, cfg, run.peakLr);
     const parts = { student: student.namedParameters(), teacher: teacher.namedParameters(), optimizer: opt };
     if (ck) restoreTensors(ck, parts, ckPath);
@@ -130,17 +136,18 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
     const report = (skips = new SkipReport(log));
     stream.onSkip = (m) => report.add(m);
 
-    await prepareCheckpointDir(o.out, log);
-    writeFileSync(join(o.out, 'run.json'), `${JSON.stringify({ config: cfg, run, data: source.description, adapter: rt.adapterName }, null, 2)}\n`);
-    const metrics = new MetricsLog(o.out, startStep, `AaSP pre-training (${cfg.name}, B ${run.batch}${cfg.aape ? '' : ', no AaPE'}${cfg.lambda > 0 ? '' : ', no contrastive'})`);
+    if (lead) await prepareCheckpointDir(o.out, log);
+    if (lead) writeFileSync(join(o.out, 'run.json'), `${JSON.stringify({ config: cfg, run, data: source.description, adapter: rt.adapterName }, null, 2)}\n`);
+    const metrics = lead ? new MetricsLog(o.out, startStep, `AaSP pre-training (${cfg.name}, B ${run.batch}${cfg.aape ? '' : ', no AaPE'}${cfg.lambda > 0 ? '' : ', no contrastive'})`) : null;
     log(`AaSP pre-training: config ${cfg.name} (D ${cfg.D}, depth ${cfg.depth}, AaPE ${cfg.aape ? 'on' : 'off'}, λ ${cfg.lambda}), ${run.totalSteps} steps of ${run.batch} clips, peak lr ${run.peakLr}, on ${rt.adapterName}`);
     log(`data: ${source.description}${ck ? `; resuming at step ${startStep} from ${ckPath}` : ''}`);
 
     // An object, not a `let`: TypeScript does not see assignments made inside the signal handler.
     const sig = { stop: null as NodeJS.Signals | null };
     const onSignal = (name: NodeJS.Signals) => {
-      if (sig.stop) process.exit(name === 'SIGINT' ? 130 : 143); // a second signal: leave now
-      sig.stop = name;
+      if (sig.stop || dist?.stopRequested) process.exit(name === 'SIGINT' ? 130 : 143); // a second signal: leave now
+      // Data parallel: the ranks agree on stopping inside a step's all-reduce, so all stop after the same step.
+      if (dist) dist.stopRequested = name; else sig.stop = name;
       log(`${name}: finishing the current step, then writing a checkpoint (send again to quit at once)`);
     };
     process.on('SIGINT', onSignal);
@@ -160,7 +167,9 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
 
     const { Fp, Tp } = grid(cfg);
     const { nMasked } = maskCounts(cfg);
-    const progress = new Progress(run.totalSteps, startStep);
+    // Made after the first step, whose time is mostly kernel compilation (shown by watchCompiles), so
+    // the bar's rate and ETA reflect training.
+    let progress: Progress | null = null;
     let lastSaved = -1;
     stream.prefetch(run.batch);
     for (let s = startStep; s < run.totalSteps && !sig.stop; s++) {
@@ -171,10 +180,15 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
       if (o.profile === s && !profiling) log('--profile: this adapter has no timestamp-query feature; no profile taken');
       const ms = drawMasks(rng, cfg.maskType, run.batch, cfg.masks, Fp, Tp, nMasked);
       stream.prefetch(run.batch);
-      const x = tensor(batch.data, [run.batch, batch.nMels, cfg.cropFrames]);
+      // Data parallel: every rank drew the whole batch (same generator state) and trains on its share.
+      dist?.beginStep(s);
+      const x = dist ? tensor(dist.localBatch(batch.data, run.batch), [run.batch / dist.world, batch.nMels, cfg.cropFrames]) : tensor(batch.data, [run.batch, batch.nMels, cfg.cropFrames]);
       const monitor = o.monitorEvery > 0 && s % o.monitorEvery === 0;
-      const r = await computeGradients(student, teacher, x, ms, monitor);
+      const compiling = lead && s === startStep ? watchCompiles(rt, JSON.stringify({ cfg, batch: run.batch, world: dist?.world ?? 1 })) : null;
+      const r = await computeGradients(student, teacher, x, dist ? dist.localMasks(ms) : ms, monitor, dist);
+      if (dist?.stopAgreed) sig.stop = dist.stopRequested ?? 'SIGTERM';
       const u = applyUpdate(student, teacher, opt, sched, cfg, s, r.gradNorm);
+      compiling?.done();
       x.dispose();
       if (profiling) await writeProfile(await rt.endProfile(), join(o.out, 'profile.json'), s, log);
       if (!Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss} at step ${s}`);
@@ -189,25 +203,27 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
           eff_rank: effectiveRank(r.monitor.clipEmb, rows, cols), eff_rank_max: Math.min(rows, cols), skipped: stream.position.skipped,
         });
       }
+      if (dist) await dist.afterStep(s + 1, run.totalSteps, student.parameters(), m);
       m.step_ms = performance.now() - t0;
       m.clips_per_s = run.batch / (m.step_ms / 1000);
-      metrics.append(m);
-      progress.update(s + 1, { loss: m.loss, lossPred: m.loss_pred, lossCon: m.loss_con, clipsPerS: m.clips_per_s });
-      if (o.plotEvery > 0 && (s + 1) % o.plotEvery === 0) metrics.writePlot();
+      metrics?.append(m);
+      if (lead) (progress ??= new Progress(run.totalSteps, startStep)).update(s + 1, { loss: m.loss, lossPred: m.loss_pred, lossCon: m.loss_con, clipsPerS: m.clips_per_s });
+      if (o.plotEvery > 0 && (s + 1) % o.plotEvery === 0) metrics?.writePlot();
       const done = s + 1;
-      if ((run.checkpointEvery > 0 && done % run.checkpointEvery === 0) || done === run.totalSteps || sig.stop) {
+      if (lead && ((run.checkpointEvery > 0 && done % run.checkpointEvery === 0) || done === run.totalSteps || sig.stop)) {
         const p = await checkpoint(done);
         lastSaved = done;
-        if (sig.stop) progress.log(`checkpoint written: ${p}`);
+        if (sig.stop) progress?.log(`checkpoint written: ${p}`);
       }
     }
-    progress.stop();
-    metrics.writePlot();
+    progress?.stop();
+    metrics?.writePlot();
+    await dist?.close();
     if (sig.stop) {
       log(`stopped by ${sig.stop} after ${lastSaved} steps; resume with --resume`);
       return sig.stop === 'SIGINT' ? 130 : 143;
     }
-    log(`done: ${run.totalSteps} steps; metrics in ${metrics.path}, plot in ${metrics.plotPath}`);
+    log(`done: ${run.totalSteps} steps; metrics in ${metrics?.path}, plot in ${metrics?.plotPath}`);
     return 0;
   } finally {
     skips?.summary();
