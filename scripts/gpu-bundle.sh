@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=$2; shift 2 ;;
     --fast) FAST=1; shift ;;
     --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "gpu-bundle: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done

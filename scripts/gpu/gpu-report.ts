@@ -72,7 +72,7 @@ if (mm?.records?.length) {
 const kb = readJson('kernels-bench.json');
 say();
 if (Array.isArray(kb) && kb.length) {
-  say('kernels-bench (ratios > 1: we are faster; tfjs/jax by wall clock, torch by CUDA events vs our GPU time)');
+  say('kernels-bench (ratios > 1: we are faster; tfjs/jax by wall clock; torch by CUDA events, or wall clock on a CPU, vs our GPU time)');
   table(['case', 'shape', 'ours ms', 'GFLOP/s', 'vs tfjs', 'vs jax', 'vs torch'],
     kb.map((r: any) => { const t = torchOf(r); return [r.name, r.shape, f(r.ours_ms, 3), f(r.gflops, 1), x(r.speedup?.tfjs), x(r.speedup?.jax), x(t === null ? null : t / r.ours_ms)]; }));
 } else say('kernels-bench: not run');
@@ -87,7 +87,7 @@ if (Array.isArray(sb) && sb.length) {
     sb.map((r: any) => [r.config, String(r.B), f(r.ours_ms, 1), f(r.torch_ms, 1), x(r.ratio), f((r.peak_pool_bytes ?? NaN) / 2 ** 20, 0)]));
 } else {
   const st = stages.find((s) => s.stage === 'step-bench');
-  say(`training step vs PyTorch: ${st ? st.status : 'not run'}`);
+  say(`training step vs PyTorch: ${st ? `no results (stage ${st.status})` : 'not run'}`);
 }
 
 const tp = ['tiny', 'small', 'base'].map((c) => readJson(`train-${c}.json`)).filter((r) => r);

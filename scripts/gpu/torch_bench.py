@@ -14,6 +14,7 @@ not know (blocks, optimizer) are listed as skipped. Writes {torch, device, tf32,
 """
 import argparse
 import json
+import math
 import re
 import sys
 import time
@@ -83,13 +84,16 @@ def build(torch, F, name, shape, dev):
     if name.startswith("attention") and m:
         B, H, nq, nk, dh = (int(v) for v in m.groups())
         q, k, v, r = rnd(B, H, nq, dh), rnd(B, H, nk, dh), rnd(B, H, nk, dh), rnd(B, H, nq, dh)
+        # PyTorch < 2.0 has no fused attention: the composition there (scale 1/sqrt(dh) either way).
+        sdpa = getattr(F, "scaled_dot_product_attention", None) or (
+            lambda a, b, c: torch.softmax(a @ b.transpose(-1, -2) / math.sqrt(a.shape[-1]), -1) @ c)
         if name == "attention fwd":
-            return lambda: F.scaled_dot_product_attention(q, k, v)
+            return lambda: sdpa(q, k, v)
         q.requires_grad_(True); k.requires_grad_(True); v.requires_grad_(True)
 
         def fwd_bwd():
             q.grad = k.grad = v.grad = None
-            F.scaled_dot_product_attention(q, k, v).backward(r)
+            sdpa(q, k, v).backward(r)
             return q.grad
         return fwd_bwd
     return None

@@ -20,6 +20,7 @@ async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const j = argv.indexOf('--json');
   const json = j >= 0 ? argv[j + 1] : undefined;
+  if (j >= 0 && (!json || json.startsWith('--'))) { process.stderr.write('train-throughput: --json needs a file name\n'); return 2; }
   if (j >= 0) argv.splice(j, 2);
   const given = new Set(argv.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]));
   const defaults = [['--features', 'gpu'], ['--steps', '8'], ['--checkpoint-every', '0']].filter(([k]) => !given.has(k)).flat();

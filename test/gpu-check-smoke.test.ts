@@ -1,0 +1,109 @@
+/**
+ * The GPU check must not rot between the rare occasions a GPU machine is lent: this builds the bundle
+ * (uncompressed, from the dist/ that `npm test` just built) and runs scripts/gpu-check-all.sh --smoke
+ * from it on this machine's adapter (lavapipe), then checks every stage's result and the summary.
+ * The report's arithmetic (fraction of f32 peak by device name, failing stages) is checked on
+ * hand-made results, since no GPU of the peak table is ever here.
+ */
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { f32PeakFor } from '../scripts/gpu/peaks';
+
+const tmp = mkdtempSync(join(tmpdir(), 'gpu-check-smoke-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const json = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
+
+describe('f32 peak table', () => {
+  it('finds the GPUs by adapter or CUDA name, and no CPU driver', () => {
+    expect(f32PeakFor('nvidia / hopper / NVIDIA H100 80GB HBM3')?.f32Tflops).toBe(67);
+    expect(f32PeakFor('NVIDIA H100 PCIe')?.f32Tflops).toBe(51);
+    expect(f32PeakFor('NVIDIA H200')?.f32Tflops).toBe(67);
+    expect(f32PeakFor('mesa / software / llvmpipe')).toBeNull();
+  });
+});
+
+describe('gpu-report on hand-made results', () => {
+  it('reports the fraction of peak and ratios, and fails when a stage failed', () => {
+    const dir = join(tmp, 'fake');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'stages.jsonl'), ['{"stage": "adapter", "status": "ok", "seconds": 1}', '{"stage": "op-suite", "status": "failed (exit 1)", "seconds": 9}', '{"stage": "step-bench", "status": "skipped (dist/step-bench.js not available)", "seconds": 0}'].join('\n'));
+    writeFileSync(join(dir, 'adapter.json'), JSON.stringify({ name: 'nvidia / hopper / NVIDIA H100 80GB HBM3', shaderF16: true, subgroups: true, subgroupMinSize: 32, subgroupMaxSize: 32, timestampQuery: true, limits: { maxStorageBufferBindingSize: 2 ** 31 } }));
+    writeFileSync(join(dir, 'matmul-peak.json'), JSON.stringify({ records: [{ name: 'matmul A·B', shape: '4096x4096 · 4096x4096', ours_ms: 4.1, tflops: 33.5 }] }));
+    writeFileSync(join(dir, 'torch-bench.json'), JSON.stringify({ torch: '2.11', device: 'NVIDIA H100 80GB HBM3', tf32: false, records: [{ name: 'matmul A·B', shape: '4096x4096 · 4096x4096', torch_ms: 2.05 }] }));
+    const r = spawnSync(process.execPath, ['dist/gpu-report.js', dir], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/f32 peak: 67 TFLOP\/s/);
+    expect(r.stdout).toMatch(/matmul A·B\s*\|\s*4096x4096 · 4096x4096\s*\|\s*4\.100\s*\|\s*33\.50\s*\|\s*50\.0 %\s*\|\s*2\.050\s*\|\s*0\.50×/);
+    expect(r.stdout).toMatch(/NOT ALL STAGES PASSED: op-suite \(failed \(exit 1\)\)/);
+    expect(r.stdout).toMatch(/training step vs PyTorch: no results \(stage skipped/);
+    expect(json(join(dir, 'summary.json')).f32_peak_tflops).toBe(67);
+  });
+});
+
+describe('gpu-check-all.sh --smoke from a fresh bundle (lavapipe)', () => {
+  const bundle = join(tmp, 'bundle'), out = join(tmp, 'out');
+  let run: ReturnType<typeof spawnSync>;
+  let seconds = 0;
+
+  beforeAll(() => {
+    const b = spawnSync('bash', ['scripts/gpu-bundle.sh', '--fast', '--no-build', '--out', bundle], { encoding: 'utf8' });
+    expect(b.status, `${b.stdout}\n${b.stderr}`).toBe(0);
+    const t0 = Date.now();
+    run = spawnSync('bash', ['scripts/gpu-check-all.sh', out, '--smoke', '--bundle', bundle, '--archive', join(tmp, 'out.tgz')], { encoding: 'utf8' });
+    seconds = (Date.now() - t0) / 1000;
+  }, 900_000);
+
+  it('passes every stage and prints the table last', () => {
+    const text = `${run.stdout}\n${run.stderr}`;
+    expect(run.status, text).toBe(0);
+    expect(run.stdout).toMatch(/AaSP GPU check \(smoke\) on /);
+    expect(run.stdout).toMatch(/all stages that ran passed/);
+    const stages = readFileSync(join(out, 'stages.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(stages.map((s) => s.stage)).toEqual(['adapter', 'op-suite', 'golden-step', 'matmul-peak', 'kernels-bench', 'torch-bench', 'step-bench', 'train-tiny']);
+    for (const s of stages) expect(s.status, s.stage).toMatch(s.stage === 'step-bench' || s.stage === 'torch-bench' ? /^(ok|skipped)/ : /^ok$/);
+    console.log(`gpu-check smoke: ${seconds.toFixed(0)} s`);
+  });
+
+  it('leaves each stage\'s results as JSON', () => {
+    const adapter = json(join(out, 'adapter.json'));
+    expect(adapter.name).toMatch(/\S/);
+    expect(adapter.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+    expect(adapter.engine.kernelOk).toBe(true);
+    const ops = json(join(out, 'op-suite.json'));
+    expect(ops.cases).toBeGreaterThan(10);
+    expect(ops.failed).toBe(0);
+    const golden = json(join(out, 'golden-step.json'));
+    expect(golden.checks).toBeGreaterThan(40);
+    expect(golden.failed).toBe(0);
+    const mm = json(join(out, 'matmul-peak.json'));
+    expect(mm.records).toHaveLength(3);
+    for (const r of mm.records) { expect(r.check_err).toBeLessThan(1e-4); expect(r.tflops).toBeGreaterThan(0); }
+    const kb = json(join(out, 'kernels-bench.json'));
+    expect(kb).toHaveLength(1);
+    expect(kb[0].ours_ms).toBeGreaterThan(0);
+    const tiny = json(join(out, 'train-tiny.json'));
+    expect(tiny.clips_per_s).toBeGreaterThan(0);
+    expect(tiny.peak_bytes).toBeGreaterThan(1 << 20);
+    // Where this machine's python3 has torch, the PyTorch script ran on the CPU: it must have
+    // understood every matmul shape the two benchmarks wrote (their shape strings are its input).
+    if (existsSync(join(out, 'torch-bench.json'))) {
+      const torch = json(join(out, 'torch-bench.json'));
+      expect(torch.tf32).toBe(false);
+      expect(torch.skipped).toEqual([]);
+      expect(torch.records.map((r: { name: string }) => r.name).sort()).toEqual(['matmul A·B', 'matmul A·Bᵀ', 'matmul Aᵀ·B', 'matvec']);
+    }
+    const summary = json(join(out, 'summary.json'));
+    expect(summary.op_suite.failed).toBe(0);
+    expect(summary.throughput[0].config).toBe('tiny');
+    expect(existsSync(join(tmp, 'out.tgz'))).toBe(true);
+  });
+
+  it('says what is wrong, with exit 2, when there is no bundle', () => {
+    const r = spawnSync('bash', ['scripts/gpu-check-all.sh', join(tmp, 'x'), '--bundle', join(tmp, 'none')], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/no bundle at .*none \(make it with bash scripts\/gpu-bundle.sh/);
+  });
+});
