@@ -32,13 +32,16 @@ describe('gpu-report on hand-made results', () => {
     writeFileSync(join(dir, 'stages.jsonl'), ['{"stage": "adapter", "status": "ok", "seconds": 1}', '{"stage": "op-suite", "status": "failed (exit 1)", "seconds": 9}', '{"stage": "step-bench", "status": "skipped (dist/step-bench.js not available)", "seconds": 0}'].join('\n'));
     writeFileSync(join(dir, 'adapter.json'), JSON.stringify({ name: 'nvidia / hopper / NVIDIA H100 80GB HBM3', shaderF16: true, subgroups: true, subgroupMinSize: 32, subgroupMaxSize: 32, timestampQuery: true, limits: { maxStorageBufferBindingSize: 2 ** 31 } }));
     writeFileSync(join(dir, 'matmul-peak.json'), JSON.stringify({ records: [{ name: 'matmul A·B', shape: '4096x4096 · 4096x4096', ours_ms: 4.1, tflops: 33.5 }] }));
+    writeFileSync(join(dir, 'step-bench.json'), JSON.stringify([{ config: 'base', B: 32, ours_ms: 250, torch_ms: 100, ratio: 0.4, peak_pool_bytes: 2 ** 30, torch_note: null }]));
     writeFileSync(join(dir, 'torch-bench.json'), JSON.stringify({ torch: '2.11', device: 'NVIDIA H100 80GB HBM3', tf32: false, records: [{ name: 'matmul A·B', shape: '4096x4096 · 4096x4096', torch_ms: 2.05 }] }));
     const r = spawnSync(process.execPath, ['dist/gpu-report.js', dir], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/f32 peak: 67 TFLOP\/s/);
     expect(r.stdout).toMatch(/matmul A·B\s*\|\s*4096x4096 · 4096x4096\s*\|\s*4\.100\s*\|\s*33\.50\s*\|\s*50\.0 %\s*\|\s*2\.050\s*\|\s*0\.50×/);
     expect(r.stdout).toMatch(/NOT ALL STAGES PASSED: op-suite \(failed \(exit 1\)\)/);
-    expect(r.stdout).toMatch(/training step vs PyTorch: no results \(stage skipped/);
+    expect(r.stdout).toMatch(/goal 4096³ f32 matmul ≥ 40 % of peak: 50\.0 % — met/);
+    expect(r.stdout).toMatch(/goal base training step ≥ 0\.5× PyTorch: 0\.40× — NOT met/);
+    expect(r.stdout).toMatch(/base\s*\|\s*32\s*\|\s*250\.0\s*\|\s*100\.0\s*\|\s*0\.40×\s*\|\s*1024/);
     expect(json(join(dir, 'summary.json')).f32_peak_tflops).toBe(67);
   });
 });

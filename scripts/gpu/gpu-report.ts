@@ -51,7 +51,7 @@ if (adapter) {
 } else say('adapter: not run');
 
 const ops = readJson('op-suite.json');
-say(`op suite: ${ops ? `${ops.passed}/${ops.cases} cases passed (${ops.ops} ops)${ops.failed ? `; failing: ${[...new Set(ops.records.filter((r: any) => !r.ok).map((r: any) => r.op))].join(', ')}` : ''}` : 'not run'}`);
+say(`op suite: ${ops ? `${ops.passed}/${ops.cases} cases passed (${ops.ops} ops${ops.complete === false ? '; INCOMPLETE: stopped before the last op' : ''})${ops.failed ? `; failing: ${[...new Set(ops.records.filter((r: any) => !r.ok).map((r: any) => r.op))].join(', ')}` : ''}` : 'not run'}`);
 const golden = readJson('golden-step.json');
 say(`golden step vs PyTorch fixture: ${golden ? `${golden.checks - golden.failed}/${golden.checks} checks passed` : 'not run'}`);
 
@@ -85,6 +85,7 @@ if (Array.isArray(sb) && sb.length) {
   say('training step vs PyTorch (ratio = torch ms / our ms; goal: base ≥ 0.5)');
   table(['config', 'B', 'ours ms', 'torch ms', 'ratio', 'peak pool MiB'],
     sb.map((r: any) => [r.config, String(r.B), f(r.ours_ms, 1), f(r.torch_ms, 1), x(r.ratio), f((r.peak_pool_bytes ?? NaN) / 2 ** 20, 0)]));
+  for (const n of new Set(sb.map((r: any) => r.torch_note).filter((v: unknown) => v))) say(`  ${n}`);
 } else {
   const st = stages.find((s) => s.stage === 'step-bench');
   say(`training step vs PyTorch: ${st ? `no results (stage ${st.status})` : 'not run'}`);
@@ -97,6 +98,15 @@ if (tp.length) {
   table(['config', 'B', 'clips/s', 'step ms', 'first step ms', 'data wait ms', 'peak pool MiB'],
     tp.map((r: any) => [r.config, String(r.batch), f(r.clips_per_s, 2), f(r.step_ms, 0), f(r.first_step_ms, 0), f(r.data_wait_ms, 0), f((r.peak_bytes ?? NaN) / 2 ** 20, 0)]));
 } else say('pre-training throughput: not run');
+
+// The two goals of docs/gpu.md, as verdicts.
+say();
+const mm4096 = (mm?.records ?? []).find((r: any) => r.n === 4096 && !r.transA && !r.transB)
+  ?? (mm?.records ?? []).find((r: any) => /^4096x4096 · 4096x4096$/.test(r.shape));
+const frac = mm4096 && peak ? mm4096.tflops / peak.f32Tflops : null;
+say(`goal 4096³ f32 matmul ≥ 40 % of peak: ${!mm4096 ? 'not measured' : frac === null ? `${f(mm4096.tflops)} TFLOP/s, peak unknown` : `${pct(frac)} — ${frac >= 0.4 ? 'met' : 'NOT met'}`}`);
+const base = Array.isArray(sb) ? sb.find((r: any) => r.config === 'base') : null;
+say(`goal base training step ≥ 0.5× PyTorch: ${!base || base.ratio === null || base.ratio === undefined ? 'not measured' : `${x(base.ratio)} — ${base.ratio >= 0.5 ? 'met' : 'NOT met'}`}`);
 
 const failed = stages.filter((s) => s.status !== 'ok' && !String(s.status).startsWith('skipped'));
 say();

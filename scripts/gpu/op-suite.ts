@@ -30,6 +30,14 @@ async function main(): Promise<number> {
   const rt = await init();
   const records: CaseRecord[] = [];
   const t0 = performance.now();
+  const json = get.str(a, 'json');
+  // Written after every op too, so a run stopped by a time limit still shows how far it got.
+  const save = (complete: boolean) => {
+    if (!json) return;
+    const failed = records.filter((r) => !r.ok).length;
+    const summary = { adapter: rt.adapterName, complete, ops: specs.length, cases: records.length, passed: records.length - failed, failed, seconds: (performance.now() - t0) / 1000 };
+    writeFileSync(json, `${JSON.stringify({ ...summary, records }, null, 1)}\n`);
+  };
   try {
     console.log(`op suite on ${rt.describe()}: ${specs.length} ops`);
     for (const spec of specs) {
@@ -46,16 +54,15 @@ async function main(): Promise<number> {
         records.push(rec);
         for (const m of msgs) console.log(`FAIL ${m}`);
       }
+      save(false);
     }
   } finally {
     rt.destroy();
   }
-  const failed = records.filter((r) => !r.ok);
-  const summary = { adapter: rt.adapterName, ops: specs.length, cases: records.length, passed: records.length - failed.length, failed: failed.length, seconds: (performance.now() - t0) / 1000 };
-  console.log(`op suite: ${summary.passed}/${summary.cases} cases passed (${summary.ops} ops) in ${summary.seconds.toFixed(1)} s`);
-  const json = get.str(a, 'json');
-  if (json) writeFileSync(json, `${JSON.stringify({ ...summary, records }, null, 1)}\n`);
-  return failed.length ? 1 : 0;
+  const failed = records.filter((r) => !r.ok).length;
+  console.log(`op suite: ${records.length - failed}/${records.length} cases passed (${specs.length} ops) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  save(true);
+  return failed ? 1 : 0;
 }
 
 runCli(main, () => usage(SYNOPSIS, SPEC));
