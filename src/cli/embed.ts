@@ -3,6 +3,8 @@
  * checkpoint's frozen student (or teacher, or a random init), written as one safetensors file:
  * `clip` [N, F'·D] and, with --frames, `frames.<i>` [T'_i, F'·D]; the file names, labels, skipped
  * files, model and front end are in the metadata.
+ * Exit codes: 0 written; 1 failure (no file could be decoded, an unreadable checkpoint, non-finite
+ * encoder output); 2 bad options, config or checkpoint contents (e.g. NaN/Inf weights, named).
  */
 import { init } from '../gpu/runtime';
 import { writeSafetensors, type SafeTensor } from '../io/safetensors';
@@ -25,10 +27,11 @@ const SPEC: Record<string, FlagSpec> = {
   quiet: { type: 'boolean', help: 'no progress lines', default: false },
 };
 const SYNOPSIS = 'node dist/embed.js [options] AUDIO_OR_DATASET...';
+const EXIT_CODES = 'exit codes: 0 written, 1 failure, 2 bad options/config or a checkpoint with NaN/Inf weights';
 
 async function main(): Promise<number> {
   const a = parseArgs(process.argv.slice(2), SPEC);
-  if (a.help) { console.log(usage(SYNOPSIS, SPEC)); return 0; }
+  if (a.help) { console.log(`${usage(SYNOPSIS, SPEC)}\n\n${EXIT_CODES}`); return 0; }
   if (a.positional.length === 0) throw new UsageError('give at least one audio file or dataset');
   const log = get.bool(a, 'quiet') ? () => {} : (m: string) => console.error(m);
   const inputs = collectInputs(a.positional, { layout: get.str(a, 'layout') as EvalLayout | undefined, labelKey: get.str(a, 'label-key') });
