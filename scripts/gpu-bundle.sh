@@ -55,7 +55,7 @@ cp scripts/gpu/*.py "$APP/scripts/gpu/"
 # 3. The Vulkan loader: Debian's libvulkan1, downloaded once and kept in $OUT.
 DEB=$(ls "$OUT"/libvulkan1_*.deb 2>/dev/null | head -1 || true)
 if [ -z "$DEB" ]; then
-  (cd "$OUT" && apt-get download libvulkan1 >/dev/null 2>&1) || true
+  (cd "$OUT" && timeout 60 apt-get download libvulkan1 >/dev/null 2>&1) || true
   DEB=$(ls "$OUT"/libvulkan1_*.deb 2>/dev/null | head -1 || true)
 fi
 LOADER_NOTE=""

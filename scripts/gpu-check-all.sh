@@ -63,35 +63,9 @@ APP="$WORK/app"
 export PATH="$WORK/bin:$PATH"
 say "unpacked $BUNDLE ($(cat "$BUNDLE/MANIFEST.json" 2>/dev/null | tr -d '\n ' | head -c 300))"
 
-# ---- Vulkan: the bundled loader, and the driver's ICD file where the loader would not look for it.
-# Assumption (docs/gpu.md): the NVIDIA driver's Vulkan ICD (nvidia_icd.json + libGLX_nvidia.so.0) is
-# on the machine, possibly under /usr/local/nvidia, where the loader's default search misses it.
-export LD_LIBRARY_PATH="$APP/vulkan/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-ICD_NOTE="loader defaults"
-if [ -z "${VK_ICD_FILENAMES:-}${VK_DRIVER_FILES:-}" ]; then
-  STD=$(ls /etc/vulkan/icd.d/*.json /usr/share/vulkan/icd.d/*.json /usr/local/share/vulkan/icd.d/*.json 2>/dev/null | grep -i nvidia | head -1)
-  if [ -z "$STD" ]; then
-    ICD=$(ls /usr/local/nvidia/share/vulkan/icd.d/nvidia*.json /usr/local/nvidia/etc/vulkan/icd.d/nvidia*.json /usr/local/nvidia/icd.d/nvidia*.json 2>/dev/null | head -1)
-    [ -z "$ICD" ] && ICD=$(find /usr/local/nvidia /usr/lib/x86_64-linux-gnu/nvidia /opt/nvidia -maxdepth 6 -name 'nvidia_icd*.json' 2>/dev/null | head -1)
-    if [ -n "$ICD" ]; then
-      export VK_DRIVER_FILES="$ICD" VK_ICD_FILENAMES="$ICD"
-      ICD_NOTE="VK_DRIVER_FILES=$ICD"
-    fi
-  else
-    ICD="$STD"; ICD_NOTE="standard location $STD"
-  fi
-  # The ICD names its library (usually libGLX_nvidia.so.0): make it findable if ldconfig does not know it.
-  if [ -n "${ICD:-}" ]; then
-    LIB=$(sed -n 's/.*"library_path"[^"]*"\([^"]*\)".*/\1/p' "$ICD" | head -1)
-    if [ -n "$LIB" ] && [ "${LIB#/}" = "$LIB" ] && ! ldconfig -p 2>/dev/null | grep -q " $LIB "; then
-      for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib/x86_64-linux-gnu/nvidia/current; do
-        if [ -e "$d/$LIB" ]; then export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$d"; ICD_NOTE="$ICD_NOTE; $LIB from $d"; break; fi
-      done
-    fi
-  fi
-else
-  ICD_NOTE="given: VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-} VK_DRIVER_FILES=${VK_DRIVER_FILES:-}"
-fi
+# ---- Vulkan: the bundled loader first, and the NVIDIA driver's ICD made visible (scripts/gpu/vulkan-env.sh).
+. "$REPO/scripts/gpu/vulkan-env.sh"
+aasp_vulkan_env "$APP/vulkan/lib"
 say "Vulkan: $ICD_NOTE"
 
 PY=${AASP_PYTHON:-$(command -v python3 || true)}

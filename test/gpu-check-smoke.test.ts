@@ -25,6 +25,48 @@ describe('f32 peak table', () => {
   });
 });
 
+describe('Vulkan set-up for the NVIDIA machine (scripts/gpu/vulkan-env.sh) on a fake driver folder', () => {
+  const root = join(tmp, 'nvidia'), std = join(tmp, 'std-icd');
+  /** Run aasp_vulkan_env in a clean shell and return what it exported. */
+  const envAfter = (extra: Record<string, string>) => {
+    const script = '. scripts/gpu/vulkan-env.sh; aasp_vulkan_env /bundle/vulkan/lib; printf "%s\\n" "$ICD_NOTE" "${VK_DRIVER_FILES:-}" "${VK_ICD_FILENAMES:-}" "$LD_LIBRARY_PATH"';
+    const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH!, AASP_NVIDIA_ROOT: root, AASP_VK_STD_DIRS: std, ...extra } });
+    expect(r.status, r.stderr).toBe(0);
+    const [note, driverFiles, icdFilenames, ldPath] = r.stdout.split('\n');
+    return { note, driverFiles, icdFilenames, ldPath };
+  };
+  beforeAll(() => {
+    mkdirSync(join(root, 'share/vulkan/icd.d'), { recursive: true });
+    mkdirSync(join(root, 'lib64'), { recursive: true });
+    mkdirSync(std, { recursive: true });
+    writeFileSync(join(root, 'share/vulkan/icd.d/nvidia_icd.json'), '{"file_format_version": "1.0.0", "ICD": {"library_path": "libGLX_nvidia.so.0", "api_version": "1.3.289"}}');
+    writeFileSync(join(root, 'lib64/libGLX_nvidia.so.0'), '');
+  });
+
+  it('finds the ICD under the driver folder and makes its library findable', () => {
+    const e = envAfter({});
+    const icd = join(root, 'share/vulkan/icd.d/nvidia_icd.json');
+    expect(e.driverFiles).toBe(icd);
+    expect(e.icdFilenames).toBe(icd);
+    expect(e.ldPath).toBe(`/bundle/vulkan/lib:${join(root, 'lib64')}`);
+    expect(e.note).toMatch(/libGLX_nvidia\.so\.0 from .*lib64/);
+  });
+
+  it('keeps an ICD given by the caller, and leaves the loader alone when there is no NVIDIA ICD', () => {
+    expect(envAfter({ VK_DRIVER_FILES: '/x.json' })).toMatchObject({ driverFiles: '/x.json', ldPath: '/bundle/vulkan/lib' });
+    const none = envAfter({ AASP_NVIDIA_ROOT: join(tmp, 'no-such-folder') });
+    expect(none).toMatchObject({ note: 'loader defaults', driverFiles: '', icdFilenames: '', ldPath: '/bundle/vulkan/lib' });
+  });
+
+  it('uses an NVIDIA ICD in a standard place as it is', () => {
+    writeFileSync(join(std, 'nvidia_icd.json'), '{"ICD": {"library_path": "/abs/libGLX_nvidia.so.0"}}');
+    const e = envAfter({});
+    expect(e.note).toBe(`standard location ${join(std, 'nvidia_icd.json')}`);
+    expect(e.driverFiles).toBe('');
+    rmSync(join(std, 'nvidia_icd.json'));
+  });
+});
+
 describe('gpu-report on hand-made results', () => {
   it('reports the fraction of peak and ratios, and fails when a stage failed', () => {
     const dir = join(tmp, 'fake');
