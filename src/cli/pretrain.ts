@@ -8,6 +8,7 @@ import { ConfigError } from '../aasp/config';
 import { CheckpointError } from '../io/checkpoint';
 import { DatasetError } from '../data/types';
 import { makeEmbedder } from '../aasp/embedder';
+import { MpiMissingError } from '../dist/mpi';
 
 async function main(): Promise<number> {
   let opts;
@@ -21,11 +22,13 @@ async function main(): Promise<number> {
   try {
     return await runPretrain(opts, { makeEmbedder });
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ConfigError || e instanceof CheckpointError || e instanceof DatasetError) {
-      process.stderr.write(`pretrain: ${e.message}\n`);
+    // Under mpirun every rank reports for itself; the rank number says which one failed.
+    const rank = opts.distributed && process.env.OMPI_COMM_WORLD_RANK ? `rank ${process.env.OMPI_COMM_WORLD_RANK}: ` : '';
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof CheckpointError || e instanceof DatasetError || e instanceof MpiMissingError) {
+      process.stderr.write(`pretrain: ${rank}${e.message}\n`);
       return 2;
     }
-    process.stderr.write(`pretrain: failed: ${e instanceof Error ? (process.env.AASP_DEBUG ? e.stack : e.message) : String(e)}\n`);
+    process.stderr.write(`pretrain: ${rank}failed: ${e instanceof Error ? (process.env.AASP_DEBUG ? e.stack : e.message) : String(e)}\n`);
     return 1;
   }
 }

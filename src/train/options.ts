@@ -31,6 +31,10 @@ export interface PretrainOptions {
   features: 'cpu' | 'gpu';
   /** Step whose GPU kernels are timed one by one and printed (null: none). */
   profile: number | null;
+  /** Data-parallel over MPI ranks (train/distributed.ts) and its watchdog/check settings. */
+  distributed: boolean;
+  distTimeout: number;
+  distCheckEvery: number;
   /** Options the user actually gave (resume warns when they differ from the checkpoint's). */
   given: Set<string>;
 }
@@ -72,6 +76,12 @@ Output
   --profile STEP         time every GPU kernel of step STEP (timestamp queries) and print the
                          table, also written to <out>/profile.json (AASP_PROFILE_DETAIL=1:
                          one row per call site instead of per kernel)
+
+Several processes or GPUs (docs/distributed.md)
+  --distributed          data-parallel: run under mpirun -np N; each rank trains on B/N clips of
+                         the same global batch, gradients averaged with MPI_Allreduce; rank 0 writes
+  --dist-timeout S       end the job naming the rank that died or hangs after S s (default 300)
+  --dist-check-every N   compare a parameter checksum over ranks every N steps (default 100)
   -h, --help             this text
 
 Exit codes: 0 done, 1 failure, 2 bad options/config/data, 130/143 interrupted (after a checkpoint).
@@ -80,10 +90,10 @@ Exit codes: 0 done, 1 failure, 2 bad options/config/data, 130/143 interrupted (a
 const DEFAULTS: Omit<PretrainOptions, 'given'> = {
   config: 'tiny', data: null, steps: null, epochs: null, batch: 8, lr: null, masks: null, maskRatio: null, maskType: null,
   aape: true, contrastive: true, seed: 0, out: 'runs/pretrain', resume: null, checkpointEvery: 500, monitorEvery: 25,
-  plotEvery: 10, clipSeconds: 10, features: 'cpu', profile: null,
+  plotEvery: 10, clipSeconds: 10, features: 'cpu', profile: null, distributed: false, distTimeout: 300, distCheckEvery: 100,
 };
 
-type Kind = 'str' | 'int+' | 'int0' | 'num+' | 'ratio' | 'masktype' | 'flag-off' | 'seed' | 'features';
+type Kind = 'str' | 'int+' | 'int0' | 'num+' | 'ratio' | 'masktype' | 'flag-off' | 'flag-on' | 'seed' | 'features';
 const SPEC: Record<string, [keyof PretrainOptions, Kind]> = {
   '--config': ['config', 'str'], '--data': ['data', 'str'], '--steps': ['steps', 'int+'], '--epochs': ['epochs', 'num+'],
   '--batch': ['batch', 'int+'], '--lr': ['lr', 'num+'], '--masks': ['masks', 'int+'], '--mask-ratio': ['maskRatio', 'ratio'],
@@ -91,6 +101,7 @@ const SPEC: Record<string, [keyof PretrainOptions, Kind]> = {
   '--seed': ['seed', 'seed'], '--out': ['out', 'str'], '--checkpoint-every': ['checkpointEvery', 'int0'],
   '--monitor-every': ['monitorEvery', 'int0'], '--plot-every': ['plotEvery', 'int0'], '--clip-seconds': ['clipSeconds', 'num+'],
   '--features': ['features', 'features'], '--profile': ['profile', 'int0'],
+  '--distributed': ['distributed', 'flag-on'], '--dist-timeout': ['distTimeout', 'num+'], '--dist-check-every': ['distCheckEvery', 'int0'],
 };
 
 function parseValue(opt: string, kind: Kind, v: string): unknown {
@@ -129,9 +140,9 @@ export function parseArgs(argv: string[]): PretrainOptions | null {
     if (!spec) throw new UsageError(`unknown option ${a} (see --help)`);
     const [key, kind] = spec;
     o.given.add(key);
-    if (kind === 'flag-off') {
+    if (kind === 'flag-off' || kind === 'flag-on') {
       if (inline !== undefined) throw new UsageError(`${a} takes no value`);
-      rec[key] = false;
+      rec[key] = kind === 'flag-on';
       continue;
     }
     const v = inline ?? argv[++i];

@@ -14,6 +14,7 @@ import type { MaskSet } from '../aasp/masking';
 import { infoNce, maskedTargets, predictionLoss, standardiseTargets } from '../aasp/losses';
 import { meanPool } from '../aasp/heads';
 import { emaTauAt, lrAt, warmupSteps } from '../aasp/schedule';
+import type { GradExchange } from './distributed';
 
 export interface Schedule { total: number; peakLr: number; warmup: number }
 
@@ -54,11 +55,16 @@ export interface GradResult {
 
 const scalar = (t: Tensor) => reshape(t, [1]);
 
-/** Forward + backward; leaves dL/dθ in every student parameter's `.grad` (before clipping). */
-export async function computeGradients(student: AaspStudent, teacher: Teacher, x: Tensor, ms: MaskSet, withMonitor = false): Promise<GradResult> {
+/**
+ * Forward + backward; leaves dL/dθ in every student parameter's `.grad` (before clipping). With a
+ * data-parallel `dist` (train/distributed.ts), x and ms are this rank's share of the batch, the
+ * contrastive loss runs over every rank's clip embeddings, and the gradients come back averaged.
+ */
+export async function computeGradients(student: AaspStudent, teacher: Teacher, x: Tensor, ms: MaskSet, withMonitor = false, dist: GradExchange | null = null): Promise<GradResult> {
   const cfg = student.cfg;
   const useCon = cfg.lambda > 0;
-  const { stats, emb } = scope(() => {
+  // Forward to the losses' inputs; autograd keeps what backward needs once the scope has ended.
+  const f = scope(() => {
     const { target, outStd } = noGrad(() => {
       const y = teacher.encoder.encode(teacher.encoder.embedFull(x), cfg.targetLayers);
       return { target: standardiseTargets(y), outStd: withMonitor ? std(y) : null };
@@ -66,28 +72,42 @@ export async function computeGradients(student: AaspStudent, teacher: Teacher, x
     const V = student.encode(student.embedVisible(x, ms));
     const P = student.predictor.forward(V, ms.vis, ms.mask);
     const lp = predictionLoss(P, maskedTargets(target, ms));
-    let L = lp;
-    let lc: Tensor | null = null;
     const g = useCon || withMonitor ? meanPool(V) : null;
-    if (useCon) {
-      lc = infoNce(student.proj.forward(g!), cfg.masks, cfg.tau);
-      L = add(lp, mul(lc, cfg.lambda));
+    const e = useCon ? student.proj.forward(g!) : null;
+    return { target, outStd, lp, g, e };
+  });
+  // Data parallel: InfoNCE's negatives are the whole batch, so it sees every rank's embeddings.
+  const eAll = dist && f.e ? await dist.gatherRows(f.e) : f.e;
+  const { stats, emb } = scope(() => {
+    let L = f.lp;
+    let lc: Tensor | null = null;
+    if (eAll) {
+      lc = infoNce(eAll, cfg.masks, cfg.tau);
+      // Each rank's InfoNCE gradient covers only its own rows; × N undoes the averaging all-reduce.
+      L = add(f.lp, mul(lc, cfg.lambda * (dist ? dist.world : 1)));
     }
     backward(L);
     return noGrad(() => {
       const grads = student.parameters().map((p) => p.grad).filter((t): t is Tensor => !!t);
       const gsq = sum(concat(grads.map((t) => scalar(sum(square(t)))), 0));
-      const parts = [scalar(L), scalar(lp), lc ? scalar(lc) : zeros([1]), scalar(gsq)];
+      const parts = [scalar(L), scalar(f.lp), lc ? scalar(lc) : zeros([1]), scalar(gsq)];
       if (withMonitor) {
-        const [B, N, D] = target.shape;
-        const tokStd = mean(std(reshape(target, [B * N, D]), 0));
-        parts.push(scalar(std(target)), scalar(outStd!), scalar(tokStd));
+        const [B, N, D] = f.target.shape;
+        const tokStd = mean(std(reshape(f.target, [B * N, D]), 0));
+        parts.push(scalar(std(f.target)), scalar(f.outStd!), scalar(tokStd));
       }
-      return { stats: concat(parts, 0), emb: withMonitor ? g!.detach() : null };
+      return { stats: concat(parts, 0), emb: withMonitor ? f.g!.detach() : null };
     });
   });
+  for (const t of new Set([f.target, f.outStd, f.lp, f.g, f.e, eAll])) t?.dispose();
   const v = await stats.toArray();
   stats.dispose();
+  if (dist) {
+    const r = await dist.reduceGradients(student.parameters(), v[1]);
+    v[1] = r.lossPred;
+    v[0] = r.lossPred + cfg.lambda * v[2];
+    v[3] = r.gradSq;
+  }
   const out: GradResult = { loss: v[0], lossPred: v[1], lossCon: v[2], gradNorm: Math.sqrt(v[3]) };
   if (emb) {
     const clipEmb = (await emb.toArray()) as Float32Array;
