@@ -17,47 +17,23 @@ struct Params {
 @group(0) @binding(7) var<storage, read> c: array<f32>;
 override OP: u32 = 0u;
 
+// The cases are generated from src/ops/elementwise-table.ts (one row per op; OP is the row's index).
 fn op(u: f32, v: f32) -> f32 {
   switch OP {
-    case 0u: { return u + v; }
-    case 1u: { return u - v; }
-    case 2u: { return u * v; }
-    case 3u: { return u / v; }
-    case 4u: { return pow(u, v); }
-    case 5u: { return max(u, v); }
-    case 6u: { return min(u, v); }
-    case 7u: { return select(0.0, 1.0, u == v); }
-    case 8u: { return select(0.0, 1.0, u > v); }
-    case 9u: { return select(0.0, 1.0, u >= v); }
-    case 10u: { return select(0.0, 1.0, u < v); }
-    case 11u: { return select(0.0, 1.0, u <= v); }
-    case 12u: { return select(0.0, 1.0, u != v); }
+    //#insert FORWARD
     default: { return u; }
   }
 }
 
-// Partial derivatives (d/du, d/dv). For max/min ties the gradient goes to u.
+// Partial derivatives (d/du, d/dv); zero for ops without a gradient.
 fn dop(u: f32, v: f32) -> vec2f {
   switch OP {
-    case 0u: { return vec2f(1.0, 1.0); }
-    case 1u: { return vec2f(1.0, -1.0); }
-    case 2u: { return vec2f(v, u); }
-    case 3u: { return vec2f(1.0 / v, -u / (v * v)); }
-    case 4u: {
-      let pw = pow(u, v);
-      var dv = 0.0;
-      if (u > 0.0) { dv = pw * log(u); }
-      var du = 0.0;
-      if (v != 0.0) { du = v * pow(u, v - 1.0); }
-      return vec2f(du, dv);
-    }
-    case 5u: { return select(vec2f(0.0, 1.0), vec2f(1.0, 0.0), u >= v); }
-    case 6u: { return select(vec2f(0.0, 1.0), vec2f(1.0, 0.0), u <= v); }
+    //#insert DERIVATIVE
     default: { return vec2f(0.0, 0.0); }
   }
 }
 
-fn dim(arr: array<vec4<u32>, 2>, d: u32) -> u32 { return arr[d / 4u][d % 4u]; }
+//#include lib/index.wgsl
 
 fn offsets(i: u32) -> vec3u {
   var rem = i;
@@ -72,11 +48,9 @@ fn offsets(i: u32) -> vec3u {
   return o;
 }
 
-fn lin(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * 256u; }
-
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = lin(gid, nwg);
+  let i = thread_index(gid, nwg, 256u);
   if (i >= p.n) { return; }
   let o = offsets(i);
   y[i] = op(a[o.x], b[o.y]);
@@ -85,7 +59,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 // Same shapes, no broadcasting: no index arithmetic.
 @compute @workgroup_size(256)
 fn same(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = lin(gid, nwg);
+  let i = thread_index(gid, nwg, 256u);
   if (i >= p.n) { return; }
   y[i] = op(a[i], b[i]);
 }
@@ -93,7 +67,7 @@ fn same(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 // a op scalar, or scalar op a when swap = 1.
 @compute @workgroup_size(256)
 fn scalar(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = lin(gid, nwg);
+  let i = thread_index(gid, nwg, 256u);
   if (i >= p.n) { return; }
   if (p.swap == 1u) { y[i] = op(p.scalar, a[i]); } else { y[i] = op(a[i], p.scalar); }
 }
@@ -101,7 +75,7 @@ fn scalar(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
 // Gradients in the broadcast output shape; the caller sums them down to each input's shape.
 @compute @workgroup_size(256)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = lin(gid, nwg);
+  let i = thread_index(gid, nwg, 256u);
   if (i >= p.n) { return; }
   let o = offsets(i);
   let d = dop(a[o.x], b[o.y]) * g[i];
@@ -111,7 +85,7 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
 
 @compute @workgroup_size(256)
 fn scalar_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = lin(gid, nwg);
+  let i = thread_index(gid, nwg, 256u);
   if (i >= p.n) { return; }
   if (p.swap == 1u) { ga[i] = dop(p.scalar, a[i]).y * g[i]; } else { ga[i] = dop(a[i], p.scalar).x * g[i]; }
 }
@@ -119,7 +93,7 @@ fn scalar_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
 // y = c != 0 ? a : b, all three broadcast (sc holds c's strides).
 @compute @workgroup_size(256)
 fn where_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = lin(gid, nwg);
+  let i = thread_index(gid, nwg, 256u);
   if (i >= p.n) { return; }
   let o = offsets(i);
   y[i] = select(b[o.y], a[o.x], c[o.z] != 0.0);

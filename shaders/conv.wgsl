@@ -14,14 +14,14 @@ struct Params {
 @group(0) @binding(5) var<storage, read> g: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dw: array<f32>;
-const WG: u32 = 64u;
-var<workgroup> red: array<f32, 64>;
+//#include lib/index.wgsl
 
-fn lin(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
+const WG: u32 = 64u;
+//#include lib/tree_reduce.wgsl FN=sum_lanes T=f32 COMBINE=a+b
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = lin(gid, nwg);
+  let t = thread_index(gid, nwg, 64u);
   if (t >= p.total) { return; }
   let ow = t % p.OW;
   let oh = (t / p.OW) % p.OH;
@@ -48,7 +48,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 // dx[b, ci, h, w] = Σ_{co, kh, kw} g[b, co, oh, ow] w[co, ci, kh, kw] where h = oh·sH + kh − pH.
 @compute @workgroup_size(64)
 fn input_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = lin(gid, nwg);
+  let t = thread_index(gid, nwg, 64u);
   if (t >= p.total) { return; }
   let iw = t % p.W;
   let ih = (t / p.W) % p.H;
@@ -93,11 +93,6 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) 
     if (h < 0 || h >= i32(p.H) || ww < 0 || ww >= i32(p.W)) { continue; }
     acc += g[((b * p.Cout + co) * p.OH + oh) * p.OW + ow] * x[((b * p.Cin + ci) * p.H + u32(h)) * p.W + u32(ww)];
   }
-  red[lid.x] = acc;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid.x < s) { red[lid.x] += red[lid.x + s]; }
-    workgroupBarrier();
-  }
-  if (lid.x == 0u) { dw[t] = red[0]; }
+  let r = sum_lanes(acc, lid.x);
+  if (lid.x == 0u) { dw[t] = r; }
 }

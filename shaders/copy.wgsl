@@ -3,16 +3,18 @@ struct Params { n: u32, value: f32, step: f32, _p0: u32 }
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
 
+//#include lib/index.wgsl
+
 @compute @workgroup_size(256)
 fn fill(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = thread_index(gid, nwg, 256u);
   if (i >= p.n) { return; }
   dst[i] = p.value;
 }
 
 @compute @workgroup_size(256)
 fn arange(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = thread_index(gid, nwg, 256u);
   if (i >= p.n) { return; }
   dst[i] = p.value + f32(i) * p.step;
 }
@@ -27,7 +29,7 @@ struct TParams { K: u32, N: u32, blocks: u32, total: u32 }
 
 @compute @workgroup_size(256)
 fn transpose4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = thread_index(gid, nwg, 256u);
   if (i >= tp.total) { return; }
   let n4 = tp.N / 4u;
   let k4 = tp.K / 4u;

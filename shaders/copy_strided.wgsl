@@ -20,9 +20,11 @@ struct Params {
 
 // Element (i0..i_{RANK-1}) goes from srcBase + Σ ik·srcStrides[k] to dstBase + Σ ik·dstStrides[k]
 // (all in elements of the bound array type).
+//#include lib/index.wgsl
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
+  let i = thread_index(gid, nwg, 256u);
   if (i >= p.n) { return; }
   var rem = i;
   var s = p.srcBase;

@@ -8,12 +8,14 @@ struct Params { outer: u32, n: u32, inner: u32, J: u32, batched: u32, total: u32
 @group(0) @binding(3) var<uniform> p: Params;
 @group(0) @binding(4) var<storage, read> src: array<f32>;
 
+//#include lib/index.wgsl
+
 fn index_at(o: u32, j: u32) -> i32 { return idx[select(0u, o * p.J, p.batched == 1u) + j]; }
 
 // y[o, j, i] = x[o, idx[o?, j], i]
 @compute @workgroup_size(256)
 fn select_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = gid.x + gid.y * nwg.x * 256u;
+  let t = thread_index(gid, nwg, 256u);
   if (t >= p.total) { return; }
   let i = t % p.inner;
   let j = (t / p.inner) % p.J;
@@ -28,7 +30,7 @@ fn select_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
 // y[o, r, i] = x[o, r, i] + Σ_{j : idx[o?, j] = r} src[o, j, i]
 @compute @workgroup_size(256)
 fn add_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = gid.x + gid.y * nwg.x * 256u;
+  let t = thread_index(gid, nwg, 256u);
   if (t >= p.total) { return; }
   let i = t % p.inner;
   let r = (t / p.inner) % p.n;

@@ -19,26 +19,11 @@ struct Params { rows: u32, cols: u32, eps: f32, affine: u32 }
 @group(0) @binding(10) var<storage, read> st: array<f32>;
 //#if SG
 const WG: u32 = 8u;
+fn reduce2(v: vec2f, l: u32) -> vec2f { return subgroupAdd(v); }
 //#else
 const WG: u32 = 64u;
-var<workgroup> red: array<vec2f, 64>;
+//#include lib/tree_reduce.wgsl FN=reduce2 T=vec2f COMBINE=a+b
 //#end
-
-fn reduce2(v: vec2f, l: u32) -> vec2f {
-//#if SG
-  return subgroupAdd(v);
-//#else
-  red[l] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (l < s) { red[l] = red[l] + red[l + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-//#end
-}
 
 fn weight(j: u32) -> f32 { if (p.affine == 1u) { return w[j]; } return 1.0; }
 fn bias(j: u32) -> f32 { if (p.affine == 1u) { return b[j]; } return 0.0; }

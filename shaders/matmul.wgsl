@@ -15,21 +15,13 @@ struct Params {
 override TX: u32 = 8u;
 override TY: u32 = 8u;
 
-fn dim(arr: array<vec4<u32>, 2>, d: u32) -> u32 { return arr[d / 4u][d % 4u]; }
+//#include lib/batch.wgsl
 
 @compute @workgroup_size(TX, TY)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  var rem = wid.z;
-  var aOff = 0u;
-  var bOff = 0u;
-  for (var d = i32(p.batchRank) - 1; d >= 0; d--) {
-    let du = u32(d);
-    let len = dim(p.batchShape, du);
-    let k = rem % len;
-    rem = rem / len;
-    aOff += k * dim(p.aBatch, du);
-    bOff += k * dim(p.bBatch, du);
-  }
+  let ab = batch_offsets(wid.z);
+  let aOff = ab.x;
+  let bOff = ab.y;
   let row0 = (wid.y * TY + lid.y) * 4u;
   let col0 = (wid.x * TX + lid.x) * 4u;
   if (row0 >= p.M || col0 >= p.N) { return; }

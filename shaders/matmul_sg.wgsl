@@ -16,68 +16,25 @@
 // zeros (both operands are zeroed, so Inf/NaN cannot leak in); without it the loop has no checks.
 enable subgroups;
 
-struct Params {
-  M: u32, N: u32, K: u32, batchRank: u32,
-  kSplit: u32, nSplit: u32, _p0: u32, _p1: u32,
-  batchShape: array<vec4<u32>, 2>,
-  aBatch: array<vec4<u32>, 2>,
-  bBatch: array<vec4<u32>, 2>,
-}
-@group(0) @binding(0) var<storage, read> A: array<vec4f>;
-@group(0) @binding(1) var<storage, read> B: array<vec4f>;
-//#if NV
-@group(0) @binding(2) var<storage, read_write> C: array<vec4f>;
-//#else
-@group(0) @binding(2) var<storage, read_write> C: array<f32>;
-//#end
-@group(0) @binding(3) var<uniform> p: Params;
-//#if BIAS
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-//#end
-//#if SAVEZ && NV
-@group(0) @binding(5) var<storage, read_write> Z: array<vec4f>;
-//#end
-//#if SAVEZ && !NV
-@group(0) @binding(5) var<storage, read_write> Z: array<f32>;
-//#end
+//#include lib/matmul_vec4.wgsl
+
 // Workgroup size: 8 × the subgroups per workgroup, which are stacked along M.
 override WG: u32 = 8u;
-
-fn dim(arr: array<vec4<u32>, 2>, d: u32) -> u32 { return arr[d / 4u][d % 4u]; }
-
-// Exact-GELU as in unary.wgsl (Abramowitz-Stegun 7.1.26 erf, |error| <= 1.5e-7).
-fn gelu4(v: vec4f) -> vec4f {
-  let a = abs(v * 0.7071067811865476);
-  let t = 1.0 / (1.0 + 0.3275911 * a);
-  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  let erfv = sign(v) * (1.0 - poly * exp(-a * a));
-  return 0.5 * v * (1.0 + erfv);
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let lane = lid.x % 8u;
-  let split = wid.z % p.nSplit;
-  var rem = wid.z / p.nSplit;
-  let outBatch = rem;
-  var aOff = 0u;
-  var bOff = 0u;
-  for (var d = i32(p.batchRank) - 1; d >= 0; d--) {
-    let du = u32(d);
-    let len = dim(p.batchShape, du);
-    let i = rem % len;
-    rem = rem / len;
-    aOff += i * dim(p.aBatch, du);
-    bOff += i * dim(p.bBatch, du);
-  }
+  let bs = batch_split(wid.z);
+  let aOff = bs.x;
+  let bOff = bs.y;
+  let kBegin = bs.z;
+  let kEnd = bs.w;
   let M = p.M;
   let N = p.N;
   let K = p.K;
   let row0 = (wid.y * (WG / 8u) + lid.x / 8u) * {{R}}u;
   // Group g's columns for this lane: col + 32g .. +3.
   let col = wid.x * {{32 * G}}u + lane * 4u;
-  let kBegin = split * p.kSplit;
-  let kEnd = min(K, kBegin + p.kSplit);
   //#for r in 0..R
   //#for g in 0..G
   var acc{{r}}_{{g}} = vec4f(0.0);
@@ -203,13 +160,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   // Epilogue. With GELU it is a real loop over a private copy of the accumulators: unrolled, GELU's
   // exp/div for every row made the driver's compile take over a minute for R = 32. Without GELU it
   // stays unrolled (the private-array round trip costs per-lane memory traffic when K is short).
-  let cBase = (outBatch * p.nSplit + split) * M * N;
+  // Output block wid.z = batch · nSplit + split ([batch, nSplit, M, N] when split).
+  let cBase = wid.z * M * N;
   //#for g in 0..G
-  var bcol{{g}} = vec4f(0.0);
-//#if BIAS
-  let bc0l{{g}} = col + {{32 * g}}u;
-  bcol{{g}} = vec4f(bias[min(bc0l{{g}}, N - 1u)], bias[min(bc0l{{g}} + 1u, N - 1u)], bias[min(bc0l{{g}} + 2u, N - 1u)], bias[min(bc0l{{g}} + 3u, N - 1u)]);
-//#end
+  let bcol{{g}} = bias4(col + {{32 * g}}u);
   //#end
 //#if GELU
   //#for g in 0..G
@@ -227,37 +181,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   epilogue(row0 + {{r}}u, col + {{32 * g}}u, cBase, acc{{r}}_{{g}}, bcol{{g}});
   //#end
   //#end
-//#end
-}
-
-// Epilogue for one row of this lane's 4 columns: bias, pre-activation (SAVEZ), GELU, guarded stores.
-fn epilogue(row: u32, col: u32, cBase: u32, acc: vec4f, bcol: vec4f) {
-  let M = p.M;
-  let N = p.N;
-  var v = acc;
-//#if BIAS
-  v += bcol;
-//#end
-//#if SAVEZ && NV
-  if (row < M && col < N) { Z[(cBase + row * N + col) / 4u] = v; }
-//#end
-//#if SAVEZ && !NV
-  if (row < M) {
-    //#for cc in 0..4
-    if (col + {{cc}}u < N) { Z[cBase + row * N + col + {{cc}}u] = v[{{cc}}]; }
-    //#end
-  }
-//#end
-//#if GELU
-  v = gelu4(v);
-//#end
-//#if NV
-  if (row < M && col < N) { C[(cBase + row * N + col) / 4u] = v; }
-//#else
-  if (row < M) {
-    //#for cc in 0..4
-    if (col + {{cc}}u < N) { C[cBase + row * N + col + {{cc}}u] = v[{{cc}}]; }
-    //#end
-  }
 //#end
 }

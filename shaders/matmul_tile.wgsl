@@ -6,67 +6,24 @@
 // Vec4-read dims must be multiples of 4 (host-checked): A: TA ? M : K, B: TB ? K : N. Edge rows and
 // columns are clamped on load and skipped on store. K is a multiple of 4 unless both operands are read
 // along M/N (TA && !TB); then KCHK zeroes k past the split end (both operands, so Inf/NaN cannot leak).
-struct Params {
-  M: u32, N: u32, K: u32, batchRank: u32,
-  kSplit: u32, nSplit: u32, _p0: u32, _p1: u32,
-  batchShape: array<vec4<u32>, 2>,
-  aBatch: array<vec4<u32>, 2>,
-  bBatch: array<vec4<u32>, 2>,
-}
-@group(0) @binding(0) var<storage, read> A: array<vec4f>;
-@group(0) @binding(1) var<storage, read> B: array<vec4f>;
-//#if NV
-@group(0) @binding(2) var<storage, read_write> C: array<vec4f>;
-//#else
-@group(0) @binding(2) var<storage, read_write> C: array<f32>;
-//#end
-@group(0) @binding(3) var<uniform> p: Params;
-//#if BIAS
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-//#end
-//#if SAVEZ && NV
-@group(0) @binding(5) var<storage, read_write> Z: array<vec4f>;
-//#end
-//#if SAVEZ && !NV
-@group(0) @binding(5) var<storage, read_write> Z: array<f32>;
-//#end
+//#include lib/matmul_vec4.wgsl
+
 override WX: u32 = 16u;
 override WY: u32 = 8u;
 
-fn dim(arr: array<vec4<u32>, 2>, d: u32) -> u32 { return arr[d / 4u][d % 4u]; }
-
-// Exact-GELU as in unary.wgsl (Abramowitz-Stegun 7.1.26 erf, |error| <= 1.5e-7).
-fn gelu4(v: vec4f) -> vec4f {
-  let a = abs(v * 0.7071067811865476);
-  let t = 1.0 / (1.0 + 0.3275911 * a);
-  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  let erfv = sign(v) * (1.0 - poly * exp(-a * a));
-  return 0.5 * v * (1.0 + erfv);
-}
-
 @compute @workgroup_size(WX, WY)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let split = wid.z % p.nSplit;
-  var rem = wid.z / p.nSplit;
-  let outBatch = rem;
-  var aOff = 0u;
-  var bOff = 0u;
-  for (var d = i32(p.batchRank) - 1; d >= 0; d--) {
-    let du = u32(d);
-    let len = dim(p.batchShape, du);
-    let i = rem % len;
-    rem = rem / len;
-    aOff += i * dim(p.aBatch, du);
-    bOff += i * dim(p.bBatch, du);
-  }
+  let bs = batch_split(wid.z);
+  let aOff = bs.x;
+  let bOff = bs.y;
+  let kBegin = bs.z;
+  let kEnd = bs.w;
   let M = p.M;
   let N = p.N;
   let K = p.K;
   let row0 = (wid.y * WY + lid.y) * {{R}}u;
   let col0 = (wid.x * WX + lid.x) * {{C4 * 4}}u;
   if (row0 >= M || col0 >= N) { return; }
-  let kBegin = split * p.kSplit;
-  let kEnd = min(K, kBegin + p.kSplit);
   //#for r in 0..R
   //#for c in 0..C4
   var acc{{r}}_{{c}} = vec4f(0.0);
@@ -147,7 +104,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     //#end
   }
   // Epilogue as a real loop over a private copy of the accumulators (unrolled GELU compiles slowly).
-  let cBase = (outBatch * p.nSplit + split) * M * N;
+  // Output block wid.z = batch · nSplit + split ([batch, nSplit, M, N] when split).
+  let cBase = wid.z * M * N;
   var out: array<vec4f, {{R * C4}}>;
   //#for r in 0..R
   //#for c in 0..C4
@@ -156,37 +114,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   //#end
   for (var c = 0u; c < {{C4}}u; c++) {
     let col = col0 + c * 4u;
-//#if BIAS
-    let bcol = vec4f(bias[min(col, N - 1u)], bias[min(col + 1u, N - 1u)], bias[min(col + 2u, N - 1u)], bias[min(col + 3u, N - 1u)]);
-//#end
-    for (var r = 0u; r < {{R}}u; r++) {
-      let row = row0 + r;
-      var v = out[r * {{C4}}u + c];
-//#if BIAS
-      v += bcol;
-//#end
-//#if SAVEZ && NV
-      if (row < M && col < N) { Z[(cBase + row * N + col) / 4u] = v; }
-//#end
-//#if SAVEZ && !NV
-      if (row < M) {
-        //#for cc in 0..4
-        if (col + {{cc}}u < N) { Z[cBase + row * N + col + {{cc}}u] = v[{{cc}}]; }
-        //#end
-      }
-//#end
-//#if GELU
-      v = gelu4(v);
-//#end
-//#if NV
-      if (row < M && col < N) { C[(cBase + row * N + col) / 4u] = v; }
-//#else
-      if (row < M) {
-        //#for cc in 0..4
-        if (col + {{cc}}u < N) { C[cBase + row * N + col + {{cc}}u] = v[{{cc}}]; }
-        //#end
-      }
-//#end
-    }
+    let bcol = bias4(col);
+    for (var r = 0u; r < {{R}}u; r++) { epilogue(row0 + r, col, cBase, out[r * {{C4}}u + c], bcol); }
   }
 }

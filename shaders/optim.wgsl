@@ -6,12 +6,12 @@ struct Params { n: u32, lr: f32, beta1: f32, beta2: f32, eps: f32, wd: f32, bc1:
 @group(0) @binding(3) var<storage, read_write> v: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
 
-fn lin(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * 256u; }
+//#include lib/index.wgsl
 
 // p -= lr · (g · gscale + wd · p)
 @compute @workgroup_size(256)
 fn sgd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = lin(gid, nwg);
+  let i = thread_index(gid, nwg, 256u);
   if (i >= p.n) { return; }
   param[i] -= p.lr * (grad[i] * p.gscale + p.wd * param[i]);
 }
@@ -19,7 +19,7 @@ fn sgd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
 // AdamW (decoupled decay, as torch.optim.AdamW): p ← p·(1 − lr·wd) − lr · m̂ / (√v̂ + eps).
 @compute @workgroup_size(256)
 fn adamw(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = lin(gid, nwg);
+  let i = thread_index(gid, nwg, 256u);
   if (i >= p.n) { return; }
   let g = grad[i] * p.gscale;
   let mi = p.beta1 * m[i] + (1.0 - p.beta1) * g;
@@ -33,7 +33,7 @@ fn adamw(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
 // EMA: param (teacher) ← tau · param + (1 − tau) · grad (student values).
 @compute @workgroup_size(256)
 fn ema(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = lin(gid, nwg);
+  let i = thread_index(gid, nwg, 256u);
   if (i >= p.n) { return; }
   param[i] = p.beta1 * param[i] + (1.0 - p.beta1) * grad[i];
 }

@@ -16,71 +16,44 @@ struct Params {
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
-override OP: u32 = 0u; // 0 sum, 1 max, 2 min
-const WG: u32 = 64u;
-var<workgroup> part: array<f32, 64>;
+override OP: u32 = 0u; // a row of the reduction table
+//#include lib/index.wgsl
 
+const WG: u32 = 64u;
+//#include lib/tree_reduce.wgsl FN=combine_lanes T=f32 COMBINE=combine(a,b)
+
+// The cases are generated from the reduction table (src/ops/elementwise-table.ts; OP is the row's index).
 fn init() -> f32 {
   switch OP {
-    case 1u: { return -3.4028234663852886e38; }
-    case 2u: { return 3.4028234663852886e38; }
+    //#insert INIT
     default: { return 0.0; }
   }
 }
 
 fn combine(u: f32, v: f32) -> f32 {
   switch OP {
-    case 1u: { return max(u, v); }
-    case 2u: { return min(u, v); }
-    default: { return u + v; }
+    //#insert COMBINE
+    default: { return u; }
   }
 }
 
 // Offsets of output o and of reduced element r, unrolled over the ranks KR and RR (template
-// parameters; the host merges neighbouring axes first). The outermost axis needs no modulo.
-fn base_of(o: u32) -> u32 {
-  var rem = o;
-  var off = 0u;
-  //#for e in 0..KR
-  {
-    //#if e == KR - 1
-    off += rem * p.keptStrides[{{(KR - 1 - e) / 4}}][{{(KR - 1 - e) % 4}}];
-    //#else
-    let len = p.keptShape[{{(KR - 1 - e) / 4}}][{{(KR - 1 - e) % 4}}];
-    off += (rem % len) * p.keptStrides[{{(KR - 1 - e) / 4}}][{{(KR - 1 - e) % 4}}];
-    rem = rem / len;
-    //#end
-  }
-  //#end
-  return off;
-}
+// parameters; the host merges neighbouring axes first).
+//#include lib/unravel.wgsl FN=base_of RANK=KR SHAPE=keptShape STRIDES=keptStrides
+//#include lib/unravel.wgsl FN=red_off RANK=RR SHAPE=redShape STRIDES=redStrides
 
-fn red_off(r: u32) -> u32 {
-  var rem = r;
-  var off = 0u;
-  //#for e in 0..RR
-  {
-    //#if e == RR - 1
-    off += rem * p.redStrides[{{(RR - 1 - e) / 4}}][{{(RR - 1 - e) % 4}}];
-    //#else
-    let len = p.redShape[{{(RR - 1 - e) / 4}}][{{(RR - 1 - e) % 4}}];
-    off += (rem % len) * p.redStrides[{{(RR - 1 - e) / 4}}][{{(RR - 1 - e) % 4}}];
-    rem = rem / len;
-    //#end
-  }
-  //#end
-  return off;
-}
-
+// The result from the combined value (sum: times p.scale, which makes it a mean).
 fn finish(v: f32) -> f32 {
-  if (OP == 0u) { return v * p.scale; }
-  return v;
+  switch OP {
+    //#insert FINISH
+    default: { return v; }
+  }
 }
 
 // One thread per output: best when the reduced extent is short.
 @compute @workgroup_size(64)
 fn per_thread(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let o = gid.x + gid.y * nwg.x * 64u;
+  let o = thread_index(gid, nwg, 64u);
   if (o >= p.nOut) { return; }
   let base = base_of(o);
   var acc = init();
@@ -96,13 +69,8 @@ fn per_group(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) li
   let base = base_of(o);
   var acc = init();
   for (var r = lid.x; r < p.nRed; r += WG) { acc = combine(acc, x[base + red_off(r)]); }
-  part[lid.x] = acc;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid.x < s) { part[lid.x] = combine(part[lid.x], part[lid.x + s]); }
-    workgroupBarrier();
-  }
-  if (lid.x == 0u) { y[o] = finish(part[0]); }
+  let total = combine_lanes(acc, lid.x);
+  if (lid.x == 0u) { y[o] = finish(total); }
 }
 
 // Stage one of a two-stage reduction: workgroup (o, part) reduces elements [part·chunk, (part+1)·chunk)
@@ -118,13 +86,8 @@ fn per_group_split(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_
   let r1 = min(p.nRed, r0 + p.chunk);
   var acc = init();
   for (var r = r0 + lid.x; r < r1; r += WG) { acc = combine(acc, x[base + red_off(r)]); }
-  part[lid.x] = acc;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid.x < s) { part[lid.x] = combine(part[lid.x], part[lid.x + s]); }
-    workgroupBarrier();
-  }
-  if (lid.x == 0u) { y[w] = part[0]; }
+  let total = combine_lanes(acc, lid.x);
+  if (lid.x == 0u) { y[w] = total; }
 }
 
 // Stage one when the reduced elements of each output are contiguous (the trailing axes) and a multiple
@@ -134,9 +97,8 @@ fn per_group_split(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_
 
 fn combine4(u: vec4f, v: vec4f) -> vec4f {
   switch OP {
-    case 1u: { return max(u, v); }
-    case 2u: { return min(u, v); }
-    default: { return u + v; }
+    //#insert COMBINE
+    default: { return u; }
   }
 }
 
@@ -151,11 +113,6 @@ fn contig_split(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id)
   let r1 = min(p.nRed / 4u, r0 + p.chunk / 4u);
   var acc = vec4f(init());
   for (var r = r0 + lid.x; r < r1; r += WG) { acc = combine4(acc, x4[base4 + r]); }
-  part[lid.x] = combine(combine(acc.x, acc.y), combine(acc.z, acc.w));
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid.x < s) { part[lid.x] = combine(part[lid.x], part[lid.x + s]); }
-    workgroupBarrier();
-  }
-  if (lid.x == 0u) { y[w] = part[0]; }
+  let total = combine_lanes(combine(combine(acc.x, acc.y), combine(acc.z, acc.w)), lid.x);
+  if (lid.x == 0u) { y[w] = total; }
 }

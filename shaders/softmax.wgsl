@@ -14,42 +14,13 @@ struct Params { rows: u32, cols: u32 }
 override LOG: bool = false;
 //#if SG
 const WG: u32 = 8u;
+fn reduce_max(v: f32, l: u32) -> f32 { return subgroupMax(v); }
+fn reduce_sum(v: f32, l: u32) -> f32 { return subgroupAdd(v); }
 //#else
 const WG: u32 = 64u;
-var<workgroup> red: array<f32, 64>;
+//#include lib/tree_reduce.wgsl FN=reduce_max T=f32 COMBINE=max(a,b)
+//#include lib/tree_reduce.wgsl FN=reduce_sum T=f32 COMBINE=a+b
 //#end
-
-fn reduce_max(v: f32, l: u32) -> f32 {
-//#if SG
-  return subgroupMax(v);
-//#else
-  red[l] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (l < s) { red[l] = max(red[l], red[l + s]); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-//#end
-}
-
-fn reduce_sum(v: f32, l: u32) -> f32 {
-//#if SG
-  return subgroupAdd(v);
-//#else
-  red[l] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (l < s) { red[l] = red[l] + red[l + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-//#end
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

@@ -8,11 +8,31 @@
  *   //#if EXPR / //#else    keep one branch (EXPR is an integer expression; non-zero is true)
  *   //#end
  *   {{EXPR}}                replaced by the integer value of EXPR anywhere in a line
+ *   //#include lib/NAME.wgsl [K=V ...]  the shared snippet shaders/lib/NAME.wgsl with its $K
+ *                           placeholders replaced by V, once per kernel (it may hold directives itself)
+ *   //#insert NAME          the generated text `inserts[NAME]` (e.g. the op switch built from a table)
  *
  * EXPR: integers, parameter and loop-variable names, + - * / % ( ), comparisons == != < <= > >=,
  * && || and !. Division is integer division. No eval: this also runs in a browser under a strict CSP.
  */
+import erfLib from '../../shaders/lib/erf.wgsl?raw';
+import treeReduceLib from '../../shaders/lib/tree_reduce.wgsl?raw';
+import indexLib from '../../shaders/lib/index.wgsl?raw';
+import batchLib from '../../shaders/lib/batch.wgsl?raw';
+import unravelLib from '../../shaders/lib/unravel.wgsl?raw';
+import matmulVec4Lib from '../../shaders/lib/matmul_vec4.wgsl?raw';
+
 export type TemplateParams = Record<string, number>;
+
+/** shaders/lib/*.wgsl by the path an `//#include` names (bundled as text, browser build included). */
+const LIB: Record<string, string> = {
+  'lib/erf.wgsl': erfLib,
+  'lib/tree_reduce.wgsl': treeReduceLib,
+  'lib/index.wgsl': indexLib,
+  'lib/batch.wgsl': batchLib,
+  'lib/unravel.wgsl': unravelLib,
+  'lib/matmul_vec4.wgsl': matmulVec4Lib,
+};
 
 type Tok = { k: 'num'; v: number } | { k: 'id'; v: string } | { k: 'op'; v: string };
 
@@ -129,9 +149,43 @@ function emit(nodes: Node[], env: TemplateParams, out: string[]): void {
   }
 }
 
-/** Expand a WGSL template with the given integer parameters. */
-export function expandTemplate(source: string, params: TemplateParams): string {
+/**
+ * Splice `//#include` and `//#insert` lines (recursively). An include may name values for the
+ * library's `$NAME` placeholders (`//#include lib/tree_reduce.wgsl FN=row_sum T=f32 COMBINE=a+b`);
+ * each library file is spliced once per distinct set of values.
+ */
+function splice(lines: string[], inserts: Record<string, string>, seen: Set<string>, out: string[]): string[] {
+  for (const line of lines) {
+    const d = /^\s*\/\/#(include|insert)\s+(\S+)((?:\s+\w+=\S+)*)\s*$/.exec(line);
+    if (!d) { out.push(line); continue; }
+    const [, kw, name, argText] = d;
+    if (kw === 'include') {
+      const lib = LIB[name];
+      if (lib === undefined) throw new Error(`template: unknown include "${name}" (known: ${Object.keys(LIB).join(', ')})`);
+      const key = `${name}${argText}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const args = Object.fromEntries(argText.trim().split(/\s+/).filter(Boolean).map((a) => a.split(/=(.*)/s).slice(0, 2)));
+      const text = lib.replace(/\$([A-Z][A-Z0-9]*)/g, (_, k: string) => {
+        if (!(k in args)) throw new Error(`template: ${name} needs a value for $${k}`);
+        return args[k];
+      });
+      splice(text.split('\n'), inserts, seen, out);
+    } else {
+      const text = inserts[name];
+      if (text === undefined) throw new Error(`template: nothing given for #insert ${name}`);
+      out.push(...text.split('\n'));
+    }
+  }
+  return out;
+}
+
+/**
+ * Expand a WGSL template with the given integer parameters, library includes and generated inserts.
+ * A file without directives comes back unchanged.
+ */
+export function expandTemplate(source: string, params: TemplateParams = {}, inserts: Record<string, string> = {}): string {
   const out: string[] = [];
-  emit(parse(source.split('\n')), params, out);
+  emit(parse(splice(source.split('\n'), inserts, new Set(), [])), params, out);
   return out.join('\n');
 }

@@ -1,19 +1,20 @@
 /**
- * Elementwise binary ops with numpy broadcasting, scalar forms, comparisons, and `where`.
+ * Elementwise binary ops with numpy broadcasting, scalar forms, comparisons, and `where`. The kernels'
+ * switches are generated from the op table (src/ops/elementwise-table.ts), one row per op.
  * Backward: one fused kernel gives both partial gradients in the broadcast shape; `sumTo` then
  * reduces each to its input's shape.
  */
 import { Tensor, tensor } from '../tensor/tensor';
 import { record } from '../tensor/tape';
 import { zip, zip3 } from '../tensor/ndarray';
-import { binaryK } from './kernels';
+import { binaryCode, binaryK } from './kernels';
 import { broadcastShapes, broadcastStrides, checkF32, empty, grid, pad8, runtime, sameShape } from './util';
 import { shapeCases, type OpSpec } from './spec';
-import { sumTo } from './reduce';
+import { sumTo } from './reduce-kernel';
+import { BINARY_OPS, binaryRow, type BinaryName } from './elementwise-table';
 
-const CODES = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6, eq: 7, gt: 8, ge: 9, lt: 10, le: 11, ne: 12 } as const;
-type BinaryName = keyof typeof CODES;
-const DIFFERENTIABLE = new Set<BinaryName>(['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum']);
+
+const differentiable = (name: BinaryName) => binaryRow(name).df !== null;
 
 function layout(shape: readonly number[], ...ins: (readonly number[])[]): Record<string, number | number[]> {
   const [sa, sb, sc] = ins.map((s) => pad8(broadcastStrides(s, shape)));
@@ -24,14 +25,14 @@ function binaryTT(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   checkF32(name, a, b);
   const shape = broadcastShapes(name, a.shape, b.shape);
   const y = empty(shape);
-  const code = CODES[name];
+  const code = binaryCode(name);
   const same = sameShape(a.shape, b.shape);
   runtime().dispatch(binaryK(same ? 'same' : 'main'), {
     buffers: { a: a.buffer, b: b.buffer, y: y.buffer },
     uniforms: { ...layout(shape, a.shape, b.shape), scalar: 0, swap: 0 },
     workgroups: grid(y.size), overrides: { OP: code },
   });
-  if (!DIFFERENTIABLE.has(name)) return y;
+  if (!differentiable(name)) return y;
   return record(name, y, [a, b], [a, b], (g, [as, bs]) => {
     const ga = empty(shape), gb = empty(shape);
     runtime().dispatch(binaryK('backward'), {
@@ -54,10 +55,10 @@ function reduceTo(g: Tensor, shape: readonly number[]): Tensor {
 function binaryTS(name: BinaryName, a: Tensor, s: number, swap: boolean): Tensor {
   checkF32(name, a);
   const y = empty(a.shape);
-  const code = CODES[name];
+  const code = binaryCode(name);
   const uni = { ...layout([...a.shape], a.shape, a.shape), scalar: s, swap: swap ? 1 : 0 };
   runtime().dispatch(binaryK('scalar'), { buffers: { a: a.buffer, y: y.buffer }, uniforms: uni, workgroups: grid(y.size), overrides: { OP: code } });
-  if (!DIFFERENTIABLE.has(name)) return y;
+  if (!differentiable(name)) return y;
   return record(`${name}(scalar)`, y, [a], [a], (g, [as]) => {
     const ga = empty(as.shape);
     runtime().dispatch(binaryK('scalar_backward'), { buffers: { a: as.buffer, g: g.buffer, ga: ga.buffer }, uniforms: uni, workgroups: grid(g.size), overrides: { OP: code } });
@@ -112,25 +113,21 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   return out;
 }
 
-const REFS: Record<BinaryName, (x: number, y: number) => number> = {
-  add: (x, y) => x + y, sub: (x, y) => x - y, mul: (x, y) => x * y, div: (x, y) => x / y,
-  pow: (x, y) => Math.pow(x, y), maximum: Math.max, minimum: Math.min,
-  eq: (x, y) => +(x === y), gt: (x, y) => +(x > y), ge: (x, y) => +(x >= y), lt: (x, y) => +(x < y), le: (x, y) => +(x <= y), ne: (x, y) => +(x !== y),
-};
+const ref = (name: BinaryName) => binaryRow(name).ref;
 
 export const binarySpecs: OpSpec[] = [
-  ...(Object.keys(CODES) as BinaryName[]).map((name): OpSpec => ({
+  ...BINARY_OPS.map(({ name }): OpSpec => ({
     name,
     cases: shapeCases.binary,
     gpu: ([a, b]) => binary(name, a, b),
-    ref: ([a, b]) => zip(name, a, b, REFS[name]),
-    domain: name === 'pow' ? [[0.2, 3], [-2, 2]] : name === 'div' ? [[-2, 2], [0.5, 2]] : undefined,
-    grad: DIFFERENTIABLE.has(name) ? undefined : false,
+    ref: ([a, b]) => zip(name, a, b, ref(name)),
+    domain: binaryRow(name).domain,
+    grad: differentiable(name) ? undefined : false,
     tol: { atol: 1e-6, rtol: 4e-6 },
   })),
   ...(['add', 'sub', 'mul', 'div', 'pow', 'maximum'] as BinaryName[]).flatMap((name): OpSpec[] => [
-    { name: `${name}(x, 0.7)`, cases: shapeCases.unary, gpu: ([a]) => binary(name, a, 0.7), ref: ([a]) => zip(name, a, { shape: [1], data: new Float64Array([0.7]) }, REFS[name]), domain: [0.2, 3], tol: { atol: 1e-6, rtol: 4e-6 } },
-    { name: `${name}(1.3, x)`, cases: shapeCases.unary, gpu: ([a]) => binary(name, 1.3, a), ref: ([a]) => zip(name, { shape: [1], data: new Float64Array([1.3]) }, a, REFS[name]), domain: [0.2, 3], tol: { atol: 1e-6, rtol: 4e-6 } },
+    { name: `${name}(x, 0.7)`, cases: shapeCases.unary, gpu: ([a]) => binary(name, a, 0.7), ref: ([a]) => zip(name, a, { shape: [1], data: new Float64Array([0.7]) }, ref(name)), domain: [0.2, 3], tol: { atol: 1e-6, rtol: 4e-6 } },
+    { name: `${name}(1.3, x)`, cases: shapeCases.unary, gpu: ([a]) => binary(name, 1.3, a), ref: ([a]) => zip(name, { shape: [1], data: new Float64Array([1.3]) }, a, ref(name)), domain: [0.2, 3], tol: { atol: 1e-6, rtol: 4e-6 } },
   ]),
   {
     name: 'where',

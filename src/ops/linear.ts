@@ -8,7 +8,7 @@ import { Tensor } from '../tensor/tensor';
 import { isGradEnabled, record } from '../tensor/tape';
 import { erf, matmulND, nd, type NDArray } from '../tensor/ndarray';
 import { mmDispatch } from './matmul-kernels';
-import { unaryK } from './kernels';
+import { unaryCode, unaryK } from './kernels';
 import { assertShape, checkF32, empty, grid, runtime } from './util';
 import { sum } from './reduce';
 import type { OpSpec } from './spec';
@@ -38,7 +38,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     let gz = view(g, [rows, out]);
     if (zs) {
       const d = empty([rows, out]);
-      runtime().dispatch(unaryK('backward'), { buffers: { x: zs.buffer, g: gz.buffer, dx: d.buffer }, uniforms: { n: d.size }, workgroups: grid(d.size), overrides: { OP: 13 } });
+      runtime().dispatch(unaryK('backward'), { buffers: { x: zs.buffer, g: gz.buffer, dx: d.buffer }, uniforms: { n: d.size }, workgroups: grid(d.size), overrides: { OP: unaryCode('gelu') } });
       gz.dispose();
       gz = d;
     }

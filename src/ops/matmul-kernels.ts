@@ -11,7 +11,7 @@
 import { Tensor } from '../tensor/tensor';
 import { broadcastShapes, broadcastStrides } from '../tensor/ndarray';
 import { tuningFor } from '../gpu/tuning';
-import { matmulK, matmulSgSource, matmulTileSource, templateKernel, unaryK, binaryK } from './kernels';
+import { matmulK, matmulSgSource, matmulTileSource, templateKernel, unaryCode, unaryK, binaryCode, binaryK } from './kernels';
 import { empty, grid, pad8, runtime } from './util';
 import { sum } from './reduce';
 import { reshape, stridedCopy } from './shape';
@@ -79,14 +79,14 @@ function epilogueAfter(y: Tensor, epi: Epilogue): { y: Tensor; z: Tensor | null 
     runtime().dispatch(binaryK('main'), {
       buffers: { a: y.buffer, b: epi.bias.buffer, y: s.buffer },
       uniforms: { n: y.size, rank: 2, shape: pad8([y.size / N, N]), sa: pad8([N, 1]), sb: pad8([0, 1]), sc: pad8([]), scalar: 0, swap: 0 },
-      workgroups: grid(y.size), overrides: { OP: 0 },
+      workgroups: grid(y.size), overrides: { OP: binaryCode('add') },
     });
     y.dispose();
     z = s;
   }
   if (!epi.gelu) return { y: z, z: null };
   const g = empty(z.shape);
-  runtime().dispatch(unaryK('main'), { buffers: { x: z.buffer, y: g.buffer }, uniforms: { n: z.size }, workgroups: grid(z.size), overrides: { OP: 13 } });
+  runtime().dispatch(unaryK('main'), { buffers: { x: z.buffer, y: g.buffer }, uniforms: { n: z.size }, workgroups: grid(z.size), overrides: { OP: unaryCode('gelu') } });
   if (epi.saveZ) return { y: g, z };
   z.dispose();
   return { y: g, z: null };

@@ -8,7 +8,7 @@ import { matmulND } from '../tensor/ndarray';
 import { mmDispatch } from './matmul-kernels';
 import { checkF32 } from './util';
 import type { OpSpec } from './spec';
-import { sumTo } from './reduce';
+import { sumTo } from './reduce-kernel';
 import { withTuning } from '../gpu/tuning';
 import { runtime } from './util';
 

@@ -4,85 +4,17 @@
  */
 import { Tensor } from '../tensor/tensor';
 import { record } from '../tensor/tape';
-import { normAxes, reduce as reduceND, stridesOf, type NDArray } from '../tensor/ndarray';
-import { reduceSource, templateKernel } from './kernels';
-import { checkF32, empty, grid, pad8, runtime, sameShape } from './util';
-import { tuningFor } from '../gpu/tuning';
+import { normAxes, reduce as reduceND, type NDArray } from '../tensor/ndarray';
+import { checkF32 } from './util';
 import { type OpSpec } from './spec';
+import { outShape, rawReduce, sumTo } from './reduce-kernel';
 import { expand, reshape } from './shape';
 import { eq, mul, sub, div } from './binary';
 import { square, sqrt } from './unary';
 
+export { sumTo };
+
 type Axes = number | number[] | undefined;
-const OPS = { sum: 0, max: 1, min: 2 } as const;
-
-function outShape(shape: readonly number[], axes: number[], keepdim: boolean): number[] {
-  return keepdim ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
-}
-
-/**
- * Axes (in order) as few (shape, stride) pairs as index the same elements: size-1 axes dropped,
- * neighbours merged where the outer stride is the inner stride times the inner size. At least one.
- */
-function mergeAxes(shape: number[], strides: number[]): { shape: number[]; strides: number[] } {
-  const out = { shape: [] as number[], strides: [] as number[] };
-  shape.forEach((n, i) => {
-    if (n === 1) return;
-    const k = out.shape.length - 1;
-    if (k >= 0 && out.strides[k] === strides[i] * n) { out.shape[k] *= n; out.strides[k] = strides[i]; } else { out.shape.push(n); out.strides.push(strides[i]); }
-  });
-  return out.shape.length ? out : { shape: [1], strides: [0] };
-}
-
-const reduceKernel = (entry: string, kr: number, rr: number) => templateKernel('reduce', reduceSource, { KR: kr, RR: rr }, entry);
-
-function rawReduce(kind: keyof typeof OPS, x: Tensor, axes: number[], keepdim: boolean, scale = 1): Tensor {
-  const st = stridesOf(x.shape);
-  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-  const nOut = kept.reduce((a, i) => a * x.shape[i], 1);
-  const nRed = axes.reduce((a, i) => a * x.shape[i], 1);
-  const y = empty(outShape(x.shape, axes, keepdim));
-  if (nOut === 0) return y;
-  const k = mergeAxes(kept.map((i) => x.shape[i]), kept.map((i) => st[i]));
-  const r = mergeAxes(axes.map((i) => x.shape[i]), axes.map((i) => st[i]));
-  const reduceK = (entry: string) => reduceKernel(entry, k.shape.length, r.shape.length);
-  const uniforms = {
-    nOut, nRed, _p0: 0, _p1: 0, scale,
-    parts: 1, chunk: nRed, _p2: 0,
-    keptShape: pad8(k.shape), keptStrides: pad8(k.strides),
-    redShape: pad8(r.shape), redStrides: pad8(r.strides),
-  };
-  // Few outputs over a long range: two stages, so more than one workgroup works on each output.
-  if (nOut < 64 && nRed >= 16384) {
-    const parts = Math.min(256, Math.ceil(nRed / 4096));
-    const chunk = Math.ceil(nRed / parts / 4) * 4;
-    const partial = empty([nOut, parts]);
-    // Reduced axes trailing (each output's elements contiguous) and a multiple of 4: vec4 loads.
-    const contig = nRed % 4 === 0 && axes.every((a, i) => a === x.rank - axes.length + i);
-    runtime().dispatch(reduceK(contig ? 'contig_split' : 'per_group_split'), {
-      buffers: contig ? { x4: x.buffer, y: partial.buffer } : { x: x.buffer, y: partial.buffer }, uniforms: { ...uniforms, scale: 1, parts, chunk },
-      workgroups: grid(nOut * parts, 1), overrides: { OP: OPS[kind] },
-    });
-    runtime().dispatch(reduceKernel('per_thread', 1, 1), {
-      buffers: { x: partial.buffer, y: y.buffer },
-      uniforms: {
-        nOut, nRed: parts, _p0: 0, _p1: 0, scale, parts: 1, chunk: parts, _p2: 0,
-        keptShape: pad8([nOut]), keptStrides: pad8([parts]), redShape: pad8([parts]), redStrides: pad8([1]),
-      },
-      workgroups: grid(nOut, 64), overrides: { OP: OPS[kind] },
-    });
-    partial.dispose();
-    return y;
-  }
-  // On CPU adapters barriers are costly and 64 outputs already fill the threads: column sums (e.g. a
-  // bias gradient over batch × tokens rows) go one thread per output, lanes on consecutive columns.
-  const perThread = nRed <= 32 || nOut >= tuningFor(runtime()).reducePerThreadOut;
-  runtime().dispatch(reduceK(perThread ? 'per_thread' : 'per_group'), {
-    buffers: { x: x.buffer, y: y.buffer }, uniforms,
-    workgroups: perThread ? grid(nOut, 64) : grid(nOut, 1), overrides: { OP: OPS[kind] },
-  });
-  return y;
-}
 
 function check(op: string, x: Tensor, axes: Axes): number[] {
   checkF32(op, x);
@@ -145,18 +77,6 @@ export function std(x: Tensor, axes?: Axes, keepdim = false, correction = 0): Te
   const v = variance(x, axes, keepdim, correction);
   const r = sqrt(v);
   v.dispose();
-  return r;
-}
-
-/** Sum a broadcast gradient back down to `shape` (leading dims and size-1 dims). */
-export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
-  if (sameShape(g.shape, shape)) return reshape(g, shape);
-  const off = g.rank - shape.length;
-  const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++) if (i < off || (shape[i - off] === 1 && g.shape[i] !== 1)) axes.push(i);
-  const s = rawReduce('sum', g, axes, true);
-  const r = reshape(s, shape);
-  s.dispose();
   return r;
 }
 

@@ -2,14 +2,17 @@
  * Shape ops. `reshape` is a view (shared storage); permute, slice, concat, stack and expand copy
  * through one strided-copy kernel (shaders/copy.wgsl), so each is a single dispatch.
  */
-import { Storage, Tensor } from '../tensor/tensor';
+import { Tensor } from '../tensor/tensor';
 import { record } from '../tensor/tape';
 import { nd, permuteND, stridesOf, unravel, broadcastShapes, broadcastStrides, type NDArray } from '../tensor/ndarray';
 import { copyK, copyStridedSource, templateKernel } from './kernels';
 import { empty, grid, normAxis, numel, pad8, runtime, sameShape } from './util';
 import type { OpSpec } from './spec';
 import { zeros } from './create';
-import { sumTo } from './reduce';
+import { sumTo } from './reduce-kernel';
+import { reshape } from './view';
+
+export { reshape };
 
 /**
  * The copy's axes with size-1 axes dropped and neighbours merged where both sides are contiguous
@@ -63,17 +66,6 @@ export function stridedCopy(src: Tensor, dst: Tensor, shape: readonly number[], 
     },
     workgroups: grid(n),
   });
-}
-
-/** A view with a new shape over the same storage (one dimension may be -1). */
-export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-  const inferred = shape.map((d) => (d === -1 ? x.size / known : d));
-  if (shape.filter((d) => d === -1).length > 1 || numel(inferred) !== x.size || inferred.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new Error(`reshape: cannot view shape [${x.shape}] as [${shape}]`);
-  }
-  const y = new Tensor(inferred, (x.storage as Storage).retain(), x.dtype);
-  return record('reshape', y, [x], [], (g) => [reshape(g, x.shape)]);
 }
 
 /** Broadcast to `shape` (materialised copy); gradient sums back. */
