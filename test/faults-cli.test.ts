@@ -141,7 +141,7 @@ describe('pretrain under faults', () => {
       expect(r.code, r.stderr).toBe(1);
       const ck = join(out, 'checkpoints');
       const ls = lines(r.stderr).filter((l) => l.startsWith('pretrain:'));
-      expect(ls).toEqual([`pretrain: failed: checkpoint ${join(ck, 'step-000002.safetensors')} failed: no space left on device (ENOSPC); its temporary file was removed; `
+      expect(ls).toEqual([`pretrain: failed: checkpoint not written: ${join(ck, 'step-000002.safetensors')}: no space left on device (ENOSPC); its temporary file was removed; `
         + `the previous checkpoint ${join(ck, 'step-000001.safetensors')} is intact (continue with --resume once there is room)`]);
       expect(readdirSync(ck)).toEqual(['step-000001.safetensors']);
     } finally {

@@ -112,7 +112,7 @@ describe('atomic writes on a full disk, stale temporary files (items 3, 4)', () 
 
   it('CheckpointWriteError names the file, says it failed, and names the intact previous checkpoint', () => {
     const e = new CheckpointWriteError('/r/checkpoints/step-000004.safetensors', enospc(), '/r/checkpoints/step-000002.safetensors');
-    expect(e.message).toBe('checkpoint /r/checkpoints/step-000004.safetensors failed: no space left on device (ENOSPC); its temporary file was removed; '
+    expect(e.message).toBe('checkpoint not written: /r/checkpoints/step-000004.safetensors: no space left on device (ENOSPC); its temporary file was removed; '
       + 'the previous checkpoint /r/checkpoints/step-000002.safetensors is intact (continue with --resume once there is room)');
     expect(new CheckpointWriteError('/r/c/step-000001.safetensors', enospc(), null).message).toMatch(/no earlier checkpoint of this run exists$/);
   });

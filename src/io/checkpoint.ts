@@ -66,7 +66,7 @@ export class CheckpointWriteError extends Error {
   constructor(readonly path: string, cause: unknown, readonly previous: string | null) {
     const code = (cause as NodeJS.ErrnoException)?.code;
     const why = code === 'ENOSPC' ? 'no space left on device (ENOSPC)' : code ? `${code}: ${(cause as Error).message}` : (cause as Error)?.message ?? String(cause);
-    super(`checkpoint ${path} failed: ${why}; its temporary file was removed; `
+    super(`checkpoint not written: ${path}: ${why}; its temporary file was removed; `
       + (previous ? `the previous checkpoint ${previous} is intact (continue with --resume once there is room)` : 'no earlier checkpoint of this run exists'));
     this.name = 'CheckpointWriteError';
   }
