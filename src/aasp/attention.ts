@@ -4,7 +4,7 @@
  * write them merged) and the composed ops (split heads, matmul·softmax·matmul, merge heads) are one
  * switch apart. Heads split the model dimension as the spec says: head h uses dims [h·dh, (h+1)·dh).
  */
-import { Tensor } from '../tensor/tensor';
+import { scope, type Tensor } from '../tensor/tensor';
 import { crossAttention, matmul, mul, permute, reshape, selfAttention, slice, softmax } from '../ops';
 
 let useFused = true;
@@ -21,12 +21,7 @@ const fusedFits = (dh: number) => useFused && dh % 4 === 0 && dh <= 256;
 
 /** softmax(q·kᵀ·scale)·v over q [..., Nq, dh], k/v [..., Nk, dh], composed from primitives. */
 export function sdpaComposed(q: Tensor, k: Tensor, v: Tensor, scale: number): Tensor {
-  const s = matmul(q, k, { transB: true });
-  const ss = mul(s, scale);
-  const a = softmax(ss);
-  const o = matmul(a, v);
-  for (const t of [s, ss, a]) t.dispose();
-  return o;
+  return scope(() => matmul(softmax(mul(matmul(q, k, { transB: true }), scale)), v));
 }
 
 /**
@@ -36,35 +31,24 @@ export function sdpaComposed(q: Tensor, k: Tensor, v: Tensor, scale: number): Te
 export function splitHeads(x: Tensor, parts: number, heads: number): Tensor[] {
   const [G, N, W] = x.shape;
   const dh = W / parts / heads;
-  const x5 = reshape(x, [G, N, parts, heads, dh]);
-  const p = permute(x5, [2, 0, 3, 1, 4]);
-  x5.dispose();
-  if (parts === 1) { const r = reshape(p, [G, heads, N, dh]); p.dispose(); return [r]; }
-  const out: Tensor[] = [];
-  for (let i = 0; i < parts; i++) {
-    const s = slice(p, 0, i, i + 1);
-    out.push(reshape(s, [G, heads, N, dh]));
-    s.dispose();
-  }
-  p.dispose();
-  return out;
+  return scope(() => {
+    const p = permute(reshape(x, [G, N, parts, heads, dh]), [2, 0, 3, 1, 4]);
+    return Array.from({ length: parts }, (_, i) => reshape(parts === 1 ? p : slice(p, 0, i, i + 1), [G, heads, N, dh]));
+  });
 }
 
 /** [G, H, N, dh] → [G, N, H·dh]. */
 export function mergeHeads(x: Tensor): Tensor {
   const [G, H, N, dh] = x.shape;
-  const p = permute(x, [0, 2, 1, 3]);
-  const r = reshape(p, [G, N, H * dh]);
-  p.dispose();
-  return r;
+  return scope(() => reshape(permute(x, [0, 2, 1, 3]), [G, N, H * dh]));
 }
 
-function composed(parts: Tensor[], heads: number, scale: number): Tensor {
-  const o = sdpaComposed(parts[0], parts[1], parts[2], scale);
-  for (const t of parts) t.dispose();
-  const m = mergeHeads(o);
-  o.dispose();
-  return m;
+/** Heads split from the projections (inside the caller's scope), attended, merged. */
+function composed(split: () => Tensor[], scale: number): Tensor {
+  return scope(() => {
+    const [q, k, v] = split();
+    return mergeHeads(sdpaComposed(q, k, v, scale));
+  });
 }
 
 /** Self-attention from a packed projection qkv [G, N, 3D] → [G, N, D] (heads merged). */
@@ -72,7 +56,7 @@ export function multiHeadSelf(qkv: Tensor, heads: number): Tensor {
   const dh = qkv.shape[2] / 3 / heads;
   const scale = 1 / Math.sqrt(dh);
   if (fusedFits(dh)) return selfAttention(qkv, heads, scale);
-  return composed(splitHeads(qkv, 3, heads), heads, scale);
+  return composed(() => splitHeads(qkv, 3, heads), scale);
 }
 
 /** Cross-attention from q [G, Nq, D] and packed kv [G, Nk, 2D] → [G, Nq, D] (heads merged). */
@@ -80,5 +64,5 @@ export function multiHeadCross(q: Tensor, kv: Tensor, heads: number): Tensor {
   const dh = q.shape[2] / heads;
   const scale = 1 / Math.sqrt(dh);
   if (fusedFits(dh)) return crossAttention(q, kv, heads, scale);
-  return composed([...splitHeads(q, 1, heads), ...splitHeads(kv, 2, heads)], heads, scale);
+  return composed(() => [...splitHeads(q, 1, heads), ...splitHeads(kv, 2, heads)], scale);
 }

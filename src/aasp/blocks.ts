@@ -3,7 +3,7 @@
  * parameter names: `mlp.fc1/fc2`, `attn.qkv/proj`, `xattn.q/kv/proj`, `norm1/norm2/norm_q/norm_kv`.
  * Every LayerNorm has eps 1e-6; every GELU is the exact erf GELU.
  */
-import { Tensor } from '../tensor/tensor';
+import { scope, type Tensor } from '../tensor/tensor';
 import { Module } from '../nn/module';
 import { LayerNorm, Linear } from '../nn/layers';
 import { add, gelu } from '../ops';
@@ -22,12 +22,7 @@ export class Mlp extends Module {
     this.fc2 = this.child('fc2', new Linear(hidden, out, rng));
   }
   forward(x: Tensor): Tensor {
-    const h = this.fc1.forward(x);
-    const a = gelu(h);
-    h.dispose();
-    const y = this.fc2.forward(a);
-    a.dispose();
-    return y;
+    return scope(() => this.fc2.forward(gelu(this.fc1.forward(x))));
   }
 }
 
@@ -41,12 +36,7 @@ export class SelfAttention extends Module {
     this.proj = this.child('proj', new Linear(dim, dim, rng));
   }
   forward(x: Tensor): Tensor {
-    const qkv = this.qkv.forward(x);
-    const m = multiHeadSelf(qkv, this.heads);
-    qkv.dispose();
-    const y = this.proj.forward(m);
-    m.dispose();
-    return y;
+    return scope(() => this.proj.forward(multiHeadSelf(this.qkv.forward(x), this.heads)));
   }
 }
 
@@ -62,25 +52,27 @@ export class CrossAttention extends Module {
     this.proj = this.child('proj', new Linear(dim, dim, rng));
   }
   forward(xq: Tensor, xkv: Tensor): Tensor {
-    const q = this.q.forward(xq);
-    const kv = this.kv.forward(xkv);
-    const m = multiHeadCross(q, kv, this.heads);
-    q.dispose();
-    kv.dispose();
-    const y = this.proj.forward(m);
-    m.dispose();
-    return y;
+    return scope(() => this.proj.forward(multiHeadCross(this.q.forward(xq), this.kv.forward(xkv), this.heads)));
   }
 }
 
-/** x + a(f(x)) with the intermediate freed. */
+/**
+ * x through `blocks` in order (the PyTorch loop `for blk in blocks: x = step(blk, x)`): each
+ * intermediate is freed once the next exists; the input and the result are not.
+ */
+export function throughBlocks<B>(x: Tensor, blocks: readonly B[], step: (blk: B, h: Tensor, i: number) => Tensor): Tensor {
+  let h = x;
+  blocks.forEach((blk, i) => {
+    const next = step(blk, h, i);
+    if (h !== x) h.dispose();
+    h = next;
+  });
+  return h;
+}
+
+/** x + f(norm(x)), the intermediates freed. */
 export function residual(x: Tensor, f: (x: Tensor) => Tensor, norm: LayerNorm): Tensor {
-  const n = norm.forward(x);
-  const h = f(n);
-  n.dispose();
-  const y = add(x, h);
-  h.dispose();
-  return y;
+  return scope(() => add(x, f(norm.forward(x))));
 }
 
 /** Pre-LN ViT block (`blocks.{i}.`): x += attn(norm1(x)); x += mlp(norm2(x)). */
@@ -97,10 +89,10 @@ export class Block extends Module {
     this.mlp = this.child('mlp', new Mlp(dim, 4 * dim, rng));
   }
   forward(x: Tensor): Tensor {
-    const a = residual(x, (t) => this.attn.forward(t), this.norm1);
-    const y = residual(a, (t) => this.mlp.forward(t), this.norm2);
-    a.dispose();
-    return y;
+    return scope(() => {
+      const a = residual(x, (t) => this.attn.forward(t), this.norm1);
+      return residual(a, (t) => this.mlp.forward(t), this.norm2);
+    });
   }
 }
 
@@ -120,11 +112,10 @@ export class PredictorBlock extends Module {
     this.mlp = this.child('mlp', new Mlp(dim, 4 * dim, rng));
   }
   forward(q: Tensor, kv: Tensor): Tensor {
-    const kvn = this.norm_kv.forward(kv);
-    const a = residual(q, (t) => this.xattn.forward(t, kvn), this.norm_q);
-    kvn.dispose();
-    const y = residual(a, (t) => this.mlp.forward(t), this.norm2);
-    a.dispose();
-    return y;
+    return scope(() => {
+      const kvn = this.norm_kv.forward(kv);
+      const a = residual(q, (t) => this.xattn.forward(t, kvn), this.norm_q);
+      return residual(a, (t) => this.mlp.forward(t), this.norm2);
+    });
   }
 }

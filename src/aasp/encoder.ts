@@ -3,13 +3,13 @@
  * (`patch_embed`, `aape`, `blocks`, `norm`). The token embedding (standard branch, AaPE alias branch,
  * position embedding) is supplied by an `Embedder` so the AaPE module stays in its own files.
  */
-import { Tensor, tensor } from '../tensor/tensor';
+import { scope, tensor, type Tensor } from '../tensor/tensor';
 import { Module, ModuleList } from '../nn/module';
 import { LayerNorm } from '../nn/layers';
 import { add, div, indexSelect, reshape } from '../ops';
 import type { Rng } from '../util/rng';
 import type { AaspConfig } from './config';
-import { Block, LN_EPS } from './blocks';
+import { Block, LN_EPS, throughBlocks } from './blocks';
 import { maskedAliasInput, type MaskSet } from './masking';
 
 /** Token embedding of X [B, F, T] → [B, N, D] in token order p·T' + q. */
@@ -46,15 +46,12 @@ export class AaspEncoder extends Module {
     this.embedder.dispose?.();
   }
 
-  /** All N tokens of X (the teacher's view): Z_std + alias(X) + pos, [B, N, D]. */
+  /** All N tokens of X (the teacher's view): Z_std + pos + alias(X), [B, N, D]. */
   embedFull(x: Tensor): Tensor {
-    const zs = this.embedder.standard(x);
-    if (!this.embedder.aapeOn) return zs;
-    const za = this.embedder.alias(x);
-    const z = add(zs, za);
-    zs.dispose();
-    za.dispose();
-    return z;
+    return scope(() => {
+      const zs = this.embedder.standard(x);
+      return this.embedder.aapeOn ? add(zs, this.embedder.alias(x)) : zs;
+    });
   }
 
   /**
@@ -66,21 +63,14 @@ export class AaspEncoder extends Module {
     const [B] = x.shape;
     const { masks, nVisible: nv } = ms;
     const G = B * masks, D = this.cfg.D;
-    const zs = this.embedder.standard(x);
-    // [B, M·n_v] indices select each clip's visible tokens for all its masks at once.
-    const idxB = tensor(ms.vis, [B, masks * nv], 'i32');
-    const sel = indexSelect(zs, 1, idxB);
-    const vs = reshape(sel, [G, nv, D]);
-    for (const t of [zs, idxB, sel]) t.dispose();
-    if (!this.embedder.aapeOn) return vs;
-    const xa = maskedAliasInput(x, ms, this.cfg.patch);
-    const za = this.embedder.alias(xa);
-    xa.dispose();
-    const idxG = tensor(ms.vis, [G, nv], 'i32');
-    const va = indexSelect(za, 1, idxG);
-    const z = add(vs, va);
-    for (const t of [vs, za, idxG, va]) t.dispose();
-    return z;
+    return scope(() => {
+      // [B, M·n_v] indices select each clip's visible tokens for all its masks at once (a scope of
+      // its own frees the full standard tokens before the alias branch runs).
+      const vs = scope(() => reshape(indexSelect(this.embedder.standard(x), 1, tensor(ms.vis, [B, masks * nv], 'i32')), [G, nv, D]));
+      if (!this.embedder.aapeOn) return vs;
+      const za = this.embedder.alias(maskedAliasInput(x, ms, this.cfg.patch));
+      return add(vs, indexSelect(za, 1, tensor(ms.vis, [G, nv], 'i32')));
+    });
   }
 
   /**
@@ -89,25 +79,15 @@ export class AaspEncoder extends Module {
    */
   encode(z: Tensor, targetLayers = 1): Tensor {
     const depth = this.blocks.items.length;
-    const outs: Tensor[] = [];
-    let h = z;
-    this.blocks.items.forEach((blk, i) => {
-      const next = blk.forward(h);
-      if (h !== z && !outs.includes(h)) h.dispose();
-      h = next;
-      if (i >= depth - targetLayers && targetLayers > 1) outs.push(this.norm.forward(h));
+    return scope(() => {
+      const outs: Tensor[] = [];
+      const h = throughBlocks(z, this.blocks.items, (blk, x, i) => {
+        const y = blk.forward(x);
+        if (targetLayers > 1 && i >= depth - targetLayers) outs.push(this.norm.forward(y));
+        return y;
+      });
+      if (targetLayers <= 1) return this.norm.forward(h);
+      return div(outs.reduce((acc, o) => add(acc, o)), outs.length);
     });
-    if (targetLayers <= 1) {
-      const y = this.norm.forward(h);
-      if (h !== z) h.dispose();
-      return y;
-    }
-    if (h !== z) h.dispose();
-    let acc = outs[0];
-    for (let i = 1; i < outs.length; i++) { const s = add(acc, outs[i]); if (i > 1) acc.dispose(); acc = s; }
-    const y = div(acc, outs.length);
-    acc.dispose();
-    for (const t of outs) t.dispose();
-    return y;
   }
 }

@@ -2,12 +2,12 @@
  * The cross-attention predictor (spec 5.5, names under `predictor.`) and the projection head of the
  * contrastive loss (spec 5.7, `proj.fc1` / `proj.fc2`).
  */
-import { Tensor, tensor } from '../tensor/tensor';
+import { scope, tensor, type Tensor } from '../tensor/tensor';
 import { Module, ModuleList } from '../nn/module';
 import { LayerNorm, Linear, initWeight } from '../nn/layers';
 import { add, indexSelect, l2Normalize, mean, reshape } from '../ops';
 import type { Rng } from '../util/rng';
-import { LN_EPS, Mlp, PredictorBlock } from './blocks';
+import { LN_EPS, Mlp, PredictorBlock, throughBlocks } from './blocks';
 import { posEmbed2dTensor } from './pos-embed';
 
 export interface PredictorDims { D: number; Dp: number; depth: number; heads: number; Fp: number; Tp: number }
@@ -37,30 +37,19 @@ export class Predictor extends Module {
 
   /** V [G, n_v, D], visible / masked indices ([G·n_v] / [G·n_m] flat, row-major) → P [G, n_m, D]. */
   forward(V: Tensor, vis: Int32Array, masked: Int32Array): Tensor {
-    const [G, nv] = V.shape;
-    const nm = masked.length / G;
-    const Dp = this.dims.Dp;
-    const e = this.embed.forward(V);
-    const visIdx = tensor(vis, [vis.length], 'i32');
-    const pv = indexSelect(this.pos, 0, visIdx);
-    const pv3 = reshape(pv, [G, nv, Dp]);
-    const kv = add(e, pv3);
-    const mIdx = tensor(masked, [masked.length], 'i32');
-    const pm = indexSelect(this.pos, 0, mIdx);
-    const pm3 = reshape(pm, [G, nm, Dp]);
-    let q = add(pm3, this.p('mask_token'));
-    for (const t of [e, visIdx, pv, pv3, mIdx, pm, pm3]) t.dispose();
-    for (const blk of this.blocks.items) {
-      const next = blk.forward(q, kv);
-      q.dispose();
-      q = next;
-    }
-    kv.dispose();
-    const n = this.norm.forward(q);
-    q.dispose();
-    const P = this.head.forward(n);
-    n.dispose();
-    return P;
+    const G = V.shape[0];
+    return scope(() => {
+      // Own scopes free the embedding and the gathered positions before the blocks run.
+      const kv = scope(() => add(this.embed.forward(V), this.posAt(vis, G)));
+      const q0 = scope(() => add(this.posAt(masked, G), this.p('mask_token')));
+      const q = throughBlocks(q0, this.blocks.items, (blk, h) => blk.forward(h, kv));
+      return this.head.forward(this.norm.forward(q));
+    });
+  }
+
+  /** pos_Dp at flat token indices, as [G, n, Dp] (freed with the caller's scope). */
+  private posAt(idx: Int32Array, G: number): Tensor {
+    return reshape(indexSelect(this.pos, 0, tensor(idx, [idx.length], 'i32')), [G, idx.length / G, this.dims.Dp]);
   }
 }
 
@@ -70,10 +59,7 @@ export class ProjHead extends Mlp {
     super(D, 2 * D, rng, projDim);
   }
   override forward(g: Tensor): Tensor {
-    const z = super.forward(g);
-    const e = l2Normalize(z, -1, 1e-8);
-    z.dispose();
-    return e;
+    return scope(() => l2Normalize(super.forward(g), -1, 1e-8));
   }
 }
 

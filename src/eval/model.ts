@@ -15,10 +15,8 @@ import { firstNonFinite, readSafetensors } from '../io/safetensors';
 import { DEFAULT_LOGMEL_CONFIG, type LogMelConfig } from '../audio/logmel-cpu';
 import { hashFile, sha256 } from './cache';
 import type { TokenEncoder } from './embed';
-import { keep, scope, type Tensor } from '../tensor/tensor';
-import { add } from '../ops';
+import type { Tensor } from '../tensor/tensor';
 import { AliasBranch, PatchEmbed } from '../aasp/aape';
-import { posEmbed2dTensor } from '../aasp/pos-embed';
 import type { TrainableEncoder } from './finetune';
 
 export interface ModelSpec {
@@ -44,30 +42,18 @@ export interface LoadedModel {
 }
 
 /**
- * Z = patch_embed(X) + aape(X) + pos for an input of any whole number of patches. The encoder's own
- * `embedFull` adds the position table of the pre-training crop (T' = 38), so evaluation windows of
- * other lengths (the 400-frame tail of a 1000-frame clip) are embedded here from the same mounted
- * modules, with a sin-cos table for the window's own grid: time positions count from 0 per window.
+ * Z = patch_embed(X) + pos + aape(X), the encoder's own token embedding (`embedFull`). The standard
+ * embedder (patch_embed and aape mounted) takes a sin-cos table for the input's own grid, so windows of
+ * any whole number of patches work (the 400-frame tail of a 1000-frame clip): time positions count from
+ * 0 per window. An embedder of another shape is held to the pre-training length.
  */
 function fullEmbedding(enc: AaspEncoder): (x: Tensor) => Tensor {
   const mounts = new Map(enc.embedder.mounts);
-  const pe = mounts.get('patch_embed'), alias = mounts.get('aape');
-  if (!(pe instanceof PatchEmbed) || (enc.embedder.aapeOn && !(alias instanceof AliasBranch))) {
-    // An embedder of another shape: only the pre-training length is safe.
-    return (x) => {
-      if (x.shape[2] !== enc.cfg.cropFrames) throw new Error(`this encoder's embedder only takes ${enc.cfg.cropFrames}-frame inputs, got ${x.shape[2]}`);
-      return enc.embedFull(x);
-    };
-  }
-  const pos = new Map<string, Tensor>();
-  return (x) => scope(() => {
-    const Fp = Math.floor(x.shape[1] / enc.cfg.patch), Tp = Math.floor(x.shape[2] / enc.cfg.patch);
-    const key = `${Fp}x${Tp}`;
-    if (!pos.has(key)) pos.set(key, keep(posEmbed2dTensor(enc.cfg.D, Fp, Tp)));
-    let z = pe.forward(x);
-    if (enc.embedder.aapeOn) z = add(z, (alias as AliasBranch).forward(x));
-    return add(z, pos.get(key)!);
-  });
+  const anyLength = mounts.get('patch_embed') instanceof PatchEmbed && (!enc.embedder.aapeOn || mounts.get('aape') instanceof AliasBranch);
+  return (x) => {
+    if (!anyLength && x.shape[2] !== enc.cfg.cropFrames) throw new Error(`this encoder's embedder only takes ${enc.cfg.cropFrames}-frame inputs, got ${x.shape[2]}`);
+    return enc.embedFull(x);
+  };
 }
 
 /** Token encoder view of an AaspEncoder: all N tokens (no masking) → blocks → norm. */
