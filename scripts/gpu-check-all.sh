@@ -6,6 +6,7 @@
 # built); pre-training throughput and peak memory of tiny, small and base with the GPU log-mel.
 #
 #   bash scripts/gpu-check-all.sh OUTDIR [--smoke] [--bundle DIR] [--budget SECONDS] [--archive FILE]
+#                                        [--only STAGE,STAGE...]   (a rerun of some stages after a fix)
 #
 # Every stage has its own time limit, and all of them together stay inside --budget (default 420 s,
 # 300 with --smoke; a stage that would start with under 5 s left is skipped), so the command ends
@@ -23,6 +24,7 @@ SMOKE=0
 BUNDLE="${AASP_GPU_BUNDLE:-$REPO/.gpu-bundle}"
 BUDGET=""
 ARCHIVE=""
+ONLY=""
 BATCH="${AASP_GPU_BATCH:-32}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -30,13 +32,19 @@ while [ $# -gt 0 ]; do
     --bundle) BUNDLE=$2; shift 2 ;;
     --budget) BUDGET=$2; shift 2 ;;
     --archive) ARCHIVE=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --only) ONLY=",$2,"; shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "gpu-check-all: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) [ -z "$OUTDIR" ] || { echo "gpu-check-all: one OUTDIR only" >&2; exit 2; }; OUTDIR=$1; shift ;;
   esac
 done
-[ -n "$OUTDIR" ] || { echo "usage: bash scripts/gpu-check-all.sh OUTDIR [--smoke] [--bundle DIR] [--budget SECONDS] [--archive FILE]" >&2; exit 2; }
+[ -n "$OUTDIR" ] || { echo "usage: bash scripts/gpu-check-all.sh OUTDIR [--smoke] [--bundle DIR] [--budget SECONDS] [--archive FILE] [--only STAGES]" >&2; exit 2; }
 [ -z "$BUDGET" ] && { [ $SMOKE = 1 ] && BUDGET=300 || BUDGET=420; }
+STAGES=",adapter,op-suite,golden-step,matmul-peak,kernels-bench,torch-bench,step-bench,train-tiny,train-small,train-base,"
+for st in $(echo "${ONLY//,/ }"); do
+  [ "${STAGES#*,$st,}" = "$STAGES" ] && { echo "gpu-check-all: --only: no stage $st (stages: $(echo "${STAGES:1:${#STAGES}-2}" | sed 's/,/, /g'))" >&2; exit 2; }
+done
+wanted() { [ -z "$ONLY" ] || [ "${ONLY#*,$1,}" != "$ONLY" ]; }
 case "$BUDGET" in ''|*[!0-9]*) echo "gpu-check-all: --budget expects whole seconds, got $BUDGET" >&2; exit 2 ;; esac
 [ -d "$BUNDLE" ] || { echo "gpu-check-all: no bundle at $BUNDLE (make it with bash scripts/gpu-bundle.sh, or pass --bundle DIR)" >&2; exit 2; }
 START=$(date +%s)
@@ -85,6 +93,7 @@ FAILED=0
 record() { printf '{"stage": "%s", "status": "%s", "seconds": %s}\n' "$1" "$2" "$3" >> "$OUTDIR/stages.jsonl"; }
 run_stage() {
   local name=$1 cap=$2; shift 2
+  if ! wanted "$name"; then record "$name" "skipped (--only)" 0; return; fi
   local left=$((DEADLINE - $(date +%s) - RESERVE)) t=$cap
   [ $left -lt $t ] && t=$left
   if [ $t -lt 5 ]; then record "$name" "skipped (time budget)" 0; say "$name: skipped (time budget)"; return; fi
@@ -112,7 +121,7 @@ if [ $SMOKE = 1 ]; then
   # PyTorch on the CPU where some python3 here has it (its parsing of the shapes above is then
   # checked too); else only whether the script compiles.
   TPY=""
-  for p in ${AASP_PYTHON:-} python3 /usr/bin/python3; do
+  wanted torch-bench && for p in ${AASP_PYTHON:-} python3 /usr/bin/python3; do
     if command -v "$p" >/dev/null && "$p" -c 'import torch' 2>/dev/null; then TPY=$(command -v "$p"); break; fi
   done
   if [ -n "$TPY" ]; then

@@ -146,6 +146,18 @@ describe('gpu-check-all.sh --smoke from a fresh bundle (lavapipe)', () => {
     expect(existsSync(join(tmp, 'out.tgz'))).toBe(true);
   });
 
+  it('reruns only the stages named by --only, and rejects an unknown stage', () => {
+    const out2 = join(tmp, 'only');
+    const r = spawnSync('bash', ['scripts/gpu-check-all.sh', out2, '--smoke', '--bundle', bundle, '--only', 'adapter'], { encoding: 'utf8' });
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const stages = readFileSync(join(out2, 'stages.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(stages.filter((s) => s.status === 'ok').map((s) => s.stage)).toEqual(['adapter']);
+    expect(stages.filter((s) => s.stage !== 'adapter').every((s) => /^skipped/.test(s.status))).toBe(true);
+    const bad = spawnSync('bash', ['scripts/gpu-check-all.sh', out2, '--bundle', bundle, '--only', 'adapter,op-suit'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--only: no stage op-suit \(stages: adapter, op-suite/);
+  });
+
   it('says what is wrong, with exit 2, when there is no bundle', () => {
     const r = spawnSync('bash', ['scripts/gpu-check-all.sh', join(tmp, 'x'), '--bundle', join(tmp, 'none')], { encoding: 'utf8' });
     expect(r.status).toBe(2);
