@@ -74,12 +74,14 @@ describe('proxy-bench CLI', () => {
   const why = instrumentsUnavailable();
   it.skipIf(why !== null)(`renders the instruments set and evaluates family and pitch on unseen instruments${why ? ` — skipped: ${why}` : ''}`, { timeout: 900_000 }, () => {
     const o = join(dir, 'inst');
-    const r = run(['--tasks', 'instruments,instrument-pitch', '--instrument-notes', '3', '--instrument-programs', '2', '--steps', '0', '--seeds', '0',
+    const r = run(['--tasks', 'instruments,instrument-pitch', '--instrument-notes', '3', '--instrument-programs', '2', '--steps', '0', '--seeds', '0', '--models', 'random-on,logmel',
       '--epochs', '3', '--patience', '2', '--stability-clips', '1', '--config', cfg, '--out', o]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^\| instruments +\| EVAR +\| 8\.3 /m);
     expect(r.stdout).toMatch(/^\| instrument-pitch +\| ridge +\| 8\.3 /m);
     const res = JSON.parse(readFileSync(join(o, 'results.json'), 'utf8'));
+    expect(res.rows.map((x: { model: string }) => x.model)).toEqual(['random init, AaPE on', 'log-mel statistics (no encoder)']);
+    expect(res.details[1].tasks.instruments.dim).toBe(2 * 80 + 4 * 48);
     const inst = res.details[0].tasks.instruments;
     expect(inst.layout).toBe('nsynth');
     expect(inst.classes).toHaveLength(12);

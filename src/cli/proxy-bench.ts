@@ -29,7 +29,8 @@ import { lineChartSvg } from '../eval/svg-plot';
 import { benchTable, verdictTable, type BenchRow, type BenchTask } from '../eval/proxy-table';
 import { pretrainOnce } from '../eval/proxy-pretrain';
 import { GM_FAMILIES, instrumentsUnavailable, writeInstrumentsDataset } from '../data/procedural/instruments';
-import { PRESETS } from '../aasp/config';
+import { PRESETS, loadConfig } from '../aasp/config';
+import { baselineEvalDataset } from '../eval/baseline-run';
 
 /** The SoundFont tasks: one rendered set (NSynth layout), two labels. */
 const INSTRUMENT_TASKS = { instruments: { labelKey: 'instrument_family', classes: GM_FAMILIES.length }, 'instrument-pitch': { labelKey: 'pitch_class', classes: 12 } } as const;
@@ -55,6 +56,7 @@ const SPEC: Record<string, FlagSpec> = {
   seed: { type: 'int', help: 'seed of the pre-training runs and random inits', default: 0 },
   checkpoints: { type: 'strings', help: 'use these checkpoints (AaPE on[, AaPE off]) instead of pre-training', meta: 'ON[,OFF]' },
   'pretrain-data': { type: 'string', help: 'pre-training corpus for --steps runs: a dataset path, or "instruments-train" (the rendered train instruments only)', meta: 'PATH' },
+  models: { type: 'strings', help: 'rows to evaluate: random-on, random-off, pretrained-on, pretrained-off (default all), logmel (log-mel statistics, no encoder)', meta: 'LIST' },
   docs: { type: 'string', help: 'also write DIR/results.md and its plots in DIR/results/', meta: 'DIR' },
   seeds: { type: 'numbers', help: 'linear-evaluation seeds', default: [0, 1, 2], meta: 'LIST' },
   folds: { type: 'numbers', help: 'test folds to evaluate (default all 5)', meta: 'LIST' },
@@ -131,30 +133,45 @@ async function main(): Promise<number> {
   }
 
   // 2. Pre-training, AaPE on and off (child processes; reused when already done).
-  const models: BenchModel[] = [
-    { name: 'random init, AaPE on', spec: { config, aape: true, seed } },
-    { name: 'random init, AaPE off', spec: { config, aape: false, seed } },
-  ];
+  const ROWS = ['random-on', 'random-off', 'pretrained-on', 'pretrained-off', 'logmel'];
+  const want = new Set(get.strs(a, 'models') ?? ROWS.slice(0, 4));
+  for (const w of want) if (!ROWS.includes(w)) throw new UsageError(`--models: unknown row ${w} (known: ${ROWS.join(', ')})`);
+  const models: BenchModel[] = [];
+  if (want.has('random-on')) models.push({ name: 'random init, AaPE on', spec: { config, aape: true, seed } });
+  if (want.has('random-off')) models.push({ name: 'random init, AaPE off', spec: { config, aape: false, seed } });
   const lossRuns: { name: string; dir: string }[] = [];
   if (cks) {
-    models.push({ name: 'pre-trained, AaPE on', spec: { checkpoint: cks[0] } });
-    if (cks[1]) models.push({ name: 'pre-trained, AaPE off', spec: { checkpoint: cks[1] } });
+    if (want.has('pretrained-on')) models.push({ name: 'pre-trained, AaPE on', spec: { checkpoint: cks[0] } });
+    if (cks[1] && want.has('pretrained-off')) models.push({ name: 'pre-trained, AaPE off', spec: { checkpoint: cks[1] } });
     cks.forEach((c, i) => lossRuns.push({ name: i ? 'AaPE off' : 'AaPE on', dir: dirname(dirname(c)) }));
   } else if (steps > 0) {
     const pd = get.str(a, 'pretrain-data');
     const extra = pd ? ['--data', pd === 'instruments-train' ? join(instDir, 'nsynth-train') : pd] : undefined;
     const base = { outRoot: out, steps, batch: get.num(a, 'batch'), clipSeconds: get.num(a, 'pretrain-clip-seconds'), seed, config, extra };
-    const on = await pretrainOnce({ ...base, aape: true }, log);
-    const off = await pretrainOnce({ ...base, aape: false }, log);
-    models.push({ name: `pre-trained ${steps} steps, AaPE on`, spec: { checkpoint: on } }, { name: `pre-trained ${steps} steps, AaPE off`, spec: { checkpoint: off } });
-    lossRuns.push({ name: 'AaPE on', dir: dirname(dirname(on)) }, { name: 'AaPE off', dir: dirname(dirname(off)) });
+    if (want.has('pretrained-on')) {
+      const on = await pretrainOnce({ ...base, aape: true }, log);
+      models.push({ name: `pre-trained ${steps} steps, AaPE on`, spec: { checkpoint: on } });
+      lossRuns.push({ name: 'AaPE on', dir: dirname(dirname(on)) });
+    }
+    if (want.has('pretrained-off')) {
+      const off = await pretrainOnce({ ...base, aape: false }, log);
+      models.push({ name: `pre-trained ${steps} steps, AaPE off`, spec: { checkpoint: off } });
+      lossRuns.push({ name: 'AaPE off', dir: dirname(dirname(off)) });
+    }
   }
+
+  if (models.length === 0 && !want.has('logmel')) throw new UsageError('--models selects no row that this run can evaluate (pre-trained rows need --steps > 0 or --checkpoints)');
 
   // 3. Linear evaluation per model and task, and the stability curve per model.
   const corpus = new ProceduralCorpus({ seed: 4242, durationSec: 6, speech: null });
   const stabClips = Array.from({ length: get.num(a, 'stability-clips') }, (_, i) => corpus.clip(i).samples);
   const rows: BenchRow[] = [];
-  const details: { model: string; description: string; tasks: Record<string, LinearRunResult>; stability: StabilityCurve }[] = [];
+  const evalOpts = (task: BenchTaskName) => ({
+    seeds: get.nums(a, 'seeds'), onlyFolds: isInstrumentTask(task) ? undefined : get.nums(a, 'folds'),
+    ...(isInstrumentTask(task) ? { layout: 'nsynth' as const, labelKey: INSTRUMENT_TASKS[task].labelKey } : {}),
+    lr: get.num(a, 'lr'), maxEpochs: get.num(a, 'epochs'), patience: get.num(a, 'patience'),
+  });
+  const details: { model: string; description: string; tasks: Record<string, LinearRunResult>; stability: StabilityCurve | null }[] = [];
   const rt = await init();
   try {
     for (const m of models) {
@@ -166,9 +183,7 @@ async function main(): Promise<number> {
       const res: Record<string, LinearRunResult> = {};
       for (const task of tasks) {
         res[task] = await linearEvalDataset(dataDirs.get(task)!, model, {
-          cacheDir: get.str(a, 'cache-dir') ?? join(out, 'features'), seeds: get.nums(a, 'seeds'), onlyFolds: isInstrumentTask(task) ? undefined : get.nums(a, 'folds'),
-          ...(isInstrumentTask(task) ? { layout: 'nsynth' as const, labelKey: INSTRUMENT_TASKS[task].labelKey } : {}),
-          lr: get.num(a, 'lr'), maxEpochs: get.num(a, 'epochs'), patience: get.num(a, 'patience'), log: (s) => { if (!/^(ridge )?seed /.test(s)) log(s); },
+          cacheDir: get.str(a, 'cache-dir') ?? join(out, 'features'), ...evalOpts(task), log: (s) => { if (!/^(ridge )?seed /.test(s)) log(s); },
         });
         const r = res[task];
         log(`${m.name} / ${task}: EVAR ${formatPercentCI(r.ci)} %, ridge ${r.ridge ? formatPercentCI(r.ridge.ci) : '—'} %`);
@@ -177,6 +192,19 @@ async function main(): Promise<number> {
       model.encoder.dispose();
       rows.push({ model: m.name, cells: Object.fromEntries(tasks.map((t) => [t, { ci: res[t].ci, ridge: res[t].ridge?.ci }])), stability: stabilitySummary(curve) });
       details.push({ model: m.name, description: model.description, tasks: res, stability: curve });
+    }
+    if (want.has('logmel')) {
+      const name = 'log-mel statistics (no encoder)';
+      const fe = frontEndOf(await loadConfig(config));
+      const res: Record<string, LinearRunResult> = {};
+      for (const task of tasks) {
+        res[task] = await baselineEvalDataset(dataDirs.get(task)!, fe, {
+          ...evalOpts(task), log: (s) => { if (!/^(ridge )?seed /.test(s)) log(s); },
+        });
+        log(`${name} / ${task}: EVAR ${formatPercentCI(res[task].ci)} %, ridge ${res[task].ridge ? formatPercentCI(res[task].ridge!.ci) : '—'} %`);
+      }
+      rows.push({ model: name, cells: Object.fromEntries(tasks.map((t) => [t, { ci: res[t].ci, ridge: res[t].ridge?.ci }])) });
+      details.push({ model: name, description: 'per-band log-mel mean and std + modulation spectrum 1–48 Hz in 4 band groups (src/eval/logmel-baseline.ts)', tasks: res, stability: null });
     }
   } finally {
     rt.destroy();
@@ -188,10 +216,10 @@ async function main(): Promise<number> {
   const verdict = verdictTable(benchTasks, rows);
   const minutes = (Date.now() - t0) / 60000;
   const pretrain = cks ? { checkpoints: cks } : { steps, batch: get.num(a, 'batch'), pretrainClipSeconds: get.num(a, 'pretrain-clip-seconds'), pretrainData: get.str(a, 'pretrain-data') ?? 'procedural corpus' };
-  const settings = { tasks, perClass, clipSeconds: clipSec, instrumentNotes: notes, ...(progs ? { instrumentPrograms: progs } : {}), dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), minutes };
+  const settings = { tasks, models: models.map((m) => m.name), perClass, clipSeconds: clipSec, instrumentNotes: notes, ...(progs ? { instrumentPrograms: progs } : {}), dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), minutes };
   await writeFile(join(out, 'results.json'), JSON.stringify({ settings, rows, details }, null, 1));
   await writeFile(join(out, 'table.md'), `${table}\n\n${verdict}\n\nSettings: ${JSON.stringify(settings)}\n`);
-  const curves = details.map((d) => ({ name: d.model, curve: d.stability }));
+  const curves = details.flatMap((d) => (d.stability ? [{ name: d.model, curve: d.stability }] : []));
   await writeFile(join(out, 'stability.csv'), stabilityCsv(curves));
   await writeFile(join(out, 'stability.svg'), lineChartSvg(curves.map((c) => ({ name: c.name, x: c.curve.shifts, y: c.curve.mean })), {
     title: 'Aliasing stability', xLabel: 'shift s (frames)', yLabel: 'mean cosine similarity to s = 0',
