@@ -24,11 +24,7 @@ override WG: u32 = 8u;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let lane = lid.x % 8u;
-  let bs = batch_split(wid.z);
-  let aOff = bs.x;
-  let bOff = bs.y;
-  let kBegin = bs.z;
-  let kEnd = bs.w;
+  let job = batch_split(wid.z);
   let M = p.M;
   let N = p.N;
   let K = p.K;
@@ -44,22 +40,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   //#for g in 0..G
 //#if TB
   //#for c in 0..4
-  let bRow{{g}}_{{c}} = (bOff + min(col + {{32 * g + c}}u, N - 1u) * K) / 4u;
+  let bRow{{g}}_{{c}} = (job.bOff + min(col + {{32 * g + c}}u, N - 1u) * K) / 4u;
   //#end
 //#else
-  let bCol{{g}} = bOff / 4u + min(col / 4u + {{8 * g}}u, N / 4u - 1u);
+  let bCol{{g}} = job.bOff / 4u + min(col / 4u + {{8 * g}}u, N / 4u - 1u);
 //#end
   //#end
 //#if TA == 0
   // A is [M, K]: lane l holds A[row, kb + 4l .. 4l+3] for every row; broadcast 4 k at a time.
   //#for r in 0..R
-  let aRow{{r}} = (aOff + min(row0 + {{r}}u, M - 1u) * K) / 4u;
+  let aRow{{r}} = (job.aOff + min(row0 + {{r}}u, M - 1u) * K) / 4u;
   //#end
-  for (var kb = kBegin; kb < kEnd; kb += 32u) {
+  for (var kb = job.kBegin; kb < job.kEnd; kb += 32u) {
 //#if KCHK
-    // Last block of a K that is not a multiple of 32: zero both operands past kEnd.
-    let ak4 = min(kb / 4u + lane, kEnd / 4u - 1u);
-    let aOk = kb / 4u + lane < kEnd / 4u;
+    // Last block of a K that is not a multiple of 32: zero both operands past the end of the K range.
+    let ak4 = min(kb / 4u + lane, job.kEnd / 4u - 1u);
+    let aOk = kb / 4u + lane < job.kEnd / 4u;
     //#for r in 0..R
     let ar{{r}} = select(vec4f(0.0), A[aRow{{r}} + ak4], aOk);
     //#end
@@ -72,8 +68,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     // broadcast): unrolled, the kernel took the driver tens of seconds to compile.
     for (var q = 0u; q < 8u; q++) {
 //#if KCHK
-      let bOk = kb + q * 4u < kEnd;
-      let bk4 = min(kb / 4u + q, kEnd / 4u - 1u);
+      let bOk = kb + q * 4u < job.kEnd;
+      let bk4 = min(kb / 4u + q, job.kEnd / 4u - 1u);
 //#else
       let bk4 = kb / 4u + q;
 //#end
@@ -114,8 +110,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   }
 //#else
   // A is [K, M]: per k one vec4 load per lane covers 32 consecutive rows; lane r/4 holds rows r..r+3.
-  let aCol = aOff / 4u + min(row0 / 4u + lane % {{(R + 3) / 4}}u, M / 4u - 1u);
-  for (var kb = kBegin; kb < kEnd; kb += 4u) {
+  let aCol = job.aOff / 4u + min(row0 / 4u + lane % {{(R + 3) / 4}}u, M / 4u - 1u);
+  for (var kb = job.kBegin; kb < job.kEnd; kb += 4u) {
 //#if TB
     //#for g in 0..G
     //#for c in 0..4
@@ -126,8 +122,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     //#for j in 0..4
     {
 //#if KCHK
-      // K is not a multiple of 4 (only when B is [K, N]): zero both operands past kEnd.
-      let ok = kb + {{j}}u < kEnd;
+      // K is not a multiple of 4 (only when B is [K, N]): zero both operands past the end of the K range.
+      let ok = kb + {{j}}u < job.kEnd;
       let kc = min(kb + {{j}}u, K - 1u);
       let aw = select(vec4f(0.0), A[kc * (M / 4u) + aCol], ok);
 //#else

@@ -13,11 +13,7 @@ override WY: u32 = 8u;
 
 @compute @workgroup_size(WX, WY)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let bs = batch_split(wid.z);
-  let aOff = bs.x;
-  let bOff = bs.y;
-  let kBegin = bs.z;
-  let kEnd = bs.w;
+  let job = batch_split(wid.z);
   let M = p.M;
   let N = p.N;
   let K = p.K;
@@ -32,23 +28,23 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   // Loop-invariant addresses (clamped rows/columns) hoisted out of the k loop.
 //#if TA == 0
   //#for r in 0..R
-  let aRow{{r}} = (aOff + min(row0 + {{r}}u, M - 1u) * K) / 4u;
+  let aRow{{r}} = (job.aOff + min(row0 + {{r}}u, M - 1u) * K) / 4u;
   //#end
 //#else
   //#for r4 in 0..R / 4
-  let aCol{{r4}} = aOff / 4u + min(row0 / 4u + {{r4}}u, M / 4u - 1u);
+  let aCol{{r4}} = job.aOff / 4u + min(row0 / 4u + {{r4}}u, M / 4u - 1u);
   //#end
 //#end
   //#for c in 0..C4
 //#if TB
   //#for cc in 0..4
-  let bRow{{c}}_{{cc}} = (bOff + min(col0 + {{c * 4 + cc}}u, N - 1u) * K) / 4u;
+  let bRow{{c}}_{{cc}} = (job.bOff + min(col0 + {{c * 4 + cc}}u, N - 1u) * K) / 4u;
   //#end
 //#else
-  let bCol{{c}} = bOff / 4u + min(col0 / 4u + {{c}}u, N / 4u - 1u);
+  let bCol{{c}} = job.bOff / 4u + min(col0 / 4u + {{c}}u, N / 4u - 1u);
 //#end
   //#end
-  for (var kb = kBegin; kb < kEnd; kb += 4u) {
+  for (var kb = job.kBegin; kb < job.kEnd; kb += 4u) {
 //#if TA == 0
     //#for r in 0..R
     let ar{{r}} = A[aRow{{r}} + kb / 4u];
@@ -65,7 +61,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     {
 //#if KCHK
       // K is not a multiple of 4 (only possible when both operands are read along M/N).
-      let ok = kb + {{j}}u < kEnd;
+      let ok = kb + {{j}}u < job.kEnd;
       let kc = min(kb + {{j}}u, K - 1u);
 //#else
       let kc = kb + {{j}}u;

@@ -79,10 +79,9 @@ fn per_group(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) li
 fn per_group_split(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let w = wid.x + wid.y * nwg.x;
   let o = w / p.parts;
-  let pi = w % p.parts;
   if (o >= p.nOut) { return; }
   let base = base_of(o);
-  let r0 = pi * p.chunk;
+  let r0 = (w % p.parts) * p.chunk;
   let r1 = min(p.nRed, r0 + p.chunk);
   var acc = init();
   for (var r = r0 + lid.x; r < r1; r += WG) { acc = combine(acc, x[base + red_off(r)]); }
@@ -106,10 +105,9 @@ fn combine4(u: vec4f, v: vec4f) -> vec4f {
 fn contig_split(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let w = wid.x + wid.y * nwg.x;
   let o = w / p.parts;
-  let pi = w % p.parts;
   if (o >= p.nOut) { return; }
   let base4 = o * (p.nRed / 4u);
-  let r0 = pi * (p.chunk / 4u);
+  let r0 = (w % p.parts) * (p.chunk / 4u);
   let r1 = min(p.nRed / 4u, r0 + p.chunk / 4u);
   var acc = vec4f(init());
   for (var r = r0 + lid.x; r < r1; r += WG) { acc = combine4(acc, x4[base4 + r]); }

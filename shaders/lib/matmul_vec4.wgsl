@@ -29,10 +29,13 @@ struct Params {
 //#include lib/batch.wgsl
 //#include lib/erf.wgsl
 
-// Workgroup z's batch and K range: (A offset, B offset, first k, end of k) for z = batch · nSplit + split.
-fn batch_split(z: u32) -> vec4u {
+// What workgroup z = batch · nSplit + split computes: its operands' batch offsets and its K range.
+struct Job { aOff: u32, bOff: u32, kBegin: u32, kEnd: u32 }
+
+fn batch_split(z: u32) -> Job {
+  let ab = batch_offsets(z / p.nSplit);
   let kBegin = (z % p.nSplit) * p.kSplit;
-  return vec4u(batch_offsets(z / p.nSplit), kBegin, min(p.K, kBegin + p.kSplit));
+  return Job(ab.x, ab.y, kBegin, min(p.K, kBegin + p.kSplit));
 }
 
 // The bias of 4 columns from `col` (clamped at the edge; zero without BIAS).
