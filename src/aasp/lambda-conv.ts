@@ -22,7 +22,10 @@ export type LambdaConvVariant = 'auto' | 'sg' | 'plain';
 
 const grid = (n: number): [number, number] => grid1d(Math.ceil(n / 64));
 
-export function lambdaConv1d(x: Tensor, weight: Tensor, bias: Tensor, opts: { stride?: number; padding?: number; variant?: LambdaConvVariant } = {}): Tensor {
+interface ConvGeometry { R: number; Cin: number; Cout: number; K: number; L: number; LO: number; stride: number; pad: number }
+
+/** Check shapes and pick the kernel parameters (the subgroup variant on sg8 adapters). */
+function geometry(x: Tensor, weight: Tensor, bias: Tensor, opts: { stride?: number; padding?: number }): ConvGeometry {
   if (x.rank !== 3 || weight.rank !== 3 || bias.rank !== 1) throw new Error(`lambdaConv1d: x [${x.shape}], weight [${weight.shape}], bias [${bias.shape}] must be rank 3, 3, 1`);
   const [R, Cin, L] = x.shape, [Cout, Cin2, K] = weight.shape;
   const stride = opts.stride ?? 1, pad = opts.padding ?? 0;
@@ -30,33 +33,70 @@ export function lambdaConv1d(x: Tensor, weight: Tensor, bias: Tensor, opts: { st
   if (Cin > MAX_CHANNELS || Cout > MAX_CHANNELS || Cin * K > 256) throw new Error(`lambdaConv1d: at most ${MAX_CHANNELS} channels and Cin·k ≤ 256 (got Cin ${Cin}, Cout ${Cout}, k ${K})`);
   const LO = Math.floor((L + 2 * pad - K) / stride) + 1;
   if (LO < 1) throw new Error(`lambdaConv1d: kernel ${K} longer than the padded input ${L + 2 * pad}`);
-  const v = opts.variant ?? forcedVariant ?? 'auto';
+  return { R, Cin, Cout, K, L, LO, stride, pad };
+}
+
+/** 1 when the subgroup-broadcast kernels run (forced variant, else the adapter's tuning). */
+export function lambdaSubgroups(variant: LambdaConvVariant = 'auto'): 0 | 1 {
+  const v = variant === 'auto' ? forcedVariant ?? 'auto' : variant;
   const sg = v === 'sg' || (v === 'auto' && tuningFor(runtime()).matmul === 'sg8') ? 1 : 0;
   if (sg && !runtime().features.subgroups) throw new Error('lambdaConv1d: the subgroup variant needs the subgroups feature');
+  return sg;
+}
+
+function convKernel(d: ConvGeometry, sg: 0 | 1, entry: string) {
   // Outputs per forward thread: 8 where loads dominate (lavapipe: at the Lambda Encoder's shapes
   // T = 4 took 0.53–0.61x the time of T = 1 and T = 8 0.66–0.89x that of T = 4), 1 elsewhere.
-  const T = sg ? 8 : 1;
-  const params = { CIN: Cin, COUT: Cout, KW: K, STRIDE: stride, PAD: pad, SG: sg, T };
-  const convK = (entry: string) => templateKernel('lambda-conv', lambdaConvSrc, params, entry);
-  const y = empty([R, Cout, LO]);
-  const base = { R, L, LO, rowsPerGroup: 1 };
-  runtime().dispatch(convK('forward'), { buffers: { x: x.buffer, w: weight.buffer, bias: bias.buffer, y: y.buffer }, uniforms: base, workgroups: grid(R * Math.ceil(LO / T)) });
-  return record('lambdaConv1d', y, [x, weight, bias], [x, weight], (g, [xs, ws]) => {
-    const dx = empty(xs.shape);
-    runtime().dispatch(convK('input_grad'), { buffers: { w: ws.buffer, g: g.buffer, dx: dx.buffer }, uniforms: base, workgroups: grid(R * Math.ceil(L / stride)) });
-    // Row blocks: enough workgroups to fill a device, few enough that the partials stay small.
-    const rowsPerGroup = Math.ceil(R / Math.min(R, 512));
-    const groups = Math.ceil(R / rowsPerGroup);
-    const part = empty([groups, Cout, Cin, K]);
-    runtime().dispatch(convK('weight_grad'), { buffers: { x: xs.buffer, g: g.buffer, part: part.buffer }, uniforms: { ...base, rowsPerGroup }, workgroups: [groups] });
-    const dw = sum(part, 0);
-    part.dispose();
-    return [dx, dw, sum(g, [0, 2])];
-  });
+  const params = { CIN: d.Cin, COUT: d.Cout, KW: d.K, STRIDE: d.stride, PAD: d.pad, SG: sg, T: sg ? 8 : 1 };
+  return templateKernel('lambda-conv', lambdaConvSrc, params, entry);
+}
+
+/** dL/dx [R, Cin, L] of the convolution from its output gradient g [R, Cout, LO]. */
+function inputGrad(d: ConvGeometry, sg: 0 | 1, w: Tensor, g: Tensor): Tensor {
+  const dx = empty([d.R, d.Cin, d.L]);
+  runtime().dispatch(convKernel(d, sg, 'input_grad'), { buffers: { w: w.buffer, g: g.buffer, dx: dx.buffer }, uniforms: { R: d.R, L: d.L, LO: d.LO, rowsPerGroup: 1 }, workgroups: grid(d.R * Math.ceil(d.L / d.stride)) });
+  return dx;
+}
+
+/** dL/dweight [Cout, Cin, k] from the input x [R, Cin, L] and the output gradient g [R, Cout, LO]. */
+function weightGrad(d: ConvGeometry, sg: 0 | 1, x: Tensor, g: Tensor): Tensor {
+  // Row blocks: enough workgroups to fill a device, few enough that the partials stay small.
+  const rowsPerGroup = Math.ceil(d.R / Math.min(d.R, 512));
+  const groups = Math.ceil(d.R / rowsPerGroup);
+  const part = empty([groups, d.Cout, d.Cin, d.K]);
+  runtime().dispatch(convKernel(d, sg, 'weight_grad'), { buffers: { x: x.buffer, g: g.buffer, part: part.buffer }, uniforms: { R: d.R, L: d.L, LO: d.LO, rowsPerGroup }, workgroups: [groups] });
+  const dw = sum(part, 0);
+  part.dispose();
+  return dw;
+}
+
+/**
+ * The two gradient kernels for other ops built on these convolutions (src/aasp/lambda-fused.ts):
+ * shapes as lambdaConv1d's x, weight and bias; `dx` and `dweight` take the output gradient.
+ */
+export function lambdaConvGrads(xShape: readonly number[], weightShape: readonly number[], opts: { stride?: number; padding?: number }, sg: 0 | 1) {
+  const [R, Cin, L] = xShape, [Cout, , K] = weightShape;
+  const stride = opts.stride ?? 1, pad = opts.padding ?? 0;
+  const d: ConvGeometry = { R, Cin, Cout, K, L, LO: Math.floor((L + 2 * pad - K) / stride) + 1, stride, pad };
+  return {
+    dx: (w: Tensor, g: Tensor) => inputGrad(d, sg, w, g),
+    dweight: (x: Tensor, g: Tensor) => weightGrad(d, sg, x, g),
+  };
+}
+
+export function lambdaConv1d(x: Tensor, weight: Tensor, bias: Tensor, opts: { stride?: number; padding?: number; variant?: LambdaConvVariant } = {}): Tensor {
+  const d = geometry(x, weight, bias, opts);
+  const sg = lambdaSubgroups(opts.variant);
+  const y = empty([d.R, d.Cout, d.LO]);
+  runtime().dispatch(convKernel(d, sg, 'forward'), { buffers: { x: x.buffer, w: weight.buffer, bias: bias.buffer, y: y.buffer }, uniforms: { R: d.R, L: d.L, LO: d.LO, rowsPerGroup: 1 }, workgroups: grid(d.R * Math.ceil(d.LO / (sg ? 8 : 1))) });
+  return record('lambdaConv1d', y, [x, weight, bias], [x, weight], (g, [xs, ws]) => [
+    // No input gradient for data (the band signals): conv1's would be thrown away.
+    x.requiresGrad ? inputGrad(d, sg, ws, g) : null, weightGrad(d, sg, xs, g), sum(g, [0, 2])]);
 }
 
 let forcedVariant: LambdaConvVariant | null = null;
-function withVariant<T>(v: LambdaConvVariant, f: () => T): T {
+/** Run `f` with every Lambda Encoder kernel forced to one variant (op cases of the plain kernels on sg8 adapters). */
+export function withVariant<T>(v: LambdaConvVariant, f: () => T): T {
   const prev = forcedVariant;
   forcedVariant = v;
   try { return f(); } finally { forcedVariant = prev; }

@@ -9,6 +9,9 @@ import { add, gelu, mul, reshape, sigmoid, slice, softplus } from '../ops';
 import { scope, tensor, type Tensor } from '../tensor/tensor';
 import { lambdaConv1d } from './lambda-conv';
 import { meanStdPool } from './lambda-pool';
+import { lambdaConvPool } from './lambda-fused';
+import { runtime } from '../gpu/runtime';
+import { tuningFor } from '../gpu/tuning';
 import type { Rng } from '../util/rng';
 
 /** softplus⁻¹(0.1) = ln(e^0.1 − 1), as a literal so every platform starts from the same bits. */
@@ -47,9 +50,16 @@ export class LambdaEncoder extends Module {
     return scope(() => {
       // The convs run on the dedicated small-channel kernel (same parameters as the Conv1d modules).
       const c1 = this.conv1, c2 = this.conv2;
-      const h1 = gelu(lambdaConv1d(reshape(x, [B * F, 1, T]), c1.p('weight'), c1.p('bias'), c1.opts));
-      const h2 = gelu(lambdaConv1d(h1, c2.p('weight'), c2.p('bias'), c2.opts)); // [B·F, 16, T2]
-      const pooled = meanStdPool(h2, 1e-5); // [B·F, 32]: means, then sqrt(population variance + 1e-5)
+      const xr = reshape(x, [B * F, 1, T]);
+      // [B·F, 32]: means over time, then sqrt(population variance + 1e-5), of gelu(conv2(gelu(conv1(x)))).
+      let pooled: Tensor;
+      if (tuningFor(runtime()).lambdaFused) {
+        pooled = lambdaConvPool(xr, c1.p('weight'), c1.p('bias'), c2.p('weight'), c2.p('bias'), { stride: c2.opts.stride ?? 1, padding: c2.opts.padding ?? 0, eps: 1e-5 });
+      } else {
+        const h1 = gelu(lambdaConv1d(xr, c1.p('weight'), c1.p('bias'), c1.opts));
+        const h2 = gelu(lambdaConv1d(h1, c2.p('weight'), c2.p('bias'), c2.opts)); // [B·F, 16, T2]
+        pooled = meanStdPool(h2, 1e-5);
+      }
       const o = add(reshape(this.head.forward(pooled), [B, F, 2 * M]), this.p('band_bias'));
       const alpha = add(softplus(slice(o, 2, 0, M)), 1 / this.K);
       const omega = add(mul(sigmoid(slice(o, 2, M, 2 * M)), OMEGA_HI - OMEGA_LO), OMEGA_LO);

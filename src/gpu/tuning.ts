@@ -29,17 +29,27 @@ export interface Tuning {
   reducePerThreadOut: number;
   /** sg8: copy a [K, N] B operand to [N, K] before big matmuls (that layout runs faster there). */
   sgTransposeB: boolean;
+  /**
+   * The Lambda Encoder as one fused forward kernel with one thread per band signal
+   * (src/aasp/lambda-fused.ts) instead of the composed convolution, GELU and pooling ops: on CPU
+   * adapters that saves writing and re-reading its activations; a GPU would get too few threads.
+   */
+  lambdaFused: boolean;
+  /** Values of m (STRIDE positions each) per thread of the fused Lambda Encoder's dL/dy1 kernel: each weight serves that many. */
+  lambdaDy1Block: number;
+  /** SBLU: one tile per row (as long as the workgroup memory allows) instead of 256-position tiles. */
+  sbluWholeRow: boolean;
 }
 
 const DEFAULT: Tuning = {
   matmul: 'tile', sgRows: 32, sgColGroups: 1, sgPerGroup: 1, tileRows: 4, tileCol4: 1, tileWX: 16, tileWY: 8,
-  minParallel: 2048, attnRows: 8, reducePerThreadOut: 8192, sgTransposeB: false,
+  minParallel: 2048, attnRows: 8, reducePerThreadOut: 8192, sgTransposeB: false, lambdaFused: false, lambdaDy1Block: 1, sbluWholeRow: false,
 };
 
 const TABLE: { match: RegExp; tuning: Partial<Tuning> }[] = [
   // Mesa lavapipe (llvmpipe), 8-wide AVX2 subgroups: measured 1024³ best at R = 32 rows × 2 groups of 32
   // columns, one subgroup per workgroup (R = 40 was faster still but took the driver 18 s to compile).
-  { match: /llvmpipe|lavapipe/i, tuning: { matmul: 'sg8', sgRows: 32, sgColGroups: 2, sgPerGroup: 1, tileRows: 16, tileCol4: 2, tileWX: 8, tileWY: 4, minParallel: 16, attnRows: 8, reducePerThreadOut: 64, sgTransposeB: true } },
+  { match: /llvmpipe|lavapipe/i, tuning: { matmul: 'sg8', sgRows: 32, sgColGroups: 2, sgPerGroup: 1, tileRows: 16, tileCol4: 2, tileWX: 8, tileWY: 4, minParallel: 16, attnRows: 8, reducePerThreadOut: 64, sgTransposeB: true, lambdaFused: true, lambdaDy1Block: 4, sbluWholeRow: true } },
   // SwiftShader (Chromium's CPU adapter): no 8-wide subgroup guarantee, so big per-thread tiles.
   { match: /swiftshader/i, tuning: { matmul: 'tile', tileRows: 8, tileCol4: 2, tileWX: 8, tileWY: 4, minParallel: 16 } },
 ];
