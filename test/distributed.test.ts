@@ -116,6 +116,36 @@ describe.skipIf(!HAS_MPIRUN)('data-parallel pre-training over Open MPI (2 ranks)
     expectSameLosses(metrics(C), la.slice(2));
     const d2 = maxParamDiff(join(A, 'checkpoints', 'step-000004.safetensors'), join(C, 'checkpoints', 'step-000004.safetensors'));
     expect(d2.diff, d2.name).toBeLessThanOrEqual(1e-5);
+
+    // And the other way: the 1-rank step-2 checkpoint resumed by 2 ranks.
+    const D = join(dir, 'resumed-2');
+    mkdirSync(join(D, 'checkpoints'), { recursive: true });
+    const ck1 = join(D, 'checkpoints', 'step-000002.safetensors');
+    copyFileSync(join(A, 'checkpoints', 'step-000002.safetensors'), ck1);
+    const [cmd2, args2] = mpirun(2, ['--out', D, '--resume', ck1, '--monitor-every', '2', '--plot-every', '0']);
+    const res2 = run(cmd2, args2);
+    expect(res2.code, res2.out).toBe(0);
+    expectSameLosses(metrics(D), la.slice(2));
+  });
+
+  it('SIGTERM to one rank: all ranks stop after the same step and rank 0 writes its checkpoint', { timeout: 1_200_000 }, async () => {
+    const out = join(dir, 'SIGTERM');
+    const [cmd, args] = mpirun(2, [...COMMON, '--steps', '400', '--checkpoint-every', '0', '--out', out]);
+    const child = spawn(cmd, args, { env: MPI_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (b) => (text += b));
+    child.stderr.on('data', (b) => (text += b));
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    try {
+      await untilLines(out, 2, 900_000);
+      process.kill(await rankPid(out, 1), 'SIGTERM');
+      expect(await exited, text).toBe(143);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const n = metrics(out).length;
+    expect(text).toMatch(new RegExp(`stopped by SIGTERM after ${n} steps`));
+    expect(readdirSync(join(out, 'checkpoints')).filter((f) => f.endsWith('.safetensors'))).toEqual([`step-${String(n).padStart(6, '0')}.safetensors`]);
   });
 
   for (const [what, signal, pattern] of [

@@ -139,7 +139,6 @@ export class DataParallel implements GradExchange {
   }
 
   async gatherRows(e: Tensor): Promise<Tensor> {
-    const t0 = performance.now();
     const [rows, d] = e.shape;
     const n = rows * d;
     if (!this.gather || this.gather.n !== n) {
@@ -148,6 +147,7 @@ export class DataParallel implements GradExchange {
     }
     const { send, recv } = this.gather;
     send.f32.set(await e.toFloat32());
+    const t0 = performance.now(); // after the read-back, which waits for this rank's forward
     this.watchdog.begin(this.step);
     await this.watchdog.wait([this.mpi.iallgather(send, n, recv)], 'embedding all-gather');
     await this.watchdog.end();
