@@ -83,7 +83,6 @@ export class Mpi {
     }
     const protos = [
       'int MPI_Init(void *argc, void *argv)',
-      'int MPI_Initialized(_Out_ int *flag)',
       'int MPI_Finalize()',
       'int MPI_Abort(void *comm, int code)',
       'int MPI_Comm_rank(void *comm, _Out_ int *rank)',
@@ -94,7 +93,6 @@ export class Mpi {
       'int MPI_Isend(void *buf, int count, void *type, int dest, int tag, void *comm, void *req)',
       'int MPI_Irecv(void *buf, int count, void *type, int src, int tag, void *comm, void *req)',
       'int MPI_Test(void *req, _Out_ int *flag, void *status)',
-      'int MPI_Cancel(void *req)',
     ];
     const f: Record<string, Fn> = {};
     for (const p of protos) f[/(MPI_\w+)/.exec(p)![1]] = lib.func(p);
