@@ -128,6 +128,13 @@ describe.skipIf(!HAS_MPIRUN)('data-parallel pre-training over Open MPI (2 ranks)
     expectSameLosses(metrics(D), la.slice(2));
   });
 
+  it('a global batch that does not split over the ranks: one line per rank, exit 2', { timeout: 300_000 }, () => {
+    const [cmd, args] = mpirun(2, [...COMMON, '--batch', '3', '--steps', '1', '--out', join(dir, 'odd')]);
+    const r = run(cmd, args);
+    expect(r.code, r.out).toBe(2);
+    expect(r.out).toMatch(/pretrain: rank [01]: --batch 3 does not split over 2 ranks \(give a multiple of 2\)/);
+  });
+
   it('SIGTERM to one rank: all ranks stop after the same step and rank 0 writes its checkpoint', { timeout: 1_200_000 }, async () => {
     const out = join(dir, 'SIGTERM');
     const [cmd, args] = mpirun(2, [...COMMON, '--steps', '400', '--checkpoint-every', '0', '--out', out]);
