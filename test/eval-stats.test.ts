@@ -220,5 +220,7 @@ describe('proxy benchmark table', () => {
     expect(v[2]).toMatch(/pitch +\| EVAR +\| \+20\.0 \(better, CIs disjoint\)/);
     expect(v[3]).toMatch(/pitch +\| ridge +\| \+0\.0 \(CIs overlap\)/);
     expect(v[4]).toMatch(/event .*—/);
+    const fixed = [{ model: 'random init, AaPE on', cells: { pitch: { ci: meanCI([0.4, 0.4, 0.4]) } } }, { model: 'pre-trained, AaPE on', cells: { pitch: { ci: meanCI([0.45, 0.45, 0.45]) } } }];
+    expect(verdictTable([tasks[0]], fixed).split('\n')[2]).toContain('+5.0 (fixed split, no seed spread)');
   });
 });

@@ -60,6 +60,9 @@ export function verdictTable(tasks: readonly BenchTask[], rows: readonly BenchRo
         const x = probe === 'EVAR' ? pc?.ci : pc?.ridge, y = probe === 'EVAR' ? bc?.ci : bc?.ridge;
         if (!x || !y) return '—';
         const diff = `${x.mean >= y.mean ? '+' : ''}${(100 * (x.mean - y.mean)).toFixed(1)}`;
+        // A deterministic probe on a fixed split (the instruments set) has no seed spread at all:
+        // a zero-width "interval" says nothing about significance, so it is not called one.
+        if (x.std < 1e-12 && y.std < 1e-12 && x.n > 1) return `${diff} (fixed split, no seed spread)`;
         const c = compareCI(x, y);
         return `${diff} (${c === 'above' ? 'better, CIs disjoint' : c === 'below' ? 'worse, CIs disjoint' : 'CIs overlap'})`;
       })]);
