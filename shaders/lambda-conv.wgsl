@@ -188,3 +188,61 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) 
   part[((q * {{COUT}}u + {{co}}u) * {{CIN}}u + ci) * {{KW}}u + k] = acc{{co}};
   //#end
 }
+
+// weight_grad with one thread per input channel ci taking all KW taps (workgroup size CIN rounded up
+// to 8, for CIN ≥ 8): each output gradient handed out (a broadcast on SG) serves KW taps and each x
+// load serves up to KW/STRIDE of them, where weight_grad spends one broadcast per FMA. Same partials.
+@compute @workgroup_size({{(CIN + 7) / 8 * 8}})
+fn weight_grad_taps(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let q = wid.x;
+  let inRange = lid.x < {{CIN}}u;
+  let ci = min(lid.x, {{CIN - 1}}u);
+  let lane = lid.x % 8u;
+  //#for k in 0..KW
+  //#for co in 0..COUT
+  var acc{{k}}_{{co}} = 0.0;
+  //#end
+  //#end
+  let L = i32(p.L);
+  let r1 = min(p.R, (q + 1u) * p.rowsPerGroup);
+  for (var r = q * p.rowsPerGroup; r < r1; r++) {
+    let xb = (r * {{CIN}}u + ci) * p.L;
+    let gb = r * {{COUT}}u * p.LO;
+    for (var t8 = 0u; t8 < p.LO; t8 += 8u) {
+//#if SG
+      let tl = min(t8 + lane, p.LO - 1u);
+      //#for co in 0..COUT
+      let gl{{co}} = g[gb + {{co}}u * p.LO + tl];
+      //#end
+//#end
+      // x at s = t·STRIDE + k − PAD for t = t8 .. t8 + 7: element e is position t8·STRIDE − PAD + e.
+      let s0 = i32(t8 * {{STRIDE}}u) - {{PAD}};
+      //#for e in 0..STRIDE * 7 + KW
+      let xw{{e}} = select(0.0, x[xb + u32(clamp(s0 + {{e}}, 0, L - 1))], s0 + {{e}} >= 0 && s0 + {{e}} < L);
+      //#end
+      //#for u in 0..8
+      {
+        let ok = t8 + {{u}}u < p.LO;
+        //#for co in 0..COUT
+//#if SG
+        let gv{{co}} = select(0.0, subgroupBroadcast(gl{{co}}, {{u}}u), ok);
+//#else
+        let gv{{co}} = select(0.0, g[gb + {{co}}u * p.LO + min(t8 + {{u}}u, p.LO - 1u)], ok);
+//#end
+        //#end
+        //#for k in 0..KW
+        //#for co in 0..COUT
+        acc{{k}}_{{co}} += gv{{co}} * xw{{STRIDE * u + k}};
+        //#end
+        //#end
+      }
+      //#end
+    }
+  }
+  if (!inRange) { return; }
+  //#for k in 0..KW
+  //#for co in 0..COUT
+  part[((q * {{COUT}}u + {{co}}u) * {{CIN}}u + ci) * {{KW}}u + {{k}}u] = acc{{k}}_{{co}};
+  //#end
+  //#end
+}

@@ -64,7 +64,9 @@ function weightGrad(d: ConvGeometry, sg: 0 | 1, x: Tensor, g: Tensor): Tensor {
   const rowsPerGroup = Math.ceil(d.R / Math.min(d.R, 512));
   const groups = Math.ceil(d.R / rowsPerGroup);
   const part = empty([groups, d.Cout, d.Cin, d.K]);
-  runtime().dispatch(convKernel(d, sg, 'weight_grad'), { buffers: { x: x.buffer, g: g.buffer, part: part.buffer }, uniforms: { R: d.R, L: d.L, LO: d.LO, rowsPerGroup }, workgroups: [groups] });
+  // All taps per thread where there are enough input channels to fill the lanes (tuning).
+  const entry = d.Cin >= 8 && (forcedWgrad ?? tuningFor(runtime()).lambdaWgradTaps) ? 'weight_grad_taps' : 'weight_grad';
+  runtime().dispatch(convKernel(d, sg, entry), { buffers: { x: x.buffer, g: g.buffer, part: part.buffer }, uniforms: { R: d.R, L: d.L, LO: d.LO, rowsPerGroup }, workgroups: [groups] });
   const dw = sum(part, 0);
   part.dispose();
   return dw;
@@ -95,6 +97,12 @@ export function lambdaConv1d(x: Tensor, weight: Tensor, bias: Tensor, opts: { st
 }
 
 let forcedVariant: LambdaConvVariant | null = null;
+let forcedWgrad: boolean | null = null;
+function withWgradTaps<T>(on: boolean, f: () => T): T {
+  const prev = forcedWgrad;
+  forcedWgrad = on;
+  try { return f(); } finally { forcedWgrad = prev; }
+}
 /** Run `f` with every Lambda Encoder kernel forced to one variant (op cases of the plain kernels on sg8 adapters). */
 export function withVariant<T>(v: LambdaConvVariant, f: () => T): T {
   const prev = forcedVariant;
@@ -112,8 +120,15 @@ const base: OpSpec[] = [
   { name: 'lambdaConv1d(k3, stride3, no pad)', cases: [[[2, 4, 20], [6, 4, 3], [6]]], gpu: ([x, w, b]) => lambdaConv1d(x, w, b, { stride: 3 }), ref: ([x, w, b]) => as3(conv2dRef(as4(x), as4(w), b, [1, 3], [0, 0])), tol },
 ];
 
-/** Every case with the adapter's own variant, and again with the plain (no subgroup) kernels. */
+/**
+ * Every case with the adapter's own variant, again with the plain (no subgroup) kernels, and the
+ * weight gradient both ways (one thread per (ci, k), or per ci with all taps) where Cin ≥ 8.
+ */
 export const lambdaConvSpecs: OpSpec[] = [
   ...base,
   ...base.map((sp) => ({ ...sp, name: `${sp.name} [plain]`, gpu: (xs: Tensor[]) => withVariant('plain', () => sp.gpu(xs)) })),
+  ...[true, false].flatMap((taps) => ['auto', 'plain'].map((v) => ({
+    ...base[1], name: `${base[1].name} [weight grad ${taps ? 'all taps' : 'per tap'}, ${v}]`, cases: [[[2, 16, 37], [16, 16, 9], [16]], [[3, 9, 20], [5, 9, 9], [5]]],
+    gpu: (xs: Tensor[]) => withWgradTaps(taps, () => withVariant(v as LambdaConvVariant, () => base[1].gpu(xs))),
+  }))),
 ];
