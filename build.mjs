@@ -85,10 +85,15 @@ for (const dir of ['dist', 'dist/browser']) {
 }
 
 // Declarations for TypeScript users (package.json types/exports point here).
+// A type error anywhere in src/, kernels-bench/ or scripts/gpu/ fails the build (and so `npm test`):
+// esbuild alone strips types unchecked.
+const tsc = (project) => execFileSync(process.execPath, [path.join('node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { stdio: 'inherit' });
 try {
-  execFileSync(process.execPath, [path.join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { stdio: 'inherit' });
+  tsc('tsconfig.check.json');
+  tsc('tsconfig.json');
 } catch {
-  console.warn('build: tsc reported type errors (above); declarations were written anyway');
+  console.error('build: tsc found type errors (above)');
+  process.exit(1);
 }
 // tsc keeps the sources' extensionless specifiers ('./gpu/runtime', '../ops'), which Node16/NodeNext
 // consumers reject: point each at the file it means ('./gpu/runtime.js', '../ops/index.js').

@@ -155,4 +155,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-runCli(main, USAGE);
+runCli(main);

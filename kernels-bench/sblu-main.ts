@@ -57,4 +57,4 @@ async function main(): Promise<number> {
   }
 }
 
-runCli(main, USAGE);
+runCli(main);

@@ -65,9 +65,9 @@ export class TorchStep {
   }
 
   /** Build the reference model from `params` (student, spec names) with the batch and masks given as raw files. */
-  async setup(opts: { config: Record<string, number | boolean>; params: string; x: string; vis: string; mask: string; B: number; device: string; threads: number }): Promise<{ torch: string; device: string; threads: number }> {
+  async setup(opts: { config: Record<string, number | boolean>; params: string; x: string; vis: string; mask: string; B: number; device: string; threads: number }): Promise<{ version: string; device: string; threads: number }> {
     const r = await this.request({ cmd: 'setup', ...opts });
-    return { torch: String(r.torch), device: String(r.device), threads: Number(r.threads) };
+    return { version: String(r.torch), device: String(r.device), threads: Number(r.threads) };
   }
 
   /** One timed training step at 0-based step s: Python-side wall and CPU (all threads) milliseconds, and the loss. */

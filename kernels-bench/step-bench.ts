@@ -213,4 +213,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-runCli(main, () => usage(SYNOPSIS, SPEC));
+runCli(main);

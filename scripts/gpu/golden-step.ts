@@ -43,4 +43,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-runCli(main, () => usage(SYNOPSIS, SPEC));
+runCli(main);

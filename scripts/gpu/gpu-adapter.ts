@@ -68,4 +68,4 @@ async function main(): Promise<number> {
   return report.engine.kernelOk ? 0 : 1;
 }
 
-runCli(main, () => usage(SYNOPSIS, SPEC));
+runCli(main);

@@ -82,4 +82,4 @@ async function main(): Promise<number> {
   return bad ? 1 : 0;
 }
 
-runCli(main, () => usage(SYNOPSIS, SPEC));
+runCli(main);

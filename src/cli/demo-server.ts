@@ -124,4 +124,4 @@ async function main(): Promise<number | void> {
   return new Promise<never>(() => {}); // serves until a signal stops it
 }
 
-runCli(main, USAGE);
+runCli(main);

@@ -72,4 +72,4 @@ async function main(): Promise<number> {
   }
 }
 
-runCli(main, () => usage(SYNOPSIS, SPEC));
+runCli(main);

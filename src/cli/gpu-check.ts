@@ -38,4 +38,4 @@ async function main(): Promise<number> {
   }
 }
 
-runCli(main, USAGE);
+runCli(main);

@@ -84,4 +84,4 @@ async function main(): Promise<number> {
   }
 }
 
-runCli(main, () => usage(SYNOPSIS, SPEC));
+runCli(main);

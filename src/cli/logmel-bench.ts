@@ -74,4 +74,4 @@ async function main(): Promise<number> {
   }
 }
 
-runCli(main, USAGE);
+runCli(main);

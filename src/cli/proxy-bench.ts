@@ -260,4 +260,4 @@ function lossCurve(path: string): { x: number[]; y: number[] } {
   return { x, y };
 }
 
-runCli(main, () => usage(SYNOPSIS, SPEC));
+runCli(main);

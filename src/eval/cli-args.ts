@@ -108,7 +108,7 @@ export const get = {
  * Run a CLI main: UsageError → one line naming the problem + exit 2 (`--help` prints the usage); a bad config or checkpoint (ConfigError,
  * CheckpointError, e.g. NaN/Inf weights) → message + exit 2; other errors → message + exit 1.
  */
-export function runCli(main: () => Promise<number | void>, _usageText?: () => string): void {
+export function runCli(main: () => Promise<number | void>): void {
   main().then(
     (code) => process.exit(code ?? 0),
     (e: unknown) => {

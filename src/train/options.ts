@@ -44,7 +44,7 @@ export const HELP = `Usage: node dist/pretrain.js [options]
 AaSP self-supervised pre-training (teacher-student, multi-mask prediction + contrastive).
 
 Model and data
-  --config NAME|FILE     tiny (default), small, base, or a JSON file: {"base": "tiny", <field>: <value>, ...}
+  --config NAME|FILE     tiny (default), tiny-cpu, small, base, or a JSON file: {"base": "tiny", <field>: <value>, ...}
   --data PATH            folder of audio, file list (.txt), AudioSet *_segments.csv, or any dataset
                          layout the data readers know; default: the built-in procedural corpus
   --clip-seconds S       length of procedural corpus clips (default 10)
