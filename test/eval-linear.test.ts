@@ -4,20 +4,9 @@ import { useGpu } from './helpers/gpu';
 import { trainLinear, standardizer, type FeatureSet } from '../src/eval/linear';
 import { runLinearProtocol } from '../src/eval/protocol';
 import { Rng } from '../src/util/rng';
+import { clusters } from './helpers/clusters';
 
 useGpu();
-
-/** n points per class around well-separated class means (classes are linearly separable). */
-function clusters(rng: Rng, nPerClass: number, C: number, dim: number, spread: number, shift = 0): FeatureSet {
-  const n = nPerClass * C;
-  const x = new Float32Array(n * dim), y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % C;
-    y[i] = c;
-    for (let d = 0; d < dim; d++) x[i * dim + d] = shift + (d % C === c ? 4 : 0) + spread * rng.normal();
-  }
-  return { x, n, dim, y };
-}
 
 function shuffledLabels(set: FeatureSet, C: number, rng: Rng): FeatureSet {
   return { ...set, y: Int32Array.from({ length: set.n }, () => rng.int(C)) };

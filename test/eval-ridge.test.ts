@@ -4,17 +4,7 @@ import { cholesky, choleskySolve, trainRidge, RIDGE_LAMBDAS } from '../src/eval/
 import { runRidgeProtocol } from '../src/eval/protocol';
 import type { FeatureSet } from '../src/eval/linear';
 import { Rng } from '../src/util/rng';
-
-function clusters(rng: Rng, nPerClass: number, C: number, dim: number, spread: number, shift = 0): FeatureSet {
-  const n = nPerClass * C;
-  const x = new Float32Array(n * dim), y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % C;
-    y[i] = c;
-    for (let d = 0; d < dim; d++) x[i * dim + d] = shift + (d % C === c ? 4 : 0) + spread * rng.normal();
-  }
-  return { x, n, dim, y };
-}
+import { clusters } from './helpers/clusters';
 
 describe('Cholesky solve', () => {
   it('solves a random SPD system to 1e-10', () => {
