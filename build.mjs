@@ -45,7 +45,7 @@ const entries = [
   ...(existsSync('kernels-bench/sblu-main.ts') ? [{ name: 'sblu-bench', file: 'kernels-bench/sblu-main.ts' }] : []),
   ...(existsSync('kernels-bench/step-bench.ts') ? [{ name: 'step-bench', file: 'kernels-bench/step-bench.ts' }] : []),
   ...(existsSync('src/data/decode-worker.ts') ? [{ name: 'decode-worker', file: 'src/data/decode-worker.ts' }] : []),
-  ...(existsSync('src/dist/allreduce-bench.ts') ? [{ name: 'allreduce-bench', file: 'src/dist/allreduce-bench.ts' }] : []),
+  ...(existsSync('src/parallel/allreduce-bench.ts') ? [{ name: 'allreduce-bench', file: 'src/parallel/allreduce-bench.ts' }] : []),
   // The GPU check's stand-alone runners (scripts/gpu-check-all.sh, docs/gpu.md).
   ...['op-suite', 'golden-step', 'gpu-adapter', 'matmul-peak', 'train-throughput', 'gpu-report'].map((name) => ({ name, file: `scripts/gpu/${name}.ts` })).filter((e) => existsSync(e.file)),
 ];

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { checksumWords, divergentRanks } from '../src/dist/checksum';
+import { checksumWords, divergentRanks } from '../src/parallel/checksum';
 import { parseArgs } from '../src/train/options';
 
 describe('parameter fingerprint', () => {

@@ -168,7 +168,9 @@ describe.skipIf(!HAS_MPIRUN)('data-parallel pre-training over Open MPI (2 ranks)
       child.stderr.on('data', (b) => (text += b));
       const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
       try {
-        await untilLines(out, 2, 900_000);
+        // Three metrics lines: the step-2 checkpoint is then written (rank 0 appends a step's metrics
+        // before its checkpoint), so two checkpoints exist whenever the signal lands.
+        await untilLines(out, 3, 900_000);
         const pid = await rankPid(out, 1);
         const t0 = Date.now();
         process.kill(pid, signal);

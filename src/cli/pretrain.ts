@@ -8,7 +8,7 @@ import { ConfigError } from '../aasp/config';
 import { CheckpointError } from '../io/checkpoint';
 import { DatasetError } from '../data/types';
 import { makeEmbedder } from '../aasp/embedder';
-import { MpiMissingError } from '../dist/mpi';
+import { MpiMissingError } from '../parallel/mpi';
 
 async function main(): Promise<number> {
   let opts;

@@ -25,9 +25,9 @@ import { tensor, type Tensor } from '../tensor/tensor';
 import { concat } from '../ops';
 import { runtime } from '../gpu/runtime';
 import type { MaskSet } from '../aasp/masking';
-import { Mpi, type HostBuffer, type Request } from '../dist/mpi';
-import { Watchdog } from '../dist/watchdog';
-import { checksumWords, divergentRanks } from '../dist/checksum';
+import { Mpi, type HostBuffer, type Request } from '../parallel/mpi';
+import { Watchdog } from '../parallel/watchdog';
+import { checksumWords, divergentRanks } from '../parallel/checksum';
 import { UsageError } from './options';
 
 export interface DistributedOptions {
