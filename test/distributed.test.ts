@@ -9,7 +9,7 @@
  * Skipped, saying why, when mpirun is not installed.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,17 @@ async function rankPid(out: string, rank: number): Promise<number> {
     } catch { /* gone meanwhile */ }
   }
   throw new Error(`no process of rank ${rank} for ${out}`);
+}
+
+/** Start a 2-rank job in the background, collecting its output. */
+function startJob(extra: string[]): { child: ChildProcess; text: () => string; exited: Promise<number | null> } {
+  const [cmd, args] = mpirun(2, extra);
+  const child = spawn(cmd, args, { env: MPI_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout!.on('data', (b) => (text += b));
+  child.stderr!.on('data', (b) => (text += b));
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  return { child, text: () => text, exited };
 }
 
 async function untilLines(out: string, n: number, ms: number): Promise<void> {
@@ -137,21 +148,16 @@ describe.skipIf(!HAS_MPIRUN)('data-parallel pre-training over Open MPI (2 ranks)
 
   it('SIGTERM to one rank: all ranks stop after the same step and rank 0 writes its checkpoint', { timeout: 1_200_000 }, async () => {
     const out = join(dir, 'SIGTERM');
-    const [cmd, args] = mpirun(2, [...COMMON, '--steps', '400', '--checkpoint-every', '0', '--out', out]);
-    const child = spawn(cmd, args, { env: MPI_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-    let text = '';
-    child.stdout.on('data', (b) => (text += b));
-    child.stderr.on('data', (b) => (text += b));
-    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    const job = startJob([...COMMON, '--steps', '400', '--checkpoint-every', '0', '--out', out]);
     try {
       await untilLines(out, 2, 900_000);
       process.kill(await rankPid(out, 1), 'SIGTERM');
-      expect(await exited, text).toBe(143);
+      expect(await job.exited, job.text()).toBe(143);
     } finally {
-      child.kill('SIGKILL');
+      job.child.kill('SIGKILL');
     }
     const n = metrics(out).length;
-    expect(text).toMatch(new RegExp(`stopped by SIGTERM after ${n} steps`));
+    expect(job.text()).toMatch(new RegExp(`stopped by SIGTERM after ${n} steps`));
     expect(readdirSync(join(out, 'checkpoints')).filter((f) => f.endsWith('.safetensors'))).toEqual([`step-${String(n).padStart(6, '0')}.safetensors`]);
   });
 
@@ -161,12 +167,7 @@ describe.skipIf(!HAS_MPIRUN)('data-parallel pre-training over Open MPI (2 ranks)
   ] as const) {
     it(`${what} ends the job non-zero, naming the rank, within bounded time; the last checkpoint stays`, { timeout: 1_200_000 }, async () => {
       const out = join(dir, signal);
-      const [cmd, args] = mpirun(2, [...COMMON, '--steps', '400', '--checkpoint-every', '1', '--dist-timeout', '15', '--out', out]);
-      const child = spawn(cmd, args, { env: MPI_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-      let text = '';
-      child.stdout.on('data', (b) => (text += b));
-      child.stderr.on('data', (b) => (text += b));
-      const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+      const job = startJob([...COMMON, '--steps', '400', '--checkpoint-every', '1', '--dist-timeout', '15', '--out', out]);
       try {
         // Three metrics lines: the step-2 checkpoint is then written (rank 0 appends a step's metrics
         // before its checkpoint), so two checkpoints exist whenever the signal lands.
@@ -174,14 +175,14 @@ describe.skipIf(!HAS_MPIRUN)('data-parallel pre-training over Open MPI (2 ranks)
         const pid = await rankPid(out, 1);
         const t0 = Date.now();
         process.kill(pid, signal);
-        const code = await exited;
+        const code = await job.exited;
         const secs = (Date.now() - t0) / 1000;
-        expect(code, text).not.toBe(0);
-        expect(text).toMatch(pattern);
+        expect(code, job.text()).not.toBe(0);
+        expect(job.text()).toMatch(pattern);
         // SIGKILL: mpirun notices at once; SIGSTOP: the 15 s watchdog, then MPI_Abort.
         expect(secs).toBeLessThan(signal === 'SIGKILL' ? 30 : 60);
       } finally {
-        child.kill('SIGKILL');
+        job.child.kill('SIGKILL');
       }
       const cks = readdirSync(join(out, 'checkpoints')).filter((f) => /^step-\d+\.safetensors$/.test(f)).sort();
       expect(cks.length).toBeGreaterThanOrEqual(2);
