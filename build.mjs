@@ -44,6 +44,7 @@ const entries = [
   ...(existsSync('kernels-bench/main.ts') ? [{ name: 'kernels-bench', file: 'kernels-bench/main.ts' }] : []),
   ...(existsSync('kernels-bench/sblu-main.ts') ? [{ name: 'sblu-bench', file: 'kernels-bench/sblu-main.ts' }] : []),
   ...(existsSync('kernels-bench/step-bench.ts') ? [{ name: 'step-bench', file: 'kernels-bench/step-bench.ts' }] : []),
+  ...(existsSync('kernels-bench/lavapipe-probe.ts') ? [{ name: 'lavapipe-probe', file: 'kernels-bench/lavapipe-probe.ts' }] : []),
   ...(existsSync('src/data/decode-worker.ts') ? [{ name: 'decode-worker', file: 'src/data/decode-worker.ts' }] : []),
   ...(existsSync('src/parallel/allreduce-bench.ts') ? [{ name: 'allreduce-bench', file: 'src/parallel/allreduce-bench.ts' }] : []),
   // The GPU check's stand-alone runners (scripts/gpu-check-all.sh, docs/gpu.md).

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { bin: Record<string, string> };
-const clis = [...new Set([...Object.values(pkg.bin), 'dist/kernels-bench.js', 'dist/sblu-bench.js', 'dist/step-bench.js'])];
+const clis = [...new Set([...Object.values(pkg.bin), 'dist/kernels-bench.js', 'dist/sblu-bench.js', 'dist/step-bench.js', 'dist/lavapipe-probe.js'])];
 
 describe.each(clis)('%s', (cli) => {
   const run = (...args: string[]) => {
