@@ -106,6 +106,14 @@ describe('feature cache and CSV datasets', () => {
     const changed = await cachedClipFeatures(files, enc, opts);
     expect(changed.fromCache).toBe(false);
     expect([...changed.features.slice(0, D)]).toEqual([...first.features.slice(0, D)]);
+    // mean+std pooling has its own cache entry, and its rows are [mean, std over time].
+    const ms = await cachedClipFeatures(files, enc, { ...opts, pool: 'mean+std' as const });
+    expect(ms.fromCache).toBe(false);
+    expect(ms.dim).toBe(2 * D);
+    expect([...ms.features.slice(0, D)]).toEqual([...changed.features.slice(0, D)]);
+    expect([...ms.features.slice(D, 2 * D)].every((v) => v >= 0) && ms.features.slice(D, 2 * D).some((v) => v > 0)).toBe(true);
+    expect((await cachedClipFeatures(files, enc, { ...opts, pool: 'mean+std' as const })).fromCache).toBe(true);
+    expect((await cachedClipFeatures(files, enc, opts)).fromCache).toBe(true);
     enc.w.dispose();
   });
 

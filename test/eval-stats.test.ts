@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { meanCI, sampleStd, tCdf, tQuantile, formatPercentCI } from '../src/eval/stats';
 import { accuracy, argmaxRows, averagePrecision, meanAveragePrecision } from '../src/eval/metrics';
-import { meanOverTime, planWindows, sliceFrames, tokensToFrames } from '../src/eval/windows';
+import { meanOverTime, meanStdOverTime, planWindows, sliceFrames, tokensToFrames } from '../src/eval/windows';
 import { holdOut, makeSplits, stratifiedFolds } from '../src/eval/folds';
 import { encodeLabels } from '../src/eval/protocol';
 import { parseArgs, usage, UsageError } from '../src/eval/cli-args';
@@ -92,6 +92,22 @@ describe('feature windows', () => {
     expect(clip.length).toBe(Fp * D);
     expect(clip[0]).toBeCloseTo((0 + 3 + 100) / 3, 5);
     expect(() => tokensToFrames(w1, Fp, 2, D, out, 3, 2)).toThrow(/exceed/);
+  });
+
+  it('mean+std pooling appends the population std over time; a phase-shifted envelope keeps its std, not its mean', () => {
+    // Two features over 4 time columns: a ±1 alternation (the mean cancels) and a constant.
+    const frames = Float32Array.from([1, 5, -1, 5, 1, 5, -1, 5]);
+    expect([...meanStdOverTime(frames, 4, 2)]).toEqual([0, 5, 1, 0]);
+    const rng = new Rng(3);
+    const x = Float32Array.from({ length: 7 * 3 }, () => rng.normal());
+    const ms = meanStdOverTime(x, 7, 3);
+    expect([...ms.slice(0, 3)]).toEqual([...meanOverTime(x, 7, 3)]);
+    for (let d = 0; d < 3; d++) {
+      let v = 0;
+      for (let t = 0; t < 7; t++) v += (x[t * 3 + d] - ms[d]) ** 2;
+      expect(ms[3 + d]).toBeCloseTo(Math.sqrt(v / 7), 6);
+    }
+    expect(() => meanStdOverTime(x, 6, 3)).toThrow(/meanOverTime/);
   });
 
   it('stability view length keeps both views inside the clip and within one window', () => {

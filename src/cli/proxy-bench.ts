@@ -23,6 +23,7 @@ import { defaultSpeechSynth } from '../data/procedural/speech';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
 import { frontEndOf, loadModel, tokenEncoder, type ModelSpec } from '../eval/model';
 import { linearEvalDataset, type LinearRunResult } from '../eval/linear-run';
+import { POOLINGS, type Pooling } from '../eval/windows';
 import { formatPercentCI } from '../eval/stats';
 import { stabilityCsv, stabilityCurve, stabilitySummary, type StabilityCurve } from '../eval/stability';
 import { lineChartSvg } from '../eval/svg-plot';
@@ -67,6 +68,7 @@ const SPEC: Record<string, FlagSpec> = {
   patience: { type: 'int', help: 'early-stopping patience', default: 20 },
   'stability-clips': { type: 'int', help: 'procedural clips for the stability curve', default: 8 },
   'cache-dir': { type: 'string', help: 'feature cache (default <out>/features)', meta: 'DIR' },
+  pool: { type: 'string', help: "clip feature from the encoder's frame features: mean (the spec's protocol) or mean+std (also the spread over time)", default: 'mean', meta: 'NAME' },
 };
 const SYNOPSIS = 'node dist/proxy-bench.js [options]';
 
@@ -136,6 +138,8 @@ async function main(): Promise<number> {
   const ROWS = ['random-on', 'random-off', 'pretrained-on', 'pretrained-off', 'logmel'];
   const want = new Set(get.strs(a, 'models') ?? ROWS.slice(0, 4));
   for (const w of want) if (!ROWS.includes(w)) throw new UsageError(`--models: unknown row ${w} (known: ${ROWS.join(', ')})`);
+  const pool = get.str(a, 'pool') as Pooling;
+  if (!POOLINGS.includes(pool)) throw new UsageError(`--pool: unknown pooling ${pool} (known: ${POOLINGS.join(', ')})`);
   const models: BenchModel[] = [];
   if (want.has('random-on')) models.push({ name: 'random init, AaPE on', spec: { config, aape: true, seed } });
   if (want.has('random-off')) models.push({ name: 'random init, AaPE off', spec: { config, aape: false, seed } });
@@ -183,7 +187,7 @@ async function main(): Promise<number> {
       const res: Record<string, LinearRunResult> = {};
       for (const task of tasks) {
         res[task] = await linearEvalDataset(dataDirs.get(task)!, model, {
-          cacheDir: get.str(a, 'cache-dir') ?? join(out, 'features'), ...evalOpts(task), log: (s) => { if (!/^(ridge )?seed /.test(s)) log(s); },
+          cacheDir: get.str(a, 'cache-dir') ?? join(out, 'features'), pool, ...evalOpts(task), log: (s) => { if (!/^(ridge )?seed /.test(s)) log(s); },
         });
         const r = res[task];
         log(`${m.name} / ${task}: EVAR ${formatPercentCI(r.ci)} %, ridge ${r.ridge ? formatPercentCI(r.ridge.ci) : '—'} %`);
@@ -216,7 +220,7 @@ async function main(): Promise<number> {
   const verdict = verdictTable(benchTasks, rows);
   const minutes = (Date.now() - t0) / 60000;
   const pretrain = cks ? { checkpoints: cks } : { steps, batch: get.num(a, 'batch'), pretrainClipSeconds: get.num(a, 'pretrain-clip-seconds'), pretrainData: get.str(a, 'pretrain-data') ?? 'procedural corpus' };
-  const settings = { tasks, models: models.map((m) => m.name), perClass, clipSeconds: clipSec, instrumentNotes: notes, ...(progs ? { instrumentPrograms: progs } : {}), dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), minutes };
+  const settings = { tasks, models: models.map((m) => m.name), perClass, clipSeconds: clipSec, instrumentNotes: notes, ...(progs ? { instrumentPrograms: progs } : {}), dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), pool, minutes };
   await writeFile(join(out, 'results.json'), JSON.stringify({ settings, rows, details }, null, 1));
   await writeFile(join(out, 'table.md'), `${table}\n\n${verdict}\n\nSettings: ${JSON.stringify(settings)}\n`);
   const curves = details.flatMap((d) => (d.stability ? [{ name: d.model, curve: d.stability }] : []));

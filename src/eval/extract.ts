@@ -7,6 +7,7 @@
 import { loadItemsSafely, type SkippedFile } from '../data/safe-load';
 import { logMelCpu, type LogMel, type LogMelConfig } from '../audio/logmel-cpu';
 import { embedClips, type TokenEncoder } from './embed';
+import { meanStdOverTime, type Pooling } from './windows';
 import { featureCacheKey, readFeatureCache, writeFeatureCache, type CachedFeatures } from './cache';
 
 export interface ExtractOptions {
@@ -16,6 +17,8 @@ export interface ExtractOptions {
   chunk?: number;
   /** Windows per encoder call (default 8). */
   maxBatch?: number;
+  /** Clip feature from the frame features (default 'mean', the spec's protocol). */
+  pool?: Pooling;
   /** Keep the frame features [T', F'·D] of every file. */
   keepFrames?: boolean;
   /** Progress and skip messages (default console.error). */
@@ -46,7 +49,7 @@ export async function extractFeatures(paths: readonly string[], enc: TokenEncode
     const mels = res.good.map((g) => logMelCpu(g.samples, opts.frontEnd));
     const embs = await embedClips(enc, mels, { maxBatch: opts.maxBatch });
     embs.forEach((e, k) => {
-      rows.push(e.clip);
+      rows.push(opts.pool === 'mean+std' ? meanStdOverTime(e.frames, e.nTimes, e.dim) : e.clip);
       kept.push(res.good[k].item.index);
       if (opts.keepFrames) { frames.push(e.frames); nTimes.push(e.nTimes); }
     });
@@ -80,7 +83,7 @@ export async function cachedClipFeatures(
 ): Promise<CachedFeatures & { fromCache: boolean; cacheFile?: string }> {
   const log = opts.log ?? ((m: string) => console.error(m));
   const { dir, model } = opts.cache;
-  const key = dir ? await featureCacheKey({ model, files: paths, frontEnd: opts.frontEnd, embed: { patch: enc.patch, maxFrames: enc.maxFrames, dim: enc.dim, nMels: enc.nMels } }) : '';
+  const key = dir ? await featureCacheKey({ model, files: paths, frontEnd: opts.frontEnd, embed: { patch: enc.patch, maxFrames: enc.maxFrames, dim: enc.dim, nMels: enc.nMels, ...(opts.pool && opts.pool !== 'mean' ? { pool: opts.pool } : {}) } }) : '';
   if (dir) {
     const hit = await readFeatureCache(dir, key);
     if (hit) {

@@ -5,6 +5,7 @@
  */
 import { listEvalDataset, singleLabel, type EvalLayout } from './dataset';
 import { cachedClipFeatures } from './extract';
+import type { Pooling } from './windows';
 import { frontEndOf, tokenEncoder, type LoadedModel } from './model';
 import { encodeLabels, runLinearProtocol, runRidgeProtocol, type ProtocolOptions, type ProtocolResult, type RidgeProtocolResult } from './protocol';
 
@@ -15,6 +16,8 @@ export interface LinearRunOptions extends ProtocolOptions {
   cacheDir?: string | null;
   maxBatch?: number;
   log?: (msg: string) => void;
+  /** Clip feature pooling (default 'mean', the spec's protocol). */
+  pool?: Pooling;
   /** Also run the closed-form ridge probe on the same splits (default true; it costs seconds). */
   ridge?: boolean;
 }
@@ -40,7 +43,7 @@ export async function linearEvalDataset(path: string, model: LoadedModel, opts: 
   log(`dataset ${path}: ${ds.layout}, ${items.length} labelled files, ${classes.length} classes`);
   const t0 = Date.now();
   const feats = await cachedClipFeatures(items.map((i) => i.path), tokenEncoder(model.encoder), {
-    frontEnd: frontEndOf(model.cfg), maxBatch: opts.maxBatch, log,
+    frontEnd: frontEndOf(model.cfg), maxBatch: opts.maxBatch, pool: opts.pool, log,
     cache: { dir: opts.cacheDir === undefined ? '.cache/features' : opts.cacheDir, model: model.modelKey },
   });
   const t1 = Date.now();

@@ -66,6 +66,26 @@ export function tokensToFrames(
   }
 }
 
+/**
+ * How frame features become one clip feature. 'mean' is the spec's protocol (docs/model.md §6).
+ * 'mean+std' appends the standard deviation over time: a linear patch projection of a periodic
+ * envelope changes sign with the envelope's phase from patch to patch, so its mean over time
+ * cancels while its spread keeps the envelope's energy at that rate (docs/results.md, modulation).
+ */
+export type Pooling = 'mean' | 'mean+std';
+export const POOLINGS: readonly Pooling[] = ['mean', 'mean+std'];
+
+/** [mean over time, std over time] of frame features [nTimes, dim] → [2·dim] (population std). */
+export function meanStdOverTime(frames: ArrayLike<number>, nTimes: number, dim: number): Float32Array {
+  const mean = meanOverTime(frames, nTimes, dim);
+  const acc = new Float64Array(dim);
+  for (let t = 0; t < nTimes; t++) for (let d = 0; d < dim; d++) { const e = frames[t * dim + d] - mean[d]; acc[d] += e * e; }
+  const out = new Float32Array(2 * dim);
+  out.set(mean, 0);
+  for (let d = 0; d < dim; d++) out[dim + d] = Math.sqrt(acc[d] / nTimes);
+  return out;
+}
+
 /** Mean over the time axis of frame features [nTimes, dim] → [dim] (the clip feature). */
 export function meanOverTime(frames: ArrayLike<number>, nTimes: number, dim: number): Float32Array {
   if (frames.length !== nTimes * dim) throw new Error(`meanOverTime: ${frames.length} values for [${nTimes}, ${dim}]`);
