@@ -71,6 +71,19 @@ describe('proxy-bench CLI', () => {
     expect(r.stderr).not.toMatch(/writing proxy dataset/); // the data of the first call is reused
   });
 
+  it('--pool mean+std doubles the clip features (mean, then std over time) and is recorded; an unknown pooling exits 2', { timeout: 900_000 }, () => {
+    const o = join(dir, 'pool');
+    const r = run([...COMMON, '--steps', '0', '--models', 'random-off', '--pool', 'mean+std', '--out', o]);
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(readFileSync(join(o, 'results.json'), 'utf8'));
+    expect(res.settings.pool).toBe('mean+std');
+    expect(res.details[0].tasks.pitch.dim).toBe(2 * 5 * 32); // 2 · F'·D for the toy config
+    const bad = run([...COMMON, '--steps', '0', '--pool', 'max', '--out', o]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/--pool: unknown pooling max/);
+  });
+
   const why = instrumentsUnavailable();
   it.skipIf(why !== null)(`renders the instruments set and evaluates family and pitch on unseen instruments${why ? ` — skipped: ${why}` : ''}`, { timeout: 900_000 }, () => {
     const o = join(dir, 'inst');
