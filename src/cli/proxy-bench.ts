@@ -9,7 +9,7 @@
  * 95 % CI over seeds), and the aliasing-stability summary. Everything lands in --out (datasets,
  * pre-training runs, results.json, table.md, report.md with loss.svg and stability.svg); finished
  * pieces are reused when the command is run again, so an interrupted run resumes. --docs DIR also
- * writes DIR/results.md and its plots under DIR/results/.
+ * writes DIR/results/bench-report.md beside copies of its plots.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
@@ -58,7 +58,7 @@ const SPEC: Record<string, FlagSpec> = {
   checkpoints: { type: 'strings', help: 'use these checkpoints (AaPE on[, AaPE off]) instead of pre-training', meta: 'ON[,OFF]' },
   'pretrain-data': { type: 'string', help: 'pre-training corpus for --steps runs: a dataset path, or "instruments-train" (the rendered train instruments only)', meta: 'PATH' },
   models: { type: 'strings', help: 'rows to evaluate: random-on, random-off, pretrained-on, pretrained-off (default all), logmel (log-mel statistics, no encoder)', meta: 'LIST' },
-  docs: { type: 'string', help: 'also write DIR/results.md and its plots in DIR/results/', meta: 'DIR' },
+  docs: { type: 'string', help: 'also write DIR/results/bench-report.md with its plots (docs/results.md links them)', meta: 'DIR' },
   seeds: { type: 'numbers', help: 'linear-evaluation seeds', default: [0, 1, 2], meta: 'LIST' },
   folds: { type: 'numbers', help: 'test folds to evaluate (default all 5)', meta: 'LIST' },
   // The proxy sets have ~100 training clips, i.e. one Adam step per epoch: EVAR's 3e-5 (tuned for
