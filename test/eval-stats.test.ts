@@ -5,7 +5,7 @@ import { accuracy, argmaxRows, averagePrecision, meanAveragePrecision } from '..
 import { meanOverTime, meanStdOverTime, planWindows, sliceFrames, tokensToFrames } from '../src/eval/windows';
 import { holdOut, makeSplits, stratifiedFolds } from '../src/eval/folds';
 import { encodeLabels } from '../src/eval/protocol';
-import { parseArgs, usage, UsageError } from '../src/eval/cli-args';
+import { get, parseArgs, usage, UsageError } from '../src/eval/cli-args';
 import { viewLength, stabilityCsv } from '../src/eval/stability';
 import { lineChartSvg, niceTicks } from '../src/eval/svg-plot';
 import { benchTable, compareCI, verdictTable } from '../src/eval/proxy-table';
@@ -194,6 +194,14 @@ describe('CLI arguments', () => {
     expect(() => parseArgs(['--epochs', '2.5'], spec)).toThrow(/integer/);
     expect(() => parseArgs(['--checkpoint'], spec)).toThrow(/needs a value/);
     expect(usage('x [options]', spec)).toMatch(/--lr NUMBER\s+lr \(default 0.00003\)/);
+  });
+
+  it('a flag with a fixed set of values returns it or names the flag and the choices', () => {
+    const choices = ['mean', 'mean+std'] as const;
+    expect(get.oneOf(parseArgs(['--checkpoint', 'mean+std'], spec), 'checkpoint', choices)).toBe('mean+std');
+    expect(() => get.oneOf(parseArgs(['--checkpoint', 'max'], spec), 'checkpoint', choices)).toThrow(UsageError);
+    expect(() => get.oneOf(parseArgs(['--checkpoint', 'max'], spec), 'checkpoint', choices)).toThrow('--checkpoint: unknown value max (known: mean, mean+std)');
+    expect(() => get.oneOf(parseArgs([], spec), 'checkpoint', choices)).toThrow(/--checkpoint: unknown value \(none\)/);
   });
 });
 

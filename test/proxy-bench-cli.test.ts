@@ -81,7 +81,7 @@ describe('proxy-bench CLI', () => {
     const bad = run([...COMMON, '--steps', '0', '--pool', 'max', '--out', o]);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
-    expect(bad.stderr).toMatch(/--pool: unknown pooling max/);
+    expect(bad.stderr).toMatch(/--pool: unknown value max \(known: mean, mean\+std\)/);
   });
 
   const why = instrumentsUnavailable();

@@ -10,7 +10,7 @@ import { init } from '../gpu/runtime';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
 import { loadModel } from '../eval/model';
 import { linearEvalDataset, type LinearRunResult } from '../eval/linear-run';
-import { POOLINGS, type Pooling } from '../eval/windows';
+import { POOLINGS } from '../eval/windows';
 import { formatPercentCI } from '../eval/stats';
 import type { EvalLayout } from '../eval/dataset';
 
@@ -45,7 +45,7 @@ function checkRanges(a: ReturnType<typeof parseArgs>): void {
   const vf = get.num(a, 'valid-fraction');
   if (!(vf > 0 && vf < 1)) throw new UsageError('--valid-fraction must be in (0, 1)');
   if ((get.nums(a, 'seeds') ?? []).length === 0) throw new UsageError('--seeds needs at least one seed');
-  if (!POOLINGS.includes(get.str(a, 'pool') as Pooling)) throw new UsageError(`--pool: unknown pooling ${get.str(a, 'pool')} (known: ${POOLINGS.join(', ')})`);
+  get.oneOf(a, 'pool', POOLINGS);
 }
 
 async function main(): Promise<number> {
@@ -65,7 +65,7 @@ async function main(): Promise<number> {
         cacheDir: get.bool(a, 'cache') ? get.str(a, 'cache-dir')! : null, maxBatch: get.num(a, 'max-batch'),
         lr: get.num(a, 'lr'), batchSize: get.num(a, 'batch'), maxEpochs: get.num(a, 'epochs'), patience: get.num(a, 'patience'),
         seeds: get.nums(a, 'seeds'), onlyFolds: get.nums(a, 'folds'), kFolds: get.num(a, 'k-folds'), validFraction: get.num(a, 'valid-fraction'),
-        ridge: get.bool(a, 'ridge'), pool: get.str(a, 'pool') as Pooling, log: get.bool(a, 'verbose') ? log : (m) => { if (!/^(ridge )?seed /.test(m)) log(m); },
+        ridge: get.bool(a, 'ridge'), pool: get.oneOf(a, 'pool', POOLINGS), log: get.bool(a, 'verbose') ? log : (m) => { if (!/^(ridge )?seed /.test(m)) log(m); },
       });
       results.push(r);
       console.log(`${ds}: test accuracy ${formatPercentCI(r.ci, 2)} % (mean ± 95% CI over ${r.ci.n} seed${r.ci.n > 1 ? 's' : ''}; ${r.seeds[0].splits.length} split(s), ${r.nClasses} classes, ${r.nItems} clips, ${r.dim}-d features${r.fromCache ? ', cached' : ''})`);

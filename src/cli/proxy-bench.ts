@@ -23,7 +23,7 @@ import { defaultSpeechSynth } from '../data/procedural/speech';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
 import { frontEndOf, loadModel, tokenEncoder, type ModelSpec } from '../eval/model';
 import { linearEvalDataset, type LinearRunResult } from '../eval/linear-run';
-import { POOLINGS, type Pooling } from '../eval/windows';
+import { POOLINGS } from '../eval/windows';
 import { formatPercentCI } from '../eval/stats';
 import { stabilityCsv, stabilityCurve, stabilitySummary, type StabilityCurve } from '../eval/stability';
 import { lineChartSvg } from '../eval/svg-plot';
@@ -138,8 +138,7 @@ async function main(): Promise<number> {
   const ROWS = ['random-on', 'random-off', 'pretrained-on', 'pretrained-off', 'logmel'];
   const want = new Set(get.strs(a, 'models') ?? ROWS.slice(0, 4));
   for (const w of want) if (!ROWS.includes(w)) throw new UsageError(`--models: unknown row ${w} (known: ${ROWS.join(', ')})`);
-  const pool = get.str(a, 'pool') as Pooling;
-  if (!POOLINGS.includes(pool)) throw new UsageError(`--pool: unknown pooling ${pool} (known: ${POOLINGS.join(', ')})`);
+  const pool = get.oneOf(a, 'pool', POOLINGS);
   const models: BenchModel[] = [];
   if (want.has('random-on')) models.push({ name: 'random init, AaPE on', spec: { config, aape: true, seed } });
   if (want.has('random-off')) models.push({ name: 'random init, AaPE off', spec: { config, aape: false, seed } });

@@ -102,6 +102,12 @@ export const get = {
   bool: (p: Parsed, k: string): boolean => p.flags[k] === true,
   nums: (p: Parsed, k: string): number[] | undefined => p.flags[k] as number[] | undefined,
   strs: (p: Parsed, k: string): string[] | undefined => p.flags[k] as string[] | undefined,
+  /** A string flag that must be one of `choices` (a usage error naming the flag and the choices otherwise). */
+  oneOf: <T extends string>(p: Parsed, k: string, choices: readonly T[]): T => {
+    const v = p.flags[k] as string | undefined;
+    if (v === undefined || !(choices as readonly string[]).includes(v)) throw new UsageError(`--${k}: unknown value ${v ?? '(none)'} (known: ${choices.join(', ')})`);
+    return v as T;
+  },
 };
 
 /**
