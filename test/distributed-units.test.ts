@@ -3,10 +3,31 @@
  * comparison over ranks, the --distributed options, and the one-line hint when Open MPI is missing.
  */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { checksumWords, divergentRanks } from '../src/parallel/checksum';
+import { processTrouble } from '../src/parallel/watchdog';
 import { parseArgs } from '../src/train/options';
+
+describe('watchdog: the state of a peer process on this host', () => {
+  it('names a stopped process, not a running one or a missing pid', async () => {
+    const child = spawn('sleep', ['30']);
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      expect(processTrouble(child.pid!)).toBeNull();
+      child.kill('SIGSTOP');
+      let t = null;
+      for (let i = 0; i < 50 && !t; i++) { await new Promise((r) => setTimeout(r, 20)); t = processTrouble(child.pid!); }
+      expect(t).toMatch(/^stopped/);
+      child.kill('SIGCONT');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(processTrouble(child.pid!)).toBeNull();
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(processTrouble(2 ** 30)).toBeNull();
+  });
+});
 
 describe('parameter fingerprint', () => {
   const a = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i));
