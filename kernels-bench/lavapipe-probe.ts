@@ -19,14 +19,13 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { init, runtime } from '../src/gpu/runtime';
 import { parseArgs, usage, get, runCli, type FlagSpec } from '../src/eval/cli-args';
+import { median } from './step-bench-stats';
 
 const SPEC: Record<string, FlagSpec> = {
   reps: { type: 'int', help: 'timed repeats per kernel', default: 5 },
   json: { type: 'string', help: 'also write the records as JSON', meta: 'FILE' },
   'asm-child': { type: 'boolean', help: '(internal) compile the fma kernel once and exit', default: false },
 };
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 interface Kernel { code: string; buffers: { data: Float32Array; uniform: boolean }[]; out: number; groups: number }
 

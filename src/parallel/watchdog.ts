@@ -35,7 +35,7 @@ export function processTrouble(pid: number): string | null {
   let state: string;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]; // the field after (comm)
   } catch {
     return null;
   }
