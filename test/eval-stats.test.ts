@@ -6,9 +6,9 @@ import { meanOverTime, meanStdOverTime, planWindows, sliceFrames, tokensToFrames
 import { holdOut, makeSplits, stratifiedFolds } from '../src/eval/folds';
 import { encodeLabels } from '../src/eval/protocol';
 import { get, parseArgs, usage, UsageError } from '../src/eval/cli-args';
-import { viewLength, stabilityCsv } from '../src/eval/stability';
+import { clipSummaries, pairedStabilityCI, stabilityCI, stabilityCsv, stabilitySummary, viewLength } from '../src/eval/stability';
 import { lineChartSvg, niceTicks } from '../src/eval/svg-plot';
-import { benchTable, compareCI, verdictTable } from '../src/eval/proxy-table';
+import { benchTable, compareCI, stabilityPairsTable, verdictTable } from '../src/eval/proxy-table';
 import { Rng } from '../src/util/rng';
 
 describe('confidence intervals (Student t)', () => {
@@ -217,6 +217,41 @@ describe('stability outputs', () => {
     expect(svg).toContain('b&lt;c&gt;');
     expect(niceTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
   });
+  // Two models whose clips differ far more among themselves than the models differ per clip: the
+  // unpaired intervals overlap, the paired one does not.
+  const curve = (perClip: number[][]) => ({ shifts: [0, 1, 2], mean: [0, 1, 2].map((s) => perClip.reduce((a, c) => a + c[s], 0) / perClip.length), std: [0, 0, 0], perClip, lengths: perClip.map(() => 32) });
+  const a = curve([[1, 0.99, 0.97], [1, 0.95, 0.93], [1, 0.90, 0.88], [1, 0.97, 0.95]]);
+  const b = curve([[1, 0.985, 0.965], [1, 0.945, 0.925], [1, 0.895, 0.875], [1, 0.962, 0.946]]);
+  it('per-clip summaries average s ≥ 1 and their mean is the summary', () => {
+    expect(clipSummaries(a)).toEqual([0.98, 0.94, 0.89, 0.96].map((v) => expect.closeTo(v, 12)));
+    const ci = stabilityCI(a);
+    expect(ci.mean).toBeCloseTo(stabilitySummary(a), 12);
+    expect(ci.n).toBe(4);
+    expect(ci.half).toBeGreaterThan(0.03);
+  });
+  it('pairs two models over the same clips and refuses different clip sets', () => {
+    const d = pairedStabilityCI(a, b);
+    expect(d.mean).toBeCloseTo((0.005 + 0.005 + 0.005 + 0.006) / 4, 12);
+    expect(d.lo).toBeGreaterThan(0); // a is steadier although stabilityCI(a) and stabilityCI(b) overlap
+    expect(stabilityCI(b).hi).toBeGreaterThan(stabilityCI(a).lo);
+    expect(() => pairedStabilityCI(a, curve([[1, 0.9, 0.8]]))).toThrow(/same clips/);
+    expect(() => pairedStabilityCI(a, { ...b, lengths: [32, 32, 32, 48] })).toThrow(/same clips/);
+  });
+  it('the bench table prints the interval over clips and the paired AaPE on − off verdict per kind of row', () => {
+    const rows = [
+      { model: 'random init, AaPE on', cells: {}, stability: stabilitySummary(a), stabilityClips: clipSummaries(a) },
+      { model: 'random init, AaPE off', cells: {}, stability: stabilitySummary(b), stabilityClips: clipSummaries(b) },
+      { model: 'pre-trained 100 steps, AaPE on', cells: {}, stability: stabilitySummary(b), stabilityClips: clipSummaries(b) },
+      { model: 'pre-trained 100 steps, AaPE off', cells: {}, stability: stabilitySummary(b), stabilityClips: clipSummaries(b).map((v, i) => v + [0.001, -0.002, 0.001, 0][i]) },
+    ];
+    const last = benchTable([], rows).split('\n').at(-1)!;
+    expect(last).toContain(`${stabilitySummary(a).toFixed(5)} ± ${stabilityCI(a).half.toFixed(5)}`);
+    const p = stabilityPairsTable(rows).split('\n');
+    expect(p.length).toBe(4);
+    expect(p[2]).toMatch(/random init, AaPE on − random init, AaPE off +\| \+0\.00525 ± 0\.000\d\d +\| 4 +\| AaPE on steadier, CI excludes 0/);
+    expect(p[3]).toMatch(/pre-trained 100 steps, AaPE on − pre-trained 100 steps, AaPE off +\| [+-]0\.00000 ± .*\| CI contains 0/);
+    expect(stabilityPairsTable(rows.slice(0, 1))).toBe('');
+  });
 });
 
 describe('proxy benchmark table', () => {
@@ -246,5 +281,7 @@ describe('proxy benchmark table', () => {
     expect(v[4]).toMatch(/event .*—/);
     const fixed = [{ model: 'random init, AaPE on', cells: { pitch: { ci: meanCI([0.4, 0.4, 0.4]) } } }, { model: 'pre-trained, AaPE on', cells: { pitch: { ci: meanCI([0.45, 0.45, 0.45]) } } }];
     expect(verdictTable([tasks[0]], fixed).split('\n')[2]).toContain('+5.0 (fixed split, no seed spread)');
+    const single = [{ model: 'random init, AaPE on', cells: { pitch: { ci: meanCI([0.4]) } } }, { model: 'pre-trained, AaPE on', cells: { pitch: { ci: meanCI([0.3]) } } }];
+    expect(verdictTable([tasks[0]], single).split('\n')[2]).toContain('-10.0 (one seed, no interval)');
   });
 });

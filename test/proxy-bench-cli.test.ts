@@ -16,7 +16,7 @@ import { join } from 'node:path';
 const CLI = 'dist/proxy-bench.js';
 const dir = mkdtempSync(join(tmpdir(), 'aasp-proxy-'));
 const cfg = join(dir, 'toy.json');
-const COMMON = ['--tasks', 'pitch', '--per-class', '5', '--clip-seconds', '1', '--seeds', '0', '--folds', '1', '--epochs', '3', '--patience', '2', '--stability-clips', '1', '--config', cfg];
+const COMMON = ['--tasks', 'pitch', '--per-class', '5', '--clip-seconds', '1', '--seeds', '0', '--folds', '1', '--epochs', '3', '--patience', '2', '--stability-clips', '2', '--config', cfg];
 
 function run(args: string[]) {
   const r = spawnSync('node', [CLI, ...args], { encoding: 'utf8', timeout: 600_000 });
@@ -47,26 +47,34 @@ describe('proxy-bench CLI', () => {
       }
       expect(row.stability).toBeGreaterThan(0);
       expect(row.stability).toBeLessThanOrEqual(1 + 1e-6);
+      expect(row.stabilityClips).toHaveLength(2);
+      expect(row.stability).toBeCloseTo((row.stabilityClips[0] + row.stabilityClips[1]) / 2, 6);
     }
+    // AaPE on against off, paired over the same clips, for both kinds of row.
+    expect(r.stdout).toMatch(/^\| random init, AaPE on − random init, AaPE off +\| [+-]0\.\d{5} ± 0\.\d{5} +\| 2 /m);
+    expect(r.stdout).toMatch(/^\| pre-trained 1 steps, AaPE on − pre-trained 1 steps, AaPE off +\|/m);
     expect(res.settings.steps).toBe(1);
     for (const f of ['table.md', 'stability.svg', 'stability.csv', 'loss.svg', 'report.md']) expect(existsSync(join(out, f))).toBe(true);
     expect(readFileSync(join(out, 'loss.svg'), 'utf8').match(/<polyline/g)?.length).toBe(2);
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     expect(report).toContain('Command: `node dist/proxy-bench.js --tasks pitch');
     expect(report).toContain('![pre-training loss](loss.svg)');
+    expect(report).toContain('95 % CI of the paired differences');
     expect(res.details[0].tasks.pitch.ridge.probe).toBe('ridge');
   });
 
-  it('--checkpoints evaluates given checkpoints and names their rows by step', { timeout: 900_000 }, () => {
+  it('--checkpoints evaluates given checkpoints (the EMA teacher with @teacher) and names their rows by step', { timeout: 900_000 }, () => {
     const ck = (aape: string) => join(out, `pretrain-toy-${aape}-s1-b2-c1-seed0`, 'checkpoints', 'step-000001.safetensors');
-    const r = run([...COMMON, '--checkpoints', `${ck('aape')},${ck('noaape')}`, '--out', out, '--docs', join(dir, 'docs')]);
+    const r = run([...COMMON, '--checkpoints', `${ck('aape')}@teacher,${ck('noaape')}`, '--out', out, '--docs', join(dir, 'docs')]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('| pre-trained 1 steps, AaPE on');
+    expect(r.stdout).toContain('| pre-trained 1 steps (teacher), AaPE on');
+    expect(r.stdout).toContain('pre-trained 1 steps (teacher), AaPE on vs random init');
     expect(r.stdout).toContain('| pre-trained 1 steps, AaPE off');
     expect(existsSync(join(dir, 'docs', 'results', 'bench-report.md'))).toBe(true);
     expect(existsSync(join(dir, 'docs', 'results', 'stability.svg'))).toBe(true);
     const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    expect(res.settings.checkpoints).toEqual([ck('aape'), ck('noaape')]);
+    expect(res.settings.checkpoints).toEqual([`${ck('aape')}@teacher`, ck('noaape')]);
+    expect(res.details.find((d: { model: string }) => d.model.includes('(teacher)')).description).toContain('(teacher,');
     expect(res.settings.steps).toBeUndefined();
     expect(r.stderr).not.toMatch(/writing proxy dataset/); // the data of the first call is reused
   });
@@ -88,7 +96,7 @@ describe('proxy-bench CLI', () => {
   it.skipIf(why !== null)(`renders the instruments set and evaluates family and pitch on unseen instruments${why ? ` — skipped: ${why}` : ''}`, { timeout: 900_000 }, () => {
     const o = join(dir, 'inst');
     const r = run(['--tasks', 'instruments,instrument-pitch', '--instrument-notes', '3', '--instrument-programs', '2', '--steps', '0', '--seeds', '0', '--models', 'random-on,logmel',
-      '--epochs', '3', '--patience', '2', '--stability-clips', '1', '--config', cfg, '--out', o]);
+      '--epochs', '3', '--patience', '2', '--stability-clips', '2', '--config', cfg, '--out', o]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^\| instruments +\| EVAR +\| 8\.3 /m);
     expect(r.stdout).toMatch(/^\| instrument-pitch +\| ridge +\| 8\.3 /m);

@@ -21,13 +21,13 @@ import { PROXY_TASKS, type ProxyTaskName } from '../data/procedural/proxy-tasks'
 import { ProceduralCorpus } from '../data/procedural/corpus';
 import { defaultSpeechSynth } from '../data/procedural/speech';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
-import { frontEndOf, loadModel, tokenEncoder, type ModelSpec } from '../eval/model';
+import { frontEndOf, loadModel, parseModelSpec, tokenEncoder, type ModelSpec } from '../eval/model';
 import { linearEvalDataset, type LinearRunResult } from '../eval/linear-run';
 import { POOLINGS } from '../eval/windows';
 import { formatPercentCI } from '../eval/stats';
-import { stabilityCsv, stabilityCurve, stabilitySummary, type StabilityCurve } from '../eval/stability';
+import { clipSummaries, stabilityCsv, stabilityCurve, stabilitySummary, type StabilityCurve } from '../eval/stability';
 import { lineChartSvg } from '../eval/svg-plot';
-import { benchTable, verdictTable, type BenchRow, type BenchTask } from '../eval/proxy-table';
+import { benchTable, stabilityPairsTable, verdictTable, type BenchRow, type BenchTask } from '../eval/proxy-table';
 import { pretrainOnce } from '../eval/proxy-pretrain';
 import { GM_FAMILIES, instrumentsUnavailable, writeInstrumentsDataset } from '../data/procedural/instruments';
 import { PRESETS, loadConfig } from '../aasp/config';
@@ -55,7 +55,7 @@ const SPEC: Record<string, FlagSpec> = {
   config: { type: 'string', help: 'model config (tiny, small, base or JSON)', default: 'tiny', meta: 'NAME|PATH' },
   'crop-frames': { type: 'int', help: 'pre-training crop / evaluation window in frames (multiple of 16; e.g. 304 ≈ 3 s runs ~2× faster than the tiny preset\'s 608)' },
   seed: { type: 'int', help: 'seed of the pre-training runs and random inits', default: 0 },
-  checkpoints: { type: 'strings', help: 'use these checkpoints (AaPE on[, AaPE off]) instead of pre-training', meta: 'ON[,OFF]' },
+  checkpoints: { type: 'strings', help: 'use these checkpoints (AaPE on[, AaPE off]) instead of pre-training; PATH@teacher evaluates its EMA teacher', meta: 'ON[,OFF]' },
   'pretrain-data': { type: 'string', help: 'pre-training corpus for --steps runs: a dataset path, or "instruments-train" (the rendered train instruments only)', meta: 'PATH' },
   models: { type: 'strings', help: 'rows to evaluate: random-on, random-off, pretrained-on, pretrained-off (default all), logmel (log-mel statistics, no encoder)', meta: 'LIST' },
   docs: { type: 'string', help: 'also write DIR/results/bench-report.md with its plots (docs/results.md links them)', meta: 'DIR' },
@@ -66,7 +66,7 @@ const SPEC: Record<string, FlagSpec> = {
   lr: { type: 'number', help: 'linear-evaluation learning rate (EVAR uses 3e-5 on full-size benchmarks)', default: 1e-3 },
   epochs: { type: 'int', help: 'linear-evaluation epoch cap', default: 200 },
   patience: { type: 'int', help: 'early-stopping patience', default: 20 },
-  'stability-clips': { type: 'int', help: 'procedural clips for the stability curve', default: 8 },
+  'stability-clips': { type: 'int', help: 'procedural clips for the stability curve (its interval and the paired AaPE on − off comparison are over clips)', default: 32 },
   'cache-dir': { type: 'string', help: 'feature cache (default <out>/features)', meta: 'DIR' },
   pool: { type: 'string', help: "clip feature from the encoder's frame features: mean (the spec's protocol) or mean+std (also the spread over time)", default: 'mean', meta: 'NAME' },
 };
@@ -97,9 +97,9 @@ async function main(): Promise<number> {
   const steps = get.num(a, 'steps'), seed = get.num(a, 'seed');
   let config = get.str(a, 'config')!;
   const crop = a.flags['crop-frames'] as number | undefined;
-  const cks = get.strs(a, 'checkpoints');
+  const cks = get.strs(a, 'checkpoints')?.map(parseModelSpec);
   if (cks && (cks.length < 1 || cks.length > 2)) throw new UsageError('--checkpoints needs one or two paths: AaPE on[, AaPE off]');
-  for (const c of cks ?? []) if (!existsSync(c)) throw new UsageError(`--checkpoints: ${c} does not exist`);
+  for (const c of cks ?? []) if (!c.checkpoint || !existsSync(c.checkpoint)) throw new UsageError(`--checkpoints: ${c.checkpoint ?? 'a random init'} is not a checkpoint file`);
   const t0 = Date.now();
   await mkdir(out, { recursive: true });
   if (crop !== undefined) {
@@ -144,9 +144,10 @@ async function main(): Promise<number> {
   if (want.has('random-off')) models.push({ name: 'random init, AaPE off', spec: { config, aape: false, seed } });
   const lossRuns: { name: string; dir: string }[] = [];
   if (cks) {
-    if (want.has('pretrained-on')) models.push({ name: 'pre-trained, AaPE on', spec: { checkpoint: cks[0] } });
-    if (cks[1] && want.has('pretrained-off')) models.push({ name: 'pre-trained, AaPE off', spec: { checkpoint: cks[1] } });
-    cks.forEach((c, i) => lossRuns.push({ name: i ? 'AaPE off' : 'AaPE on', dir: dirname(dirname(c)) }));
+    const who = (c: ModelSpec) => (c.teacher ? 'pre-trained (teacher)' : 'pre-trained');
+    if (want.has('pretrained-on')) models.push({ name: `${who(cks[0])}, AaPE on`, spec: cks[0] });
+    if (cks[1] && want.has('pretrained-off')) models.push({ name: `${who(cks[1])}, AaPE off`, spec: cks[1] });
+    cks.forEach((c, i) => lossRuns.push({ name: i ? 'AaPE off' : 'AaPE on', dir: dirname(dirname(c.checkpoint!)) }));
   } else if (steps > 0) {
     const pd = get.str(a, 'pretrain-data');
     const extra = pd ? ['--data', pd === 'instruments-train' ? join(instDir, 'nsynth-train') : pd] : undefined;
@@ -193,7 +194,7 @@ async function main(): Promise<number> {
       }
       const curve = await stabilityCurve(tokenEncoder(model.encoder), stabClips.map((s) => logMelCpu(s, frontEndOf(model.cfg))));
       model.encoder.dispose();
-      rows.push({ model: m.name, cells: Object.fromEntries(tasks.map((t) => [t, { ci: res[t].ci, ridge: res[t].ridge?.ci }])), stability: stabilitySummary(curve) });
+      rows.push({ model: m.name, cells: Object.fromEntries(tasks.map((t) => [t, { ci: res[t].ci, ridge: res[t].ridge?.ci }])), stability: stabilitySummary(curve), stabilityClips: clipSummaries(curve) });
       details.push({ model: m.name, description: model.description, tasks: res, stability: curve });
     }
     if (want.has('logmel')) {
@@ -217,11 +218,12 @@ async function main(): Promise<number> {
   const benchTasks: BenchTask[] = tasks.map((t) => ({ name: t, classes: isInstrumentTask(t) ? INSTRUMENT_TASKS[t].classes : PROXY_TASKS[t].classes.length }));
   const table = benchTable(benchTasks, rows);
   const verdict = verdictTable(benchTasks, rows);
+  const stabPairs = stabilityPairsTable(rows);
   const minutes = (Date.now() - t0) / 60000;
-  const pretrain = cks ? { checkpoints: cks } : { steps, batch: get.num(a, 'batch'), pretrainClipSeconds: get.num(a, 'pretrain-clip-seconds'), pretrainData: get.str(a, 'pretrain-data') ?? 'procedural corpus' };
+  const pretrain = cks ? { checkpoints: get.strs(a, 'checkpoints') } : { steps, batch: get.num(a, 'batch'), pretrainClipSeconds: get.num(a, 'pretrain-clip-seconds'), pretrainData: get.str(a, 'pretrain-data') ?? 'procedural corpus' };
   const settings = { tasks, models: models.map((m) => m.name), perClass, clipSeconds: clipSec, instrumentNotes: notes, ...(progs ? { instrumentPrograms: progs } : {}), dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), pool, minutes };
   await writeFile(join(out, 'results.json'), JSON.stringify({ settings, rows, details }, null, 1));
-  await writeFile(join(out, 'table.md'), `${table}\n\n${verdict}\n\nSettings: ${JSON.stringify(settings)}\n`);
+  await writeFile(join(out, 'table.md'), `${table}\n\n${verdict}\n\n${stabPairs ? `${stabPairs}\n\n` : ''}Settings: ${JSON.stringify(settings)}\n`);
   const curves = details.flatMap((d) => (d.stability ? [{ name: d.model, curve: d.stability }] : []));
   await writeFile(join(out, 'stability.csv'), stabilityCsv(curves));
   await writeFile(join(out, 'stability.svg'), lineChartSvg(curves.map((c) => ({ name: c.name, x: c.curve.shifts, y: c.curve.mean })), {
@@ -236,6 +238,7 @@ async function main(): Promise<number> {
     'Test accuracy (%), mean ± 95 % CI (Student t) over the evaluation seeds; EVAR = the linear protocol of docs/model.md (Adam, early stopping), ridge = closed-form ridge probe on the same splits (λ on validation).', '',
     table, '', 'Pre-trained vs random init (same AaPE setting), difference in points:', '', verdict, '',
     ...(losses.length ? ['![pre-training loss](loss.svg)', ''] : []), '![aliasing stability](stability.svg)', '',
+    ...(stabPairs ? ['Stability of AaPE on against AaPE off on the same clips (per-clip mean cosine over s = 1..15; 95 % CI of the paired differences):', '', stabPairs, ''] : []),
     `Settings: \`${JSON.stringify(settings)}\``, '',
   ].join('\n');
   await writeFile(join(out, 'report.md'), report);
@@ -248,6 +251,7 @@ async function main(): Promise<number> {
   }
   console.log(table);
   console.log(`\n${verdict}`);
+  if (stabPairs) console.log(`\n${stabPairs}`);
   console.log(`\naccuracy: mean ± 95% CI over ${settings.seeds?.length ?? 3} seeds (EVAR protocol and ridge probe); ${minutes.toFixed(1)} min; results in ${out}/`);
   return 0;
 }

@@ -13,7 +13,8 @@ import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eva
 import { collectInputs, evenlySpaced } from '../eval/inputs';
 import { loadItemsSafely } from '../data/safe-load';
 import { frontEndOf, loadModel, parseModelSpec, tokenEncoder } from '../eval/model';
-import { stabilityCsv, stabilityCurve, stabilitySummary, type StabilityCurve } from '../eval/stability';
+import { clipSummaries, pairedStabilityCI, stabilityCI, stabilityCsv, stabilityCurve, stabilitySummary, type StabilityCurve } from '../eval/stability';
+import type { MeanCI } from '../eval/stats';
 import { lineChartSvg } from '../eval/svg-plot';
 import type { EvalLayout } from '../eval/dataset';
 
@@ -74,9 +75,13 @@ async function main(): Promise<number> {
   } finally {
     rt.destroy();
   }
+  // Each model against the first on the same clips: the paired interval orders them where the
+  // per-model intervals (clip-to-clip spread) cannot.
+  const ci = curves.map((c) => stabilityCI(c.curve));
+  const vsFirst: (MeanCI | null)[] = curves.map((c, k) => (k === 0 ? null : pairedStabilityCI(c.curve, curves[0].curve)));
   const out = get.str(a, 'out')!;
   await mkdir(dirname(out) || '.', { recursive: true });
-  await writeFile(`${out}.json`, JSON.stringify({ clips: clipNames, maxShift, models: curves.map((c) => ({ name: c.name, model: c.model, summary: c.summary, shifts: c.curve.shifts, mean: c.curve.mean, std: c.curve.std, lengths: c.curve.lengths, perClip: c.curve.perClip })) }, null, 1));
+  await writeFile(`${out}.json`, JSON.stringify({ clips: clipNames, maxShift, models: curves.map((c, k) => ({ name: c.name, model: c.model, summary: c.summary, summaryCI: ci[k], perClipSummary: clipSummaries(c.curve), minusFirst: vsFirst[k], shifts: c.curve.shifts, mean: c.curve.mean, std: c.curve.std, lengths: c.curve.lengths, perClip: c.curve.perClip })) }, null, 1));
   await writeFile(`${out}.csv`, stabilityCsv(curves));
   await writeFile(`${out}.svg`, lineChartSvg(curves.map((c) => ({ name: `${c.name} (mean ${c.summary.toFixed(4)})`, x: c.curve.shifts, y: c.curve.mean })), {
     title: `Aliasing stability (${samples.length} clips)`, xLabel: 'shift s (frames)', yLabel: 'mean cosine similarity to s = 0',
@@ -84,6 +89,13 @@ async function main(): Promise<number> {
   console.log(['shift', ...curves.map((c) => c.name)].join('\t'));
   for (const s of curves[0].curve.shifts) console.log([s, ...curves.map((c) => c.curve.mean[s].toFixed(5))].join('\t'));
   console.log(['mean s≥1', ...curves.map((c) => c.summary.toFixed(5))].join('\t'));
+  const half = (x: MeanCI) => (Number.isFinite(x.half) ? ` ± ${x.half.toFixed(5)}` : '');
+  console.log(['95 % CI over clips', ...ci.map((x) => half(x).replace(' ± ', '±') || '—')].join('\t'));
+  for (const [k, d] of vsFirst.entries()) {
+    if (!d) continue;
+    const verdict = !Number.isFinite(d.half) ? 'no interval' : d.lo > 0 ? 'steadier, CI excludes 0' : d.hi < 0 ? 'less steady, CI excludes 0' : 'CI contains 0';
+    console.log(`${curves[k].name} − ${curves[0].name}: ${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(5)}${half(d)} over ${d.n} clips (${verdict})`);
+  }
   console.log(`wrote ${out}.json, ${out}.csv, ${out}.svg`);
   return 0;
 }

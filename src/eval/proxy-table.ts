@@ -4,10 +4,17 @@
  * with the task's chance level, and a last row with the stability summary, as a Markdown table
  * that reads well in a terminal too. Platform-neutral.
  */
-import { formatPercentCI, type MeanCI } from './stats';
+import { formatPercentCI, meanCI, type MeanCI } from './stats';
 
 export interface BenchCell { ci: MeanCI; ridge?: MeanCI }
-export interface BenchRow { model: string; cells: Record<string, BenchCell | undefined>; stability?: number }
+export interface BenchRow {
+  model: string;
+  cells: Record<string, BenchCell | undefined>;
+  /** Stability summary: mean cosine over s = 1..15 and clips. */
+  stability?: number;
+  /** The same per clip (same clips for every row), for intervals and paired comparisons. */
+  stabilityClips?: number[];
+}
 export interface BenchTask { name: string; classes: number }
 
 function markdown(head: string[], body: string[][]): string {
@@ -25,8 +32,39 @@ export function benchTable(tasks: readonly BenchTask[], rows: readonly BenchRow[
     body.push([t.name, 'EVAR', chance, ...rows.map((r) => (r.cells[t.name] ? formatPercentCI(r.cells[t.name]!.ci, d) : '—'))]);
     body.push([t.name, 'ridge', chance, ...rows.map((r) => (r.cells[t.name]?.ridge ? formatPercentCI(r.cells[t.name]!.ridge!, d) : '—'))]);
   }
-  body.push(['stability (mean cos, s=1..15)', '', '', ...rows.map((r) => (r.stability === undefined ? '—' : r.stability.toFixed(5)))]);
+  body.push(['stability (mean cos, s=1..15)', '', '', ...rows.map(stabilityCell)]);
   return markdown(head, body);
+}
+
+function stabilityCell(r: BenchRow): string {
+  if (r.stability === undefined) return '—';
+  const ci = r.stabilityClips && r.stabilityClips.length > 1 ? meanCI(r.stabilityClips) : undefined;
+  return ci ? `${r.stability.toFixed(5)} ± ${ci.half.toFixed(5)}` : r.stability.toFixed(5);
+}
+
+/** What a row is apart from its AaPE setting: 'random init', 'pre-trained' (steps dropped). */
+function kindOf(model: string): string {
+  return model.replace(/,? AaPE (on|off)$/, '').replace(/ \d+ steps/, '');
+}
+
+/**
+ * Stability of AaPE on against AaPE off, paired over the same clips, for each kind of row (random
+ * init, pre-trained) that has both: the mean per-clip difference on − off with its 95 % CI. The
+ * two summaries differ by far less than either varies over clips, so the unpaired intervals of the
+ * table cannot order them; the paired one can.
+ */
+export function stabilityPairsTable(rows: readonly BenchRow[]): string {
+  const body: string[][] = [];
+  for (const on of rows) {
+    if (!on.model.endsWith('AaPE on') || !on.stabilityClips) continue;
+    const off = rows.find((r) => r.model.endsWith('AaPE off') && kindOf(r.model) === kindOf(on.model) && r.stabilityClips?.length === on.stabilityClips!.length);
+    if (!off) continue;
+    const d = meanCI(on.stabilityClips.map((v, i) => v - off.stabilityClips![i]));
+    const verdict = !Number.isFinite(d.half) ? 'one clip, no interval' : d.lo > 0 ? 'AaPE on steadier, CI excludes 0' : d.hi < 0 ? 'AaPE off steadier, CI excludes 0' : 'CI contains 0';
+    const sign = d.mean >= 0 ? '+' : '';
+    body.push([`${on.model} − ${off.model}`, `${sign}${d.mean.toFixed(5)}${Number.isFinite(d.half) ? ` ± ${d.half.toFixed(5)}` : ''}`, String(d.n), verdict]);
+  }
+  return body.length ? markdown(['stability, paired over clips', 'on − off (mean cos)', 'clips', 'verdict'], body) : '';
 }
 
 /** How interval a compares with interval b: 'above' / 'below' when the 95 % CIs are disjoint. */
@@ -63,6 +101,8 @@ export function verdictTable(tasks: readonly BenchTask[], rows: readonly BenchRo
         // A deterministic probe on a fixed split (the instruments set) has no seed spread at all:
         // a zero-width "interval" says nothing about significance, so it is not called one.
         if (x.std < 1e-12 && y.std < 1e-12 && x.n > 1) return `${diff} (fixed split, no seed spread)`;
+        // One seed (or one fold) gives no interval at all: a difference of means is not "disjoint".
+        if (!Number.isFinite(x.half) || !Number.isFinite(y.half)) return `${diff} (one seed, no interval)`;
         const c = compareCI(x, y);
         return `${diff} (${c === 'above' ? 'better, CIs disjoint' : c === 'below' ? 'worse, CIs disjoint' : 'CIs overlap'})`;
       })]);

@@ -11,6 +11,7 @@
  */
 import { embedClips, cosine, type TokenEncoder } from './embed';
 import { sliceFrames, type MelLike } from './windows';
+import { meanCI, type MeanCI } from './stats';
 
 export interface StabilityOptions {
   /** Largest shift in frames (default 15). */
@@ -66,6 +67,29 @@ export async function stabilityCurve(enc: TokenEncoder, mels: readonly MelLike[]
 export function stabilitySummary(c: StabilityCurve): number {
   const vals = c.mean.slice(1);
   return vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : 1;
+}
+
+/** Per clip, the mean cosine over s = 1..maxShift: the samples behind the summary's interval. */
+export function clipSummaries(c: StabilityCurve): number[] {
+  return c.perClip.map((row) => (row.length > 1 ? row.slice(1).reduce((a, b) => a + b, 0) / (row.length - 1) : 1));
+}
+
+/** The summary with a 95 % CI (Student t) over clips; the mean equals `stabilitySummary`. */
+export function stabilityCI(c: StabilityCurve, level = 0.95): MeanCI {
+  return meanCI(clipSummaries(c), level);
+}
+
+/**
+ * Paired difference a − b over the same clips (per-clip summaries), with its 95 % CI. Two models'
+ * summaries differ by far less than either varies over clips, so only the paired interval can say
+ * which one is steadier: an interval above 0 means a is.
+ */
+export function pairedStabilityCI(a: StabilityCurve, b: StabilityCurve, level = 0.95): MeanCI {
+  const x = clipSummaries(a), y = clipSummaries(b);
+  if (x.length !== y.length || a.shifts.length !== b.shifts.length || a.lengths.some((l, i) => l !== b.lengths[i])) {
+    throw new Error(`stability: a paired comparison needs the same clips, views and shifts (${x.length} vs ${y.length} clips, ${a.shifts.length} vs ${b.shifts.length} shifts)`);
+  }
+  return meanCI(x.map((v, i) => v - y[i]), level);
 }
 
 /** CSV with one row per shift and a column per named curve. */
