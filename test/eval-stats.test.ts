@@ -8,7 +8,8 @@ import { encodeLabels } from '../src/eval/protocol';
 import { get, parseArgs, usage, UsageError } from '../src/eval/cli-args';
 import { clipSummaries, pairedStabilityCI, stabilityCI, stabilityCsv, stabilitySummary, viewLength } from '../src/eval/stability';
 import { lineChartSvg, niceTicks } from '../src/eval/svg-plot';
-import { benchTable, compareCI, stabilityPairsTable, verdictTable } from '../src/eval/proxy-table';
+import { benchTable, compareCI, dimensionalityTable, stabilityPairsTable, verdictTable } from '../src/eval/proxy-table';
+import { participationRatio } from '../src/eval/dimensionality';
 import { Rng } from '../src/util/rng';
 
 describe('confidence intervals (Student t)', () => {
@@ -251,6 +252,51 @@ describe('stability outputs', () => {
     expect(p[2]).toMatch(/random init, AaPE on − random init, AaPE off +\| \+0\.00525 ± 0\.000\d\d +\| 4 +\| AaPE on steadier, CI excludes 0/);
     expect(p[3]).toMatch(/pre-trained 100 steps, AaPE on − pre-trained 100 steps, AaPE off +\| [+-]0\.00000 ± .*\| CI contains 0/);
     expect(stabilityPairsTable(rows.slice(0, 1))).toBe('');
+  });
+});
+
+describe('feature dimensionality (participation ratio)', () => {
+  it('is (Σλ)²/Σλ² of the standardised covariance, exactly, on both the ZᵀZ and the ZZᵀ path', () => {
+    // Columns a, a (perfectly correlated), b (orthogonal): C = [[1,1,0],[1,1,0],[0,0,1]], λ = 2, 1, 0.
+    const a = [1, -1, 1, -1], b = [1, 1, -1, -1];
+    const x = a.flatMap((v, i) => [v, 3 * v + 7, b[i]]); // scale and offset vanish in standardisation
+    const r = participationRatio(x, 4, 3);
+    expect(r.participation).toBeCloseTo(9 / 5, 12);
+    expect(r.dims).toBe(3);
+    // More dimensions than rows (the ZZᵀ path): 4 rows, 6 columns = the 3 above twice → λ = 4, 2.
+    const wide = a.flatMap((v, i) => [v, 3 * v + 7, b[i], -v, v, 2 * b[i]]);
+    expect(participationRatio(wide, 4, 6).participation).toBeCloseTo(36 / 20, 12);
+  });
+  it('leaves constant dimensions out and is near d for isotropic data, near 1 for one direction', () => {
+    const rng = new Rng(5);
+    const n = 4000, d = 8;
+    const iso = Float64Array.from({ length: n * d }, () => rng.normal());
+    const pr = participationRatio(iso, n, d).participation;
+    expect(pr).toBeGreaterThan(7.9);
+    expect(pr).toBeLessThanOrEqual(8);
+    const one = new Float64Array(n * (d + 1));
+    for (let i = 0; i < n; i++) {
+      const t = rng.normal();
+      for (let j = 0; j < d; j++) one[i * (d + 1) + j] = (j + 1) * t + 1e-3 * rng.normal();
+      one[i * (d + 1) + d] = 5; // constant
+    }
+    const r = participationRatio(one, n, d + 1);
+    expect(r.dims).toBe(d);
+    expect(r.participation).toBeLessThan(1.01);
+    expect(() => participationRatio([1, 2, 3], 2, 2)).toThrow(/3 values for 2 × 2/);
+  });
+  it('the bench prints one row per task and one column per model that has it', () => {
+    const ci = meanCI([0.5, 0.5]);
+    const rows = [
+      { model: 'random init, AaPE off', cells: { pitch: { ci, participation: 14.3 }, keywords: { ci, participation: 6.25 } } },
+      { model: 'pre-trained, AaPE off', cells: { pitch: { ci, participation: 6.1 } } },
+      { model: 'no numbers', cells: { pitch: { ci } } },
+    ];
+    const t = dimensionalityTable([{ name: 'pitch', classes: 12 }, { name: 'keywords', classes: 10 }], rows).split('\n');
+    expect(t[0]).toMatch(/^\| features: participation ratio \| random init, AaPE off \| pre-trained, AaPE off \|$/);
+    expect(t[2]).toMatch(/^\| pitch +\| 14\.3 +\| 6\.1 +\|$/);
+    expect(t[3]).toMatch(/^\| keywords +\| 6\.3 +\| — +\|$/);
+    expect(dimensionalityTable([{ name: 'pitch', classes: 12 }], [rows[2]])).toBe('');
   });
 });
 

@@ -61,6 +61,12 @@ describe('proxy-bench CLI', () => {
     expect(report).toContain('![pre-training loss](loss.svg)');
     expect(report).toContain('95 % CI of the paired differences');
     expect(res.details[0].tasks.pitch.ridge.probe).toBe('ridge');
+    // How many directions each model's features use, per task: in results.json, the table and the report.
+    const pr = res.details[0].tasks.pitch.dimensionality;
+    expect(pr.participation).toBeGreaterThanOrEqual(1);
+    expect(pr.participation).toBeLessThanOrEqual(pr.dims);
+    expect(res.rows[0].cells.pitch.participation).toBe(pr.participation);
+    expect(report).toMatch(/^\| features: participation ratio \| random init, AaPE on/m);
   });
 
   it('--checkpoints evaluates given checkpoints (the EMA teacher with @teacher) and names their rows by step', { timeout: 900_000 }, () => {

@@ -74,6 +74,7 @@ async function main(): Promise<number> {
         console.log(`${ds}: ridge probe ${formatPercentCI(r.ridge.ci, 2)} % (closed form, λ chosen on validation; same splits)`);
         for (const s of r.ridge.seeds) console.log(`  seed ${s.seed}: ${(100 * s.acc).toFixed(2)} %  [${s.splits.map((x) => `${x.split} ${(100 * x.testAcc).toFixed(1)} λ ${x.lambda}`).join(', ')}]`);
       }
+      console.log(`${ds}: the standardised features use ${r.dimensionality.participation.toFixed(1)} of ${r.dimensionality.dims} dimensions (participation ratio)`);
     }
     const json = get.str(a, 'json');
     if (json) {

@@ -27,7 +27,7 @@ import { POOLINGS } from '../eval/windows';
 import { formatPercentCI } from '../eval/stats';
 import { clipSummaries, stabilityCsv, stabilityCurve, stabilitySummary, type StabilityCurve } from '../eval/stability';
 import { lineChartSvg } from '../eval/svg-plot';
-import { benchTable, stabilityPairsTable, verdictTable, type BenchRow, type BenchTask } from '../eval/proxy-table';
+import { benchTable, dimensionalityTable, stabilityPairsTable, verdictTable, type BenchRow, type BenchTask } from '../eval/proxy-table';
 import { pretrainOnce } from '../eval/proxy-pretrain';
 import { GM_FAMILIES, instrumentsUnavailable, writeInstrumentsDataset } from '../data/procedural/instruments';
 import { PRESETS, loadConfig } from '../aasp/config';
@@ -194,7 +194,7 @@ async function main(): Promise<number> {
       }
       const curve = await stabilityCurve(tokenEncoder(model.encoder), stabClips.map((s) => logMelCpu(s, frontEndOf(model.cfg))));
       model.encoder.dispose();
-      rows.push({ model: m.name, cells: Object.fromEntries(tasks.map((t) => [t, { ci: res[t].ci, ridge: res[t].ridge?.ci }])), stability: stabilitySummary(curve), stabilityClips: clipSummaries(curve) });
+      rows.push({ model: m.name, cells: Object.fromEntries(tasks.map((t) => [t, { ci: res[t].ci, ridge: res[t].ridge?.ci, participation: res[t].dimensionality.participation }])), stability: stabilitySummary(curve), stabilityClips: clipSummaries(curve) });
       details.push({ model: m.name, description: model.description, tasks: res, stability: curve });
     }
     if (want.has('logmel')) {
@@ -207,7 +207,7 @@ async function main(): Promise<number> {
         });
         log(`${name} / ${task}: EVAR ${formatPercentCI(res[task].ci)} %, ridge ${res[task].ridge ? formatPercentCI(res[task].ridge!.ci) : '—'} %`);
       }
-      rows.push({ model: name, cells: Object.fromEntries(tasks.map((t) => [t, { ci: res[t].ci, ridge: res[t].ridge?.ci }])) });
+      rows.push({ model: name, cells: Object.fromEntries(tasks.map((t) => [t, { ci: res[t].ci, ridge: res[t].ridge?.ci, participation: res[t].dimensionality.participation }])) });
       details.push({ model: name, description: 'per-band log-mel mean and std + modulation spectrum 1–48 Hz in 4 band groups (src/eval/logmel-baseline.ts)', tasks: res, stability: null });
     }
   } finally {
@@ -219,11 +219,12 @@ async function main(): Promise<number> {
   const table = benchTable(benchTasks, rows);
   const verdict = verdictTable(benchTasks, rows);
   const stabPairs = stabilityPairsTable(rows);
+  const dims = dimensionalityTable(benchTasks, rows);
   const minutes = (Date.now() - t0) / 60000;
   const pretrain = cks ? { checkpoints: get.strs(a, 'checkpoints') } : { steps, batch: get.num(a, 'batch'), pretrainClipSeconds: get.num(a, 'pretrain-clip-seconds'), pretrainData: get.str(a, 'pretrain-data') ?? 'procedural corpus' };
   const settings = { tasks, models: models.map((m) => m.name), perClass, clipSeconds: clipSec, instrumentNotes: notes, ...(progs ? { instrumentPrograms: progs } : {}), dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), pool, minutes };
   await writeFile(join(out, 'results.json'), JSON.stringify({ settings, rows, details }, null, 1));
-  await writeFile(join(out, 'table.md'), `${table}\n\n${verdict}\n\n${stabPairs ? `${stabPairs}\n\n` : ''}Settings: ${JSON.stringify(settings)}\n`);
+  await writeFile(join(out, 'table.md'), `${table}\n\n${verdict}\n\n${stabPairs ? `${stabPairs}\n\n` : ''}${dims ? `${dims}\n\n` : ''}Settings: ${JSON.stringify(settings)}\n`);
   const curves = details.flatMap((d) => (d.stability ? [{ name: d.model, curve: d.stability }] : []));
   await writeFile(join(out, 'stability.csv'), stabilityCsv(curves));
   await writeFile(join(out, 'stability.svg'), lineChartSvg(curves.map((c) => ({ name: c.name, x: c.curve.shifts, y: c.curve.mean })), {
@@ -238,6 +239,7 @@ async function main(): Promise<number> {
     'Test accuracy (%), mean ± 95 % CI (Student t) over the evaluation seeds; EVAR = the linear protocol of docs/model.md (Adam, early stopping), ridge = closed-form ridge probe on the same splits (λ on validation).', '',
     table, '', 'Pre-trained vs random init (same AaPE setting), difference in points:', '', verdict, '',
     ...(losses.length ? ['![pre-training loss](loss.svg)', ''] : []), '![aliasing stability](stability.svg)', '',
+    ...(dims ? ['How many directions the clip features use (participation ratio (Σλ)²/Σλ² of the standardised features\' covariance; it is the dimension for isotropic features and 1 for a single direction). Where a pre-trained model\'s is far below the random init\'s, EVAR (gradient steps, early stopping) tends to fall behind ridge:', '', dims, ''] : []),
     ...(stabPairs ? ['Stability of AaPE on against AaPE off on the same clips (per-clip mean cosine over s = 1..15; 95 % CI of the paired differences):', '', stabPairs, ''] : []),
     `Settings: \`${JSON.stringify(settings)}\``, '',
   ].join('\n');

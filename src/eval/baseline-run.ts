@@ -8,6 +8,7 @@ import { listEvalDataset, singleLabel } from './dataset';
 import { logMelStatsDim, logMelStatsFeatures } from './logmel-baseline';
 import type { LinearRunOptions, LinearRunResult } from './linear-run';
 import { encodeLabels, runLinearProtocol, runRidgeProtocol } from './protocol';
+import { participationRatio } from './dimensionality';
 
 export async function baselineEvalDataset(path: string, frontEnd: LogMelConfig, opts: LinearRunOptions = {}): Promise<LinearRunResult> {
   const log = opts.log ?? ((m: string) => console.error(m));
@@ -28,5 +29,6 @@ export async function baselineEvalDataset(path: string, frontEnd: LogMelConfig, 
   return {
     ...result, ...(ridge ? { ridge } : {}), dataset: path, layout: ds.layout, classes, nItems: items.length, skipped: [], fromCache: false,
     featureSeconds: (t1 - t0) / 1000, trainSeconds: (Date.now() - t1) / 1000,
+    dimensionality: participationRatio(x, items.length, dim),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { listEvalDataset, singleLabel, type EvalLayout } from './dataset';
 import { cachedClipFeatures } from './extract';
+import { participationRatio, type Dimensionality } from './dimensionality';
 import type { Pooling } from './windows';
 import { frontEndOf, tokenEncoder, type LoadedModel } from './model';
 import { encodeLabels, runLinearProtocol, runRidgeProtocol, type ProtocolOptions, type ProtocolResult, type RidgeProtocolResult } from './protocol';
@@ -33,6 +34,8 @@ export interface LinearRunResult extends ProtocolResult {
   trainSeconds: number;
   /** The ridge probe beside the EVAR result (absent with ridge: false). */
   ridge?: RidgeProtocolResult;
+  /** How many directions the standardised clip features use (all items, labels not looked at). */
+  dimensionality: Dimensionality;
 }
 
 export async function linearEvalDataset(path: string, model: LoadedModel, opts: LinearRunOptions = {}): Promise<LinearRunResult> {
@@ -55,5 +58,6 @@ export async function linearEvalDataset(path: string, model: LoadedModel, opts: 
   return {
     ...result, ...(ridge ? { ridge } : {}), dataset: path, layout: ds.layout, classes, nItems: kept.length, skipped: feats.skipped, fromCache: feats.fromCache,
     featureSeconds: (t1 - t0) / 1000, trainSeconds: (Date.now() - t1) / 1000,
+    dimensionality: participationRatio(feats.features, kept.length, feats.dim),
   };
 }

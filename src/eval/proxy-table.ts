@@ -6,7 +6,12 @@
  */
 import { formatPercentCI, meanCI, type MeanCI } from './stats';
 
-export interface BenchCell { ci: MeanCI; ridge?: MeanCI }
+export interface BenchCell {
+  ci: MeanCI;
+  ridge?: MeanCI;
+  /** Participation ratio of the standardised clip features (src/eval/dimensionality.ts). */
+  participation?: number;
+}
 export interface BenchRow {
   model: string;
   cells: Record<string, BenchCell | undefined>;
@@ -40,6 +45,20 @@ function stabilityCell(r: BenchRow): string {
   if (r.stability === undefined) return '—';
   const ci = r.stabilityClips && r.stabilityClips.length > 1 ? meanCI(r.stabilityClips) : undefined;
   return ci ? `${r.stability.toFixed(5)} ± ${ci.half.toFixed(5)}` : r.stability.toFixed(5);
+}
+
+/**
+ * Per task and model, the participation ratio of the clip features: how many directions they use.
+ * Where a pre-trained model's is far below the random init's, the two probes tend to disagree.
+ */
+export function dimensionalityTable(tasks: readonly BenchTask[], rows: readonly BenchRow[]): string {
+  const with_ = rows.filter((r) => tasks.some((t) => r.cells[t.name]?.participation !== undefined));
+  if (!with_.length) return '';
+  const body = tasks.map((t) => [t.name, ...with_.map((r) => {
+    const v = r.cells[t.name]?.participation;
+    return v === undefined ? '—' : v.toFixed(1);
+  })]);
+  return markdown(['features: participation ratio', ...with_.map((r) => r.model)], body);
 }
 
 /** What a row is apart from its AaPE setting: 'random init', 'pre-trained' (steps dropped). */
