@@ -71,7 +71,7 @@ export const PRESETS: Record<'tiny' | 'tiny-cpu' | 'small' | 'base', AaspConfig>
    * The tiny model for a CPU budget (docs/results.md): 192-frame crops (1.9 s, 60 tokens instead of
    * 190), so a step of 8 clips takes 1.8 s with AaPE on (1.0 s off) on 2 quiet lavapipe cores and
    * the default 1000 steps fit half an hour; evaluation windows are 192 frames too. Use with
-   * --batch 8 --clip-seconds 3.
+   * --clip-seconds 3 and --batch 16 (learns most, twice the time) or 8 (docs/results.md runs G, K).
    */
   'tiny-cpu': { ...TINY, name: 'tiny-cpu', cropFrames: 192 },
   small: { ...COMMON, name: 'small', D: 384, depth: 12, heads: 6, Dp: 256, predDepth: 4, predHeads: 8, baseLr: 3e-4, lrScaleWithBatch: true, ema0: 0.99995, ema1: 0.99999 },
