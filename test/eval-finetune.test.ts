@@ -1,7 +1,7 @@
 // Fine-tuning loop (single- and multi-label, mixup) with a small trainable stand-in encoder, the
 // feature cache, and the generic labelled-CSV reader.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync, utimesSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useGpu } from './helpers/gpu';
@@ -101,6 +101,10 @@ describe('feature cache and CSV datasets', () => {
     expect(again.fromCache).toBe(true);
     expect([...again.features]).toEqual([...first.features]);
     expect((await cachedClipFeatures(files, enc, { ...opts, cache: { ...opts.cache, model: 'other' } })).fromCache).toBe(false);
+    // The same files through a symlinked folder hit the same entry (two benchmark outputs sharing data).
+    symlinkSync(dir, join(tmpdir(), `${dir.split('/').pop()}-link`));
+    const viaLink = files.map((f) => join(tmpdir(), `${dir.split('/').pop()}-link`, f.split('/').pop()!));
+    expect((await cachedClipFeatures(viaLink, enc, opts)).fromCache).toBe(true);
     writeFileSync(files[1], wav());
     utimesSync(files[1], new Date(), new Date(Date.now() + 5000));
     const changed = await cachedClipFeatures(files, enc, opts);

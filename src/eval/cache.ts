@@ -2,12 +2,12 @@
  * On-disk cache of clip features (Node only), so repeated linear evaluations of one checkpoint on
  * one dataset do not re-embed it. The key covers everything the features depend on: the model
  * (checkpoint content hash + student/teacher, or the random-init config and seed), the dataset's
- * file list with each file's size and modification time (a regenerated proxy dataset keeps its file
+ * file list (real paths) with each file's size and modification time (a regenerated proxy dataset keeps its file
  * names but not its contents), the front-end config and the windowing.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
 
@@ -27,12 +27,16 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** (path, size, mtime) of every file, in order; a missing file is recorded as such. */
+/**
+ * (real path, size, mtime) of every file, in order; a missing file is recorded as such. The path is
+ * resolved through symlinks, so one data set reached through two linked folders (two benchmark
+ * outputs sharing their data) shares its cache entries.
+ */
 export async function fileFingerprints(paths: readonly string[]): Promise<[string, number, number][]> {
   return Promise.all(paths.map(async (p): Promise<[string, number, number]> => {
     try {
       const s = await stat(p);
-      return [p, s.size, Math.round(s.mtimeMs)];
+      return [await realpath(p), s.size, Math.round(s.mtimeMs)];
     } catch {
       return [p, -1, 0];
     }
