@@ -37,27 +37,16 @@ export function participationRatio(x: ArrayLike<number>, n: number, d: number): 
   }
   const k = cols.length;
   if (k === 0) return { participation: 0, dims: 0, n };
+  // C = ZᵀZ (k × k, dot products of standardised columns) or G = ZZᵀ (n × n, dot products of rows):
+  // the same nonzero eigenvalues, so take the smaller.
+  const vecs = k <= n ? cols : Array.from({ length: n }, (_, i) => Float64Array.from(cols, (c) => c[i]));
   let tr = 0, fro = 0;
-  if (k <= n) {
-    // C = ZᵀZ, k × k: entries are dot products of standardised columns.
-    for (let a = 0; a < k; a++) {
-      for (let b = a; b < k; b++) {
-        const ca = cols[a], cb = cols[b];
-        let s = 0;
-        for (let i = 0; i < n; i++) s += ca[i] * cb[i];
-        if (a === b) { tr += s; fro += s * s; } else fro += 2 * s * s;
-      }
-    }
-  } else {
-    // G = ZZᵀ, n × n: same nonzero eigenvalues, cheaper when there are fewer rows than dimensions.
-    const rows = Array.from({ length: n }, (_, i) => Float64Array.from(cols, (c) => c[i]));
-    for (let a = 0; a < n; a++) {
-      for (let b = a; b < n; b++) {
-        const ra = rows[a], rb = rows[b];
-        let s = 0;
-        for (let j = 0; j < k; j++) s += ra[j] * rb[j];
-        if (a === b) { tr += s; fro += s * s; } else fro += 2 * s * s;
-      }
+  for (let a = 0; a < vecs.length; a++) {
+    for (let b = a; b < vecs.length; b++) {
+      const va = vecs[a], vb = vecs[b];
+      let s = 0;
+      for (let i = 0; i < va.length; i++) s += va[i] * vb[i];
+      if (a === b) { tr += s; fro += s * s; } else fro += 2 * s * s;
     }
   }
   return { participation: (tr * tr) / fro, dims: k, n };
