@@ -6,7 +6,7 @@ import { meanOverTime, meanStdOverTime, planWindows, sliceFrames, tokensToFrames
 import { holdOut, makeSplits, stratifiedFolds } from '../src/eval/folds';
 import { encodeLabels } from '../src/eval/protocol';
 import { get, parseArgs, usage, UsageError } from '../src/eval/cli-args';
-import { clipSummaries, pairedStabilityCI, stabilityCI, stabilityCsv, stabilitySummary, viewLength } from '../src/eval/stability';
+import { clipSummaries, pairedSign, pairedStabilityCI, stabilityCI, stabilityCsv, stabilitySummary, viewLength } from '../src/eval/stability';
 import { lineChartSvg, niceTicks } from '../src/eval/svg-plot';
 import { benchTable, compareCI, dimensionalityTable, stabilityPairsTable, verdictTable } from '../src/eval/proxy-table';
 import { participationRatio } from '../src/eval/dimensionality';
@@ -235,6 +235,7 @@ describe('stability outputs', () => {
     expect(d.mean).toBeCloseTo((0.005 + 0.005 + 0.005 + 0.006) / 4, 12);
     expect(d.lo).toBeGreaterThan(0); // a is steadier although stabilityCI(a) and stabilityCI(b) overlap
     expect(stabilityCI(b).hi).toBeGreaterThan(stabilityCI(a).lo);
+    expect([pairedSign(d), pairedSign(pairedStabilityCI(b, a)), pairedSign(pairedStabilityCI(a, a)), pairedSign(meanCI([0.1]))]).toEqual([1, -1, 0, null]);
     expect(() => pairedStabilityCI(a, curve([[1, 0.9, 0.8]]))).toThrow(/same clips/);
     expect(() => pairedStabilityCI(a, { ...b, lengths: [32, 32, 32, 48] })).toThrow(/same clips/);
   });

@@ -13,7 +13,7 @@ import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eva
 import { collectInputs, evenlySpaced } from '../eval/inputs';
 import { loadItemsSafely } from '../data/safe-load';
 import { frontEndOf, loadModel, parseModelSpec, tokenEncoder } from '../eval/model';
-import { clipSummaries, pairedStabilityCI, stabilityCI, stabilityCsv, stabilityCurve, stabilitySummary, type StabilityCurve } from '../eval/stability';
+import { clipSummaries, pairedSign, pairedStabilityCI, stabilityCI, stabilityCsv, stabilityCurve, stabilitySummary, type StabilityCurve } from '../eval/stability';
 import type { MeanCI } from '../eval/stats';
 import { lineChartSvg } from '../eval/svg-plot';
 import type { EvalLayout } from '../eval/dataset';
@@ -93,7 +93,8 @@ async function main(): Promise<number> {
   console.log(['95 % CI over clips', ...ci.map((x) => half(x).replace(' ± ', '±') || '—')].join('\t'));
   for (const [k, d] of vsFirst.entries()) {
     if (!d) continue;
-    const verdict = !Number.isFinite(d.half) ? 'no interval' : d.lo > 0 ? 'steadier, CI excludes 0' : d.hi < 0 ? 'less steady, CI excludes 0' : 'CI contains 0';
+    const sign = pairedSign(d);
+    const verdict = sign === null ? 'no interval' : ['less steady, CI excludes 0', 'CI contains 0', 'steadier, CI excludes 0'][sign + 1];
     console.log(`${curves[k].name} − ${curves[0].name}: ${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(5)}${half(d)} over ${d.n} clips (${verdict})`);
   }
   console.log(`wrote ${out}.json, ${out}.csv, ${out}.svg`);

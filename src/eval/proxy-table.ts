@@ -5,6 +5,7 @@
  * that reads well in a terminal too. Platform-neutral.
  */
 import { formatPercentCI, meanCI, type MeanCI } from './stats';
+import { pairedSign } from './stability';
 
 export interface BenchCell {
   ci: MeanCI;
@@ -79,9 +80,10 @@ export function stabilityPairsTable(rows: readonly BenchRow[]): string {
     const off = rows.find((r) => r.model.endsWith('AaPE off') && kindOf(r.model) === kindOf(on.model) && r.stabilityClips?.length === on.stabilityClips!.length);
     if (!off) continue;
     const d = meanCI(on.stabilityClips.map((v, i) => v - off.stabilityClips![i]));
-    const verdict = !Number.isFinite(d.half) ? 'one clip, no interval' : d.lo > 0 ? 'AaPE on steadier, CI excludes 0' : d.hi < 0 ? 'AaPE off steadier, CI excludes 0' : 'CI contains 0';
-    const sign = d.mean >= 0 ? '+' : '';
-    body.push([`${on.model} − ${off.model}`, `${sign}${d.mean.toFixed(5)}${Number.isFinite(d.half) ? ` ± ${d.half.toFixed(5)}` : ''}`, String(d.n), verdict]);
+    const steadier = pairedSign(d);
+    const verdict = steadier === null ? 'one clip, no interval' : ['AaPE off steadier, CI excludes 0', 'CI contains 0', 'AaPE on steadier, CI excludes 0'][steadier + 1];
+    const plus = d.mean >= 0 ? '+' : '';
+    body.push([`${on.model} − ${off.model}`, `${plus}${d.mean.toFixed(5)}${Number.isFinite(d.half) ? ` ± ${d.half.toFixed(5)}` : ''}`, String(d.n), verdict]);
   }
   return body.length ? markdown(['stability, paired over clips', 'on − off (mean cos)', 'clips', 'verdict'], body) : '';
 }

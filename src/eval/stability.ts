@@ -92,6 +92,12 @@ export function pairedStabilityCI(a: StabilityCurve, b: StabilityCurve, level = 
   return meanCI(x.map((v, i) => v - y[i]), level);
 }
 
+/** Which model a paired interval a − b shows steadier: 1 = a, −1 = b, 0 = neither, null = no interval. */
+export function pairedSign(d: MeanCI): 1 | -1 | 0 | null {
+  if (!Number.isFinite(d.half)) return null;
+  return d.lo > 0 ? 1 : d.hi < 0 ? -1 : 0;
+}
+
 /** CSV with one row per shift and a column per named curve. */
 export function stabilityCsv(curves: { name: string; curve: StabilityCurve }[]): string {
   const head = ['shift', ...curves.flatMap((c) => [`${c.name}_mean`, `${c.name}_std`])];
