@@ -239,19 +239,29 @@ describe('stability outputs', () => {
     expect(() => pairedStabilityCI(a, curve([[1, 0.9, 0.8]]))).toThrow(/same clips/);
     expect(() => pairedStabilityCI(a, { ...b, lengths: [32, 32, 32, 48] })).toThrow(/same clips/);
   });
-  it('the bench table prints the interval over clips and the paired AaPE on − off verdict per kind of row', () => {
+  it('the bench table prints the interval over clips and the paired AaPE on − off verdict per clip set and kind of row', () => {
+    const set = (c: typeof a, shift = [0, 0, 0, 0]) => ({ set: 'procedural clips', clips: clipSummaries(c).map((v, i) => v + shift[i]) });
+    // A second clip set on which the random inits are reversed (b's clips for AaPE on).
+    const rec = (c: typeof a) => ({ set: 'recorded notes', clips: clipSummaries(c) });
     const rows = [
-      { model: 'random init, AaPE on', cells: {}, stability: stabilitySummary(a), stabilityClips: clipSummaries(a) },
-      { model: 'random init, AaPE off', cells: {}, stability: stabilitySummary(b), stabilityClips: clipSummaries(b) },
-      { model: 'pre-trained 100 steps, AaPE on', cells: {}, stability: stabilitySummary(b), stabilityClips: clipSummaries(b) },
-      { model: 'pre-trained 100 steps, AaPE off', cells: {}, stability: stabilitySummary(b), stabilityClips: clipSummaries(b).map((v, i) => v + [0.001, -0.002, 0.001, 0][i]) },
+      { model: 'random init, AaPE on', cells: {}, stability: [set(a), rec(b)] },
+      { model: 'random init, AaPE off', cells: {}, stability: [set(b), rec(a)] },
+      { model: 'pre-trained 100 steps, AaPE on', cells: {}, stability: [set(b)] },
+      { model: 'pre-trained 100 steps, AaPE off', cells: {}, stability: [set(b, [0.001, -0.002, 0.001, 0])] },
+      { model: 'log-mel statistics (no encoder)', cells: {} },
     ];
-    const last = benchTable([], rows).split('\n').at(-1)!;
-    expect(last).toContain(`${stabilitySummary(a).toFixed(5)} ± ${stabilityCI(a).half.toFixed(5)}`);
+    const lines = benchTable([], rows).split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[2]).toMatch(/^\| stability, procedural clips \(mean cos, s=1\.\.15\) /);
+    expect(lines[2]).toContain(`${stabilitySummary(a).toFixed(5)} ± ${stabilityCI(a).half.toFixed(5)}`);
+    expect(lines[3]).toMatch(/^\| stability, recorded notes .*\| — +\| — +\| — +\|$/);
+    expect(lines[3]).toContain(`${stabilitySummary(b).toFixed(5)} ± ${stabilityCI(b).half.toFixed(5)}`);
     const p = stabilityPairsTable(rows).split('\n');
-    expect(p.length).toBe(4);
-    expect(p[2]).toMatch(/random init, AaPE on − random init, AaPE off +\| \+0\.00525 ± 0\.000\d\d +\| 4 +\| AaPE on steadier, CI excludes 0/);
-    expect(p[3]).toMatch(/pre-trained 100 steps, AaPE on − pre-trained 100 steps, AaPE off +\| [+-]0\.00000 ± .*\| CI contains 0/);
+    expect(p.length).toBe(5);
+    expect(p[0]).toMatch(/^\| stability, paired over clips +\| clip set +\| on − off \(mean cos\) \| clips \| verdict/);
+    expect(p[2]).toMatch(/random init, AaPE on − random init, AaPE off +\| procedural clips \| \+0\.00525 ± 0\.000\d\d +\| 4 +\| AaPE on steadier, CI excludes 0/);
+    expect(p[3]).toMatch(/pre-trained 100 steps, AaPE on − pre-trained 100 steps, AaPE off +\| procedural clips \| [+-]0\.00000 ± .*\| CI contains 0/);
+    expect(p[4]).toMatch(/random init, AaPE on − random init, AaPE off +\| recorded notes +\| -0\.00525 ± 0\.000\d\d +\| 4 +\| AaPE off steadier, CI excludes 0/);
     expect(stabilityPairsTable(rows.slice(0, 1))).toBe('');
   });
 });
@@ -303,7 +313,7 @@ describe('feature dimensionality (participation ratio)', () => {
 
 describe('proxy benchmark table', () => {
   const rows = [
-    { model: 'random init, AaPE on', cells: { pitch: { ci: meanCI([0.3, 0.32, 0.34]), ridge: meanCI([0.4, 0.4, 0.4]) }, event: { ci: meanCI([0.5]) } }, stability: 0.99512 },
+    { model: 'random init, AaPE on', cells: { pitch: { ci: meanCI([0.3, 0.32, 0.34]), ridge: meanCI([0.4, 0.4, 0.4]) }, event: { ci: meanCI([0.5]) } }, stability: [{ set: 'procedural clips', clips: [0.99512] }] },
     { model: 'pre-trained 10 steps, AaPE on', cells: { pitch: { ci: meanCI([0.5, 0.52, 0.54]), ridge: meanCI([0.41, 0.39, 0.4]) } }, stability: undefined },
   ];
   const tasks = [{ name: 'pitch', classes: 12 }, { name: 'event', classes: 4 }];

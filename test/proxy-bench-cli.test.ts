@@ -45,13 +45,14 @@ describe('proxy-bench CLI', () => {
         expect(ci.mean).toBeGreaterThanOrEqual(0);
         expect(ci.mean).toBeLessThanOrEqual(1);
       }
-      expect(row.stability).toBeGreaterThan(0);
-      expect(row.stability).toBeLessThanOrEqual(1 + 1e-6);
-      expect(row.stabilityClips).toHaveLength(2);
-      expect(row.stability).toBeCloseTo((row.stabilityClips[0] + row.stabilityClips[1]) / 2, 6);
+      // No instruments set here: one stability set, the procedural clips.
+      expect(row.stability.map((s: { set: string }) => s.set)).toEqual(['procedural clips']);
+      const clips = row.stability[0].clips;
+      expect(clips).toHaveLength(2);
+      for (const c of clips) { expect(c).toBeGreaterThan(0); expect(c).toBeLessThanOrEqual(1 + 1e-6); }
     }
     // AaPE on against off, paired over the same clips, for both kinds of row.
-    expect(r.stdout).toMatch(/^\| random init, AaPE on − random init, AaPE off +\| [+-]0\.\d{5} ± 0\.\d{5} +\| 2 /m);
+    expect(r.stdout).toMatch(/^\| random init, AaPE on − random init, AaPE off +\| procedural clips \| [+-]0\.\d{5} ± 0\.\d{5} +\| 2 /m);
     expect(r.stdout).toMatch(/^\| pre-trained 1 steps, AaPE on − pre-trained 1 steps, AaPE off +\|/m);
     expect(res.settings.steps).toBe(1);
     for (const f of ['table.md', 'stability.svg', 'stability.csv', 'loss.svg', 'report.md']) expect(existsSync(join(out, f))).toBe(true);
@@ -117,5 +118,11 @@ describe('proxy-bench CLI', () => {
     expect(nTest).toBeGreaterThan(30);
     expect(nTest).toBeLessThanOrEqual(12 * 3);
     expect(res.details[0].tasks['instrument-pitch'].ridge.seeds[0].splits[0].nTest).toBe(nTest);
+    // With the instruments set rendered, stability is also measured on recorded notes of the test split.
+    expect(res.rows[0].stability.map((s: { set: string; clips: number[] }) => [s.set, s.clips.length])).toEqual([['procedural clips', 2], ['recorded notes', 2]]);
+    expect(res.rows[1].stability).toBeUndefined();
+    expect(r.stdout).toMatch(/^\| stability, recorded notes \(mean cos, s=1\.\.15\) .*\| 0\.\d{5} ± 0\.\d{5} +\| — +\|$/m);
+    expect(existsSync(join(o, 'stability-recorded.svg'))).toBe(true);
+    expect(readFileSync(join(o, 'report.md'), 'utf8')).toContain('![aliasing stability, recorded notes](stability-recorded.svg)');
   });
 });

@@ -6,10 +6,11 @@
  * NSynth layout, split by instrument; tasks `instruments` = family and `instrument-pitch` = pitch
  * class). It pre-trains the tiny config with and without AaPE and prints one table: random init vs
  * pre-trained × AaPE on vs off, per task the EVAR protocol and the closed-form ridge probe (mean ±
- * 95 % CI over seeds), and the aliasing-stability summary. Everything lands in --out (datasets,
- * pre-training runs, results.json, table.md, report.md with loss.svg and stability.svg); finished
- * pieces are reused when the command is run again, so an interrupted run resumes. --docs DIR also
- * writes DIR/results/bench-report.md beside copies of its plots.
+ * 95 % CI over seeds), and the aliasing-stability summaries (procedural clips; recorded notes when
+ * the instruments set is rendered). Everything lands in --out (datasets, pre-training runs,
+ * results.json, table.md, report.md with loss.svg, stability.svg and stability-recorded.svg);
+ * finished pieces are reused when the command is run again, so an interrupted run resumes.
+ * --docs DIR also writes DIR/results/bench-report.md beside copies of its plots.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
@@ -25,8 +26,10 @@ import { frontEndOf, loadModel, parseModelSpec, tokenEncoder, type ModelSpec } f
 import { linearEvalDataset, type LinearRunResult } from '../eval/linear-run';
 import { POOLINGS } from '../eval/windows';
 import { formatPercentCI } from '../eval/stats';
-import { clipSummaries, stabilityCsv, stabilityCurve, stabilitySummary, type StabilityCurve } from '../eval/stability';
+import { clipSummaries, stabilityCsv, stabilityCurve, type StabilityCurve } from '../eval/stability';
 import { lineChartSvg } from '../eval/svg-plot';
+import { collectInputs, evenlySpaced } from '../eval/inputs';
+import { loadItemsSafely } from '../data/safe-load';
 import { benchTable, dimensionalityTable, stabilityPairsTable, verdictTable, type BenchRow, type BenchTask } from '../eval/proxy-table';
 import { pretrainOnce } from '../eval/proxy-pretrain';
 import { GM_FAMILIES, instrumentsUnavailable, writeInstrumentsDataset } from '../data/procedural/instruments';
@@ -66,7 +69,7 @@ const SPEC: Record<string, FlagSpec> = {
   lr: { type: 'number', help: 'linear-evaluation learning rate (EVAR uses 3e-5 on full-size benchmarks)', default: 1e-3 },
   epochs: { type: 'int', help: 'linear-evaluation epoch cap', default: 200 },
   patience: { type: 'int', help: 'early-stopping patience', default: 20 },
-  'stability-clips': { type: 'int', help: 'procedural clips for the stability curve (its interval and the paired AaPE on − off comparison are over clips)', default: 32 },
+  'stability-clips': { type: 'int', help: 'clips per stability set: procedural clips, and recorded notes (the instruments test split) when that set is rendered; intervals and the paired AaPE on − off comparison are over clips', default: 32 },
   'cache-dir': { type: 'string', help: 'feature cache (default <out>/features)', meta: 'DIR' },
   pool: { type: 'string', help: "clip feature from the encoder's frame features: mean (the spec's protocol) or mean+std (also the spread over time)", default: 'mean', meta: 'NAME' },
 };
@@ -166,16 +169,20 @@ async function main(): Promise<number> {
 
   if (models.length === 0 && !want.has('logmel')) throw new UsageError('--models selects no row that this run can evaluate (pre-trained rows need --steps > 0 or --checkpoints)');
 
-  // 3. Linear evaluation per model and task, and the stability curve per model.
+  // 3. Linear evaluation per model and task, and the stability curves per model: on procedural clips,
+  // and on recorded notes (unseen test instruments) when the instruments set is rendered, since a
+  // claim about aliasing should hold on recordings, not only on the generator's own sounds.
+  const nStab = get.num(a, 'stability-clips');
   const corpus = new ProceduralCorpus({ seed: 4242, durationSec: 6, speech: null });
-  const stabClips = Array.from({ length: get.num(a, 'stability-clips') }, (_, i) => corpus.clip(i).samples);
+  const stabSets: StabilityClips[] = [{ set: 'procedural clips', file: 'stability', samples: Array.from({ length: nStab }, (_, i) => corpus.clip(i).samples) }];
+  if (instDone()) stabSets.push({ set: 'recorded notes', file: 'stability-recorded', samples: await recordedNotes(join(instDir, 'nsynth-test'), nStab, log) });
   const rows: BenchRow[] = [];
   const evalOpts = (task: BenchTaskName) => ({
     seeds: get.nums(a, 'seeds'), onlyFolds: isInstrumentTask(task) ? undefined : get.nums(a, 'folds'),
     ...(isInstrumentTask(task) ? { layout: 'nsynth' as const, labelKey: INSTRUMENT_TASKS[task].labelKey } : {}),
     lr: get.num(a, 'lr'), maxEpochs: get.num(a, 'epochs'), patience: get.num(a, 'patience'),
   });
-  const details: { model: string; description: string; tasks: Record<string, LinearRunResult>; stability: StabilityCurve | null }[] = [];
+  const details: { model: string; description: string; tasks: Record<string, LinearRunResult>; stability: Record<string, StabilityCurve> | null }[] = [];
   const rt = await init();
   try {
     for (const m of models) {
@@ -192,10 +199,14 @@ async function main(): Promise<number> {
         const r = res[task];
         log(`${m.name} / ${task}: EVAR ${formatPercentCI(r.ci)} %, ridge ${r.ridge ? formatPercentCI(r.ridge.ci) : '—'} %`);
       }
-      const curve = await stabilityCurve(tokenEncoder(model.encoder), stabClips.map((s) => logMelCpu(s, frontEndOf(model.cfg))));
+      const curves: Record<string, StabilityCurve> = {};
+      for (const st of stabSets) curves[st.set] = await stabilityCurve(tokenEncoder(model.encoder), st.samples.map((s) => logMelCpu(s, frontEndOf(model.cfg))));
       model.encoder.dispose();
-      rows.push({ model: m.name, cells: Object.fromEntries(tasks.map((t) => [t, { ci: res[t].ci, ridge: res[t].ridge?.ci, participation: res[t].dimensionality.participation }])), stability: stabilitySummary(curve), stabilityClips: clipSummaries(curve) });
-      details.push({ model: m.name, description: model.description, tasks: res, stability: curve });
+      rows.push({
+        model: m.name, cells: Object.fromEntries(tasks.map((t) => [t, { ci: res[t].ci, ridge: res[t].ridge?.ci, participation: res[t].dimensionality.participation }])),
+        stability: stabSets.map((st) => ({ set: st.set, clips: clipSummaries(curves[st.set]) })),
+      });
+      details.push({ model: m.name, description: model.description, tasks: res, stability: curves });
     }
     if (want.has('logmel')) {
       const name = 'log-mel statistics (no encoder)';
@@ -225,11 +236,16 @@ async function main(): Promise<number> {
   const settings = { tasks, models: models.map((m) => m.name), perClass, clipSeconds: clipSec, instrumentNotes: notes, ...(progs ? { instrumentPrograms: progs } : {}), dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), pool, minutes };
   await writeFile(join(out, 'results.json'), JSON.stringify({ settings, rows, details }, null, 1));
   await writeFile(join(out, 'table.md'), `${table}\n\n${verdict}\n\n${stabPairs ? `${stabPairs}\n\n` : ''}${dims ? `${dims}\n\n` : ''}Settings: ${JSON.stringify(settings)}\n`);
-  const curves = details.flatMap((d) => (d.stability ? [{ name: d.model, curve: d.stability }] : []));
-  await writeFile(join(out, 'stability.csv'), stabilityCsv(curves));
-  await writeFile(join(out, 'stability.svg'), lineChartSvg(curves.map((c) => ({ name: c.name, x: c.curve.shifts, y: c.curve.mean })), {
-    title: 'Aliasing stability', xLabel: 'shift s (frames)', yLabel: 'mean cosine similarity to s = 0',
-  }));
+  const stabFiles: string[] = [];
+  for (const st of stabSets) {
+    const curves = details.flatMap((d) => (d.stability ? [{ name: d.model, curve: d.stability[st.set] }] : []));
+    if (!curves.length) continue;
+    await writeFile(join(out, `${st.file}.csv`), stabilityCsv(curves));
+    await writeFile(join(out, `${st.file}.svg`), lineChartSvg(curves.map((c) => ({ name: c.name, x: c.curve.shifts, y: c.curve.mean })), {
+      title: `Aliasing stability, ${st.set}`, xLabel: 'shift s (frames)', yLabel: 'mean cosine similarity to s = 0',
+    }));
+    stabFiles.push(`${st.file}.svg`);
+  }
   const losses = lossRuns.map((r) => ({ name: r.name, ...lossCurve(join(r.dir, 'metrics.jsonl')) })).filter((c) => c.x.length > 0);
   if (losses.length) await writeFile(join(out, 'loss.svg'), lineChartSvg(losses, { title: 'Pre-training loss', xLabel: 'step', yLabel: 'loss (pred + λ·con)' }));
   const command = `node dist/proxy-bench.js ${process.argv.slice(2).join(' ')}`;
@@ -238,7 +254,7 @@ async function main(): Promise<number> {
     `Time: ${minutes.toFixed(1)} min on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (reused pieces not counted).`, '',
     'Test accuracy (%), mean ± 95 % CI (Student t) over the evaluation seeds; EVAR = the linear protocol of docs/model.md (Adam, early stopping), ridge = closed-form ridge probe on the same splits (λ on validation).', '',
     table, '', 'Pre-trained vs random init (same AaPE setting), difference in points:', '', verdict, '',
-    ...(losses.length ? ['![pre-training loss](loss.svg)', ''] : []), '![aliasing stability](stability.svg)', '',
+    ...(losses.length ? ['![pre-training loss](loss.svg)', ''] : []), ...stabFiles.flatMap((f, i) => [`![aliasing stability, ${stabSets[i].set}](${f})`, '']),
     ...(dims ? ['How many directions the clip features use (participation ratio (Σλ)²/Σλ² of the standardised features\' covariance; it is the dimension for isotropic features and 1 for a single direction). Where a pre-trained model\'s is far below the random init\'s, EVAR (gradient steps, early stopping) tends to fall behind ridge:', '', dims, ''] : []),
     ...(stabPairs ? ['Stability of AaPE on against AaPE off on the same clips (per-clip mean cosine over s = 1..15; 95 % CI of the paired differences):', '', stabPairs, ''] : []),
     `Settings: \`${JSON.stringify(settings)}\``, '',
@@ -247,7 +263,7 @@ async function main(): Promise<number> {
   const docs = get.str(a, 'docs');
   if (docs) {
     await mkdir(join(docs, 'results'), { recursive: true });
-    for (const f of ['stability.svg', 'loss.svg']) if (existsSync(join(out, f))) await copyFile(join(out, f), join(docs, 'results', f));
+    for (const f of [...stabFiles, 'loss.svg']) if (existsSync(join(out, f))) await copyFile(join(out, f), join(docs, 'results', f));
     await writeFile(join(docs, 'results', 'bench-report.md'), report); // beside its plots: the links hold
     log(`wrote ${join(docs, 'results', 'bench-report.md')} and its plots`);
   }
@@ -256,6 +272,17 @@ async function main(): Promise<number> {
   if (stabPairs) console.log(`\n${stabPairs}`);
   console.log(`\naccuracy: mean ± 95% CI over ${settings.seeds?.length ?? 3} seeds (EVAR protocol and ridge probe); ${minutes.toFixed(1)} min; results in ${out}/`);
   return 0;
+}
+
+/** A stability clip set: what it is, its output files' stem, and its audio. */
+interface StabilityClips { set: string; file: string; samples: Float32Array[] }
+
+/** n notes evenly spaced over a rendered NSynth split (so every family is drawn), decoded at 16 kHz. */
+async function recordedNotes(split: string, n: number, log: (m: string) => void): Promise<Float32Array[]> {
+  const items = collectInputs([split], { layout: 'nsynth' }).items;
+  const res = await loadItemsSafely(evenlySpaced(items.length, n).map((i) => items[i]), { onSkip: (s) => log(`stability: skipping ${s.path}: ${s.reason}`) });
+  if (!res.good.length) throw new Error(`stability: no recorded note could be decoded from ${split}`);
+  return res.good.map((g) => g.samples);
 }
 
 /** Step and loss of a pre-training run's metrics.jsonl (empty when absent). */

@@ -1,7 +1,8 @@
 /**
  * The proxy benchmark's report: one column per model (random init / pre-trained × AaPE on / off),
  * two rows per task (the EVAR protocol and the closed-form ridge probe, mean ± 95 % CI over seeds)
- * with the task's chance level, and a last row with the stability summary, as a Markdown table
+ * with the task's chance level, and a row per stability clip set (procedural clips, recorded notes) with
+ * its summary, as a Markdown table
  * that reads well in a terminal too. Platform-neutral.
  */
 import { formatPercentCI, meanCI, type MeanCI } from './stats';
@@ -13,13 +14,25 @@ export interface BenchCell {
   /** Participation ratio of the standardised clip features (src/eval/dimensionality.ts). */
   participation?: number;
 }
+/** Stability of one model on one set of clips (the same clips for every row). */
+export interface StabilitySet {
+  /** What the clips are, e.g. 'procedural clips', 'recorded notes'. */
+  set: string;
+  /** Per clip, the mean cosine over s = 1..15; their mean is the set's summary. */
+  clips: number[];
+}
 export interface BenchRow {
   model: string;
   cells: Record<string, BenchCell | undefined>;
-  /** Stability summary: mean cosine over s = 1..15 and clips. */
-  stability?: number;
-  /** The same per clip (same clips for every row), for intervals and paired comparisons. */
-  stabilityClips?: number[];
+  /** Aliasing stability per clip set (absent for rows without an encoder). */
+  stability?: StabilitySet[];
+}
+
+const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+
+/** The clip sets any row has stability for, in first-seen order. */
+function stabilitySetNames(rows: readonly BenchRow[]): string[] {
+  return [...new Set(rows.flatMap((r) => (r.stability ?? []).map((s) => s.set)))];
 }
 export interface BenchTask { name: string; classes: number }
 
@@ -38,14 +51,14 @@ export function benchTable(tasks: readonly BenchTask[], rows: readonly BenchRow[
     body.push([t.name, 'EVAR', chance, ...rows.map((r) => (r.cells[t.name] ? formatPercentCI(r.cells[t.name]!.ci, d) : '—'))]);
     body.push([t.name, 'ridge', chance, ...rows.map((r) => (r.cells[t.name]?.ridge ? formatPercentCI(r.cells[t.name]!.ridge!, d) : '—'))]);
   }
-  body.push(['stability (mean cos, s=1..15)', '', '', ...rows.map(stabilityCell)]);
+  for (const set of stabilitySetNames(rows)) body.push([`stability, ${set} (mean cos, s=1..15)`, '', '', ...rows.map((r) => stabilityCell(r, set))]);
   return markdown(head, body);
 }
 
-function stabilityCell(r: BenchRow): string {
-  if (r.stability === undefined) return '—';
-  const ci = r.stabilityClips && r.stabilityClips.length > 1 ? meanCI(r.stabilityClips) : undefined;
-  return ci ? `${r.stability.toFixed(5)} ± ${ci.half.toFixed(5)}` : r.stability.toFixed(5);
+function stabilityCell(r: BenchRow, set: string): string {
+  const clips = r.stability?.find((s) => s.set === set)?.clips;
+  if (!clips?.length) return '—';
+  return clips.length > 1 ? `${mean(clips).toFixed(5)} ± ${meanCI(clips).half.toFixed(5)}` : mean(clips).toFixed(5);
 }
 
 /**
@@ -68,24 +81,29 @@ function kindOf(model: string): string {
 }
 
 /**
- * Stability of AaPE on against AaPE off, paired over the same clips, for each kind of row (random
- * init, pre-trained) that has both: the mean per-clip difference on − off with its 95 % CI. The
- * two summaries differ by far less than either varies over clips, so the unpaired intervals of the
- * table cannot order them; the paired one can.
+ * Stability of AaPE on against AaPE off, paired over the same clips, for each clip set and each
+ * kind of row (random init, pre-trained) that has both: the mean per-clip difference on − off with
+ * its 95 % CI. The two summaries differ by far less than either varies over clips, so the unpaired
+ * intervals of the table cannot order them; the paired one can.
  */
 export function stabilityPairsTable(rows: readonly BenchRow[]): string {
   const body: string[][] = [];
-  for (const on of rows) {
-    if (!on.model.endsWith('AaPE on') || !on.stabilityClips) continue;
-    const off = rows.find((r) => r.model.endsWith('AaPE off') && kindOf(r.model) === kindOf(on.model) && r.stabilityClips?.length === on.stabilityClips!.length);
-    if (!off) continue;
-    const d = meanCI(on.stabilityClips.map((v, i) => v - off.stabilityClips![i]));
-    const steadier = pairedSign(d);
-    const verdict = steadier === null ? 'one clip, no interval' : ['AaPE off steadier, CI excludes 0', 'CI contains 0', 'AaPE on steadier, CI excludes 0'][steadier + 1];
-    const plus = d.mean >= 0 ? '+' : '';
-    body.push([`${on.model} − ${off.model}`, `${plus}${d.mean.toFixed(5)}${Number.isFinite(d.half) ? ` ± ${d.half.toFixed(5)}` : ''}`, String(d.n), verdict]);
+  for (const set of stabilitySetNames(rows)) {
+    const clipsOf = (r: BenchRow) => r.stability?.find((s) => s.set === set)?.clips;
+    for (const on of rows) {
+      const a = clipsOf(on);
+      if (!on.model.endsWith('AaPE on') || !a) continue;
+      const off = rows.find((r) => r.model.endsWith('AaPE off') && kindOf(r.model) === kindOf(on.model) && clipsOf(r)?.length === a.length);
+      if (!off) continue;
+      const b = clipsOf(off)!;
+      const d = meanCI(a.map((v, i) => v - b[i]));
+      const steadier = pairedSign(d);
+      const verdict = steadier === null ? 'one clip, no interval' : ['AaPE off steadier, CI excludes 0', 'CI contains 0', 'AaPE on steadier, CI excludes 0'][steadier + 1];
+      const plus = d.mean >= 0 ? '+' : '';
+      body.push([`${on.model} − ${off.model}`, set, `${plus}${d.mean.toFixed(5)}${Number.isFinite(d.half) ? ` ± ${d.half.toFixed(5)}` : ''}`, String(d.n), verdict]);
+    }
   }
-  return body.length ? markdown(['stability, paired over clips', 'on − off (mean cos)', 'clips', 'verdict'], body) : '';
+  return body.length ? markdown(['stability, paired over clips', 'clip set', 'on − off (mean cos)', 'clips', 'verdict'], body) : '';
 }
 
 /** How interval a compares with interval b: 'above' / 'below' when the 95 % CIs are disjoint. */
