@@ -97,13 +97,16 @@ describe('proxy-bench CLI', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/--pool: unknown value max \(known: mean, mean\+std\)/);
+    const none = run([...COMMON, '--steps', '0', '--stability-notes', '0', '--out', o]);
+    expect(none.code).toBe(2);
+    expect(none.stderr.trim()).toBe('error: --stability-clips and --stability-notes must be at least 1 (see --help)');
   });
 
   const why = instrumentsUnavailable();
   it.skipIf(why !== null)(`renders the instruments set and evaluates family and pitch on unseen instruments${why ? ` — skipped: ${why}` : ''}`, { timeout: 900_000 }, () => {
     const o = join(dir, 'inst');
     const r = run(['--tasks', 'instruments,instrument-pitch', '--instrument-notes', '3', '--instrument-programs', '2', '--steps', '0', '--seeds', '0', '--models', 'random-on,logmel',
-      '--epochs', '3', '--patience', '2', '--stability-clips', '2', '--config', cfg, '--out', o]);
+      '--epochs', '3', '--patience', '2', '--stability-clips', '2', '--stability-notes', '3', '--config', cfg, '--out', o]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^\| instruments +\| EVAR +\| 8\.3 /m);
     expect(r.stdout).toMatch(/^\| instrument-pitch +\| ridge +\| 8\.3 /m);
@@ -119,7 +122,7 @@ describe('proxy-bench CLI', () => {
     expect(nTest).toBeLessThanOrEqual(12 * 3);
     expect(res.details[0].tasks['instrument-pitch'].ridge.seeds[0].splits[0].nTest).toBe(nTest);
     // With the instruments set rendered, stability is also measured on recorded notes of the test split.
-    expect(res.rows[0].stability.map((s: { set: string; clips: number[] }) => [s.set, s.clips.length])).toEqual([['procedural clips', 2], ['recorded notes', 2]]);
+    expect(res.rows[0].stability.map((s: { set: string; clips: number[] }) => [s.set, s.clips.length])).toEqual([['procedural clips', 2], ['recorded notes', 3]]);
     expect(res.rows[1].stability).toBeUndefined();
     expect(r.stdout).toMatch(/^\| stability, recorded notes \(mean cos, s=1\.\.15\) .*\| 0\.\d{5} ± 0\.\d{5} +\| — +\|$/m);
     expect(existsSync(join(o, 'stability-recorded.svg'))).toBe(true);
