@@ -241,7 +241,7 @@ async function main(): Promise<number> {
   const settings = { tasks, models: models.map((m) => m.name), perClass, clipSeconds: clipSec, instrumentNotes: notes, ...(progs ? { instrumentPrograms: progs } : {}), dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), pool, minutes };
   await writeFile(join(out, 'results.json'), JSON.stringify({ settings, rows, details }, null, 1));
   await writeFile(join(out, 'table.md'), `${table}\n\n${verdict}\n\n${stabPairs ? `${stabPairs}\n\n` : ''}${dims ? `${dims}\n\n` : ''}Settings: ${JSON.stringify(settings)}\n`);
-  const stabFiles: string[] = [];
+  const stabPlots: StabilityClips[] = [];
   for (const st of stabSets) {
     const curves = details.flatMap((d) => (d.stability ? [{ name: d.model, curve: d.stability[st.set] }] : []));
     if (!curves.length) continue;
@@ -249,7 +249,7 @@ async function main(): Promise<number> {
     await writeFile(join(out, `${st.file}.svg`), lineChartSvg(curves.map((c) => ({ name: c.name, x: c.curve.shifts, y: c.curve.mean })), {
       title: `Aliasing stability, ${st.set}`, xLabel: 'shift s (frames)', yLabel: 'mean cosine similarity to s = 0',
     }));
-    stabFiles.push(`${st.file}.svg`);
+    stabPlots.push(st);
   }
   const losses = lossRuns.map((r) => ({ name: r.name, ...lossCurve(join(r.dir, 'metrics.jsonl')) })).filter((c) => c.x.length > 0);
   if (losses.length) await writeFile(join(out, 'loss.svg'), lineChartSvg(losses, { title: 'Pre-training loss', xLabel: 'step', yLabel: 'loss (pred + λ·con)' }));
@@ -259,7 +259,7 @@ async function main(): Promise<number> {
     `Time: ${minutes.toFixed(1)} min on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (reused pieces not counted).`, '',
     'Test accuracy (%), mean ± 95 % CI (Student t) over the evaluation seeds; EVAR = the linear protocol of docs/model.md (Adam, early stopping), ridge = closed-form ridge probe on the same splits (λ on validation).', '',
     table, '', 'Pre-trained vs random init (same AaPE setting), difference in points:', '', verdict, '',
-    ...(losses.length ? ['![pre-training loss](loss.svg)', ''] : []), ...stabFiles.flatMap((f, i) => [`![aliasing stability, ${stabSets[i].set}](${f})`, '']),
+    ...(losses.length ? ['![pre-training loss](loss.svg)', ''] : []), ...stabPlots.flatMap((st) => [`![aliasing stability, ${st.set}](${st.file}.svg)`, '']),
     ...(dims ? ['How many directions the clip features use (participation ratio (Σλ)²/Σλ² of the standardised features\' covariance; it is the dimension for isotropic features and 1 for a single direction). Where a pre-trained model\'s is far below the random init\'s, EVAR (gradient steps, early stopping) tends to fall behind ridge:', '', dims, ''] : []),
     ...(stabPairs ? ['Stability of AaPE on against AaPE off on the same clips (per-clip mean cosine over s = 1..15; 95 % CI of the paired differences):', '', stabPairs, ''] : []),
     `Settings: \`${JSON.stringify(settings)}\``, '',
@@ -268,7 +268,7 @@ async function main(): Promise<number> {
   const docs = get.str(a, 'docs');
   if (docs) {
     await mkdir(join(docs, 'results'), { recursive: true });
-    for (const f of [...stabFiles, 'loss.svg']) if (existsSync(join(out, f))) await copyFile(join(out, f), join(docs, 'results', f));
+    for (const f of [...stabPlots.map((st) => `${st.file}.svg`), 'loss.svg']) if (existsSync(join(out, f))) await copyFile(join(out, f), join(docs, 'results', f));
     await writeFile(join(docs, 'results', 'bench-report.md'), report); // beside its plots: the links hold
     log(`wrote ${join(docs, 'results', 'bench-report.md')} and its plots`);
   }
