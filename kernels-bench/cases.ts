@@ -1,6 +1,6 @@
 /**
  * The op cases of kernels-bench: matmul (every layout, the model's Linear shapes, a matrix-vector
- * product), fused linear+GELU, softmax, layer norm, a long reduction, fused attention forward and
+ * product), fused linear+GELU, softmax, layer norm, a long reduction, a broadcast multiply, fused attention forward and
  * forward+backward (self and cross). Each gives our implementation, a float64 check of our result
  * where affordable (sampled for big shapes), and the same computation in tfjs and jax-js.
  */
@@ -8,7 +8,7 @@
 import { Tensor, tensor, scope } from '../src/tensor/tensor';
 import { backward, noGrad } from '../src/tensor/autograd';
 import { erf, nd } from '../src/tensor/ndarray';
-import { matmul, linear, softmax, layerNorm, sum, attention, attentionRef } from '../src/ops';
+import { matmul, linear, softmax, layerNorm, sum, attention, attentionRef, mul } from '../src/ops';
 import { rand } from './harness';
 import { tfRead, jaxRead, type Tf, type Jax } from './peers';
 
@@ -167,6 +167,27 @@ function layerNormCase(rows: number, cols: number): BenchCase {
   };
 }
 
+/** a ⊙ b with numpy broadcasting over [B, F, T] (b is [B, 1, T]: one mask row per clip and frame). */
+function broadcastMulCase(B: number, F: number, T: number): BenchCase {
+  const a = rand(B * F * T, 71), b = rand(B * T, 72);
+  const ref = (i: number) => a[i] * b[Math.floor(i / (F * T)) * T + (i % T)];
+  return {
+    name: 'mul (broadcast)', flops: B * F * T, shape: `[${B},${F},${T}]·[${B},1,${T}]`,
+    ours() {
+      const A = tensor(a, [B, F, T]), M = tensor(b, [B, 1, T]);
+      const f = () => mul(A, M);
+      return { run: raw(f), result: read(f), dispose: () => { A.dispose(); M.dispose(); }, check: sampled(B * F * T, ref) };
+    },
+    tfjs(tf) { const A = tf.tensor(a, [B, F, T]), M = tf.tensor(b, [B, 1, T]); return { step: async () => { const y = tf.mul(A, M); const o = await tfRead(y); y.dispose(); return o; }, dispose: () => { A.dispose(); M.dispose(); } }; },
+    jax(jax) {
+      const np = jax.numpy;
+      const A = np.array(a).reshape([B, F, T]), M = np.array(b).reshape([B, 1, T]);
+      const f = jax.jit((x: any, m: any) => x.mul(m));
+      return { step: () => jaxRead(f(A.ref, M.ref)), dispose: () => { A.dispose(); M.dispose(); } };
+    },
+  };
+}
+
 function sumCase(n: number): BenchCase {
   const x = rand(n, 51);
   let want = 0;
@@ -274,6 +295,7 @@ export function opCases(): BenchCase[] {
     layerNormCase(8 * 190, 192),
     layerNormCase(64 * 190, 768),
     sumCase(1 << 22),
+    broadcastMulCase(8, 80, 608),
     att(8, 3, 190, 190, 64, false),
     att(8, 3, 190, 190, 64, true),
     att(8 * 4, 4, 133, 57, 32, false),

@@ -1,5 +1,6 @@
 // Elementwise binary ops with numpy broadcasting (rank <= 8), their fused backward, scalar forms,
-// and the ternary `where`. Strides of broadcast dimensions are 0.
+// and the ternary `where`. Strides of broadcast dimensions are 0. A template (src/gpu/template.ts)
+// over RANK, the number of axes the broadcasting entries walk; `rank` in Params is RANK.
 struct Params {
   n: u32, rank: u32, scalar: f32, swap: u32,
   shape: array<vec4<u32>, 2>,
@@ -35,16 +36,25 @@ fn dop(u: f32, v: f32) -> vec2f {
 
 //#include lib/index.wgsl
 
+// The offsets of element i in a, b and c (broadcast axes have stride 0) over the RANK axes the host
+// kept after merging (src/ops/util.ts coalesce). A template over RANK, unrolled so every uniform
+// index is a constant: the earlier loop over a dynamically indexed uniform array made a broadcast
+// op cost 6-10x a same-shape one per element on lavapipe. The outermost axis needs no division.
 fn offsets(i: u32) -> vec3u {
   var rem = i;
   var o = vec3u(0u, 0u, 0u);
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let du = u32(d);
-    let s = dim(p.shape, du);
-    let k = rem % s;
-    rem = rem / s;
-    o += k * vec3u(dim(p.sa, du), dim(p.sb, du), dim(p.sc, du));
+  //#for e in 0..RANK
+  {
+    //#if e == RANK - 1
+    let k = rem;
+    //#else
+    let len = p.shape[{{(RANK - 1 - e) / 4}}][{{(RANK - 1 - e) % 4}}];
+    let k = rem % len;
+    rem = rem / len;
+    //#end
+    o += k * vec3u(p.sa[{{(RANK - 1 - e) / 4}}][{{(RANK - 1 - e) % 4}}], p.sb[{{(RANK - 1 - e) / 4}}][{{(RANK - 1 - e) % 4}}], p.sc[{{(RANK - 1 - e) / 4}}][{{(RANK - 1 - e) % 4}}]);
   }
+  //#end
   return o;
 }
 

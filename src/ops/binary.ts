@@ -7,8 +7,8 @@
 import { Tensor, tensor } from '../tensor/tensor';
 import { record } from '../tensor/tape';
 import { zip, zip3 } from '../tensor/ndarray';
-import { binaryCode, binaryK } from './kernels';
-import { broadcastShapes, broadcastStrides, checkF32, empty, grid, pad8, runtime, sameShape } from './util';
+import { binaryCode, binaryKernel } from './kernels';
+import { broadcastShapes, broadcastStrides, checkF32, coalesce, empty, grid, pad8, runtime, sameShape } from './util';
 import { shapeCases, type OpSpec } from './spec';
 import { sumTo } from './reduce-kernel';
 import { BINARY_OPS, binaryRow, type BinaryName } from './elementwise-table';
@@ -16,9 +16,15 @@ import { BINARY_OPS, binaryRow, type BinaryName } from './elementwise-table';
 
 const differentiable = (name: BinaryName) => binaryRow(name).df !== null;
 
-function layout(shape: readonly number[], ...ins: (readonly number[])[]): Record<string, number | number[]> {
-  const [sa, sb, sc] = ins.map((s) => pad8(broadcastStrides(s, shape)));
-  return { n: shape.reduce((x, y) => x * y, 1), rank: shape.length, shape: pad8([...shape]), sa, sb, sc: sc ?? pad8([]) };
+/**
+ * The uniforms that walk `shape` with every input broadcast to it, over as few axes as index the
+ * same elements; RANK (their count) is the kernel's template parameter.
+ */
+function layout(shape: readonly number[], ...ins: (readonly number[])[]): { RANK: number; uniforms: Record<string, number | number[]> } {
+  const c = coalesce(shape, ins.map((s) => broadcastStrides(s, shape)));
+  const [sa, sb, sc] = c.strides.map(pad8);
+  const uniforms = { n: shape.reduce((x, y) => x * y, 1), rank: c.shape.length, shape: pad8(c.shape), sa, sb, sc: sc ?? pad8([]) };
+  return { RANK: c.shape.length, uniforms };
 }
 
 function binaryTT(name: BinaryName, a: Tensor, b: Tensor): Tensor {
@@ -27,17 +33,19 @@ function binaryTT(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   const y = empty(shape);
   const code = binaryCode(name);
   const same = sameShape(a.shape, b.shape);
-  runtime().dispatch(binaryK(same ? 'same' : 'main'), {
+  const fwd = layout(shape, a.shape, b.shape);
+  runtime().dispatch(same ? binaryKernel('same') : binaryKernel('main', fwd.RANK), {
     buffers: { a: a.buffer, b: b.buffer, y: y.buffer },
-    uniforms: { ...layout(shape, a.shape, b.shape), scalar: 0, swap: 0 },
+    uniforms: { ...fwd.uniforms, scalar: 0, swap: 0 },
     workgroups: grid(y.size), overrides: { OP: code },
   });
   if (!differentiable(name)) return y;
   return record(name, y, [a, b], [a, b], (g, [as, bs]) => {
     const ga = empty(shape), gb = empty(shape);
-    runtime().dispatch(binaryK('backward'), {
+    const bwd = layout(shape, as.shape, bs.shape);
+    runtime().dispatch(binaryKernel('backward', bwd.RANK), {
       buffers: { a: as.buffer, b: bs.buffer, g: g.buffer, ga: ga.buffer, gb: gb.buffer },
-      uniforms: { ...layout(shape, as.shape, bs.shape), scalar: 0, swap: 0 },
+      uniforms: { ...bwd.uniforms, scalar: 0, swap: 0 },
       workgroups: grid(g.size), overrides: { OP: code },
     });
     return [reduceTo(ga, as.shape), reduceTo(gb, bs.shape)];
@@ -56,12 +64,12 @@ function binaryTS(name: BinaryName, a: Tensor, s: number, swap: boolean): Tensor
   checkF32(name, a);
   const y = empty(a.shape);
   const code = binaryCode(name);
-  const uni = { ...layout([...a.shape], a.shape, a.shape), scalar: s, swap: swap ? 1 : 0 };
-  runtime().dispatch(binaryK('scalar'), { buffers: { a: a.buffer, y: y.buffer }, uniforms: uni, workgroups: grid(y.size), overrides: { OP: code } });
+  const uni = { ...layout([...a.shape], a.shape, a.shape).uniforms, scalar: s, swap: swap ? 1 : 0 };
+  runtime().dispatch(binaryKernel('scalar'), { buffers: { a: a.buffer, y: y.buffer }, uniforms: uni, workgroups: grid(y.size), overrides: { OP: code } });
   if (!differentiable(name)) return y;
   return record(`${name}(scalar)`, y, [a], [a], (g, [as]) => {
     const ga = empty(as.shape);
-    runtime().dispatch(binaryK('scalar_backward'), { buffers: { a: as.buffer, g: g.buffer, ga: ga.buffer }, uniforms: uni, workgroups: grid(g.size), overrides: { OP: code } });
+    runtime().dispatch(binaryKernel('scalar_backward'), { buffers: { a: as.buffer, g: g.buffer, ga: ga.buffer }, uniforms: uni, workgroups: grid(g.size), overrides: { OP: code } });
     return [ga];
   });
 }
@@ -97,9 +105,10 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   checkF32('where', cond, ta, tb);
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
   const y = empty(shape);
-  runtime().dispatch(binaryK('where_main'), {
+  const w = layout(shape, ta.shape, tb.shape, cond.shape);
+  runtime().dispatch(binaryKernel('where_main', w.RANK), {
     buffers: { a: ta.buffer, b: tb.buffer, c: cond.buffer, y: y.buffer },
-    uniforms: { ...layout(shape, ta.shape, tb.shape, cond.shape), scalar: 0, swap: 0 },
+    uniforms: { ...w.uniforms, scalar: 0, swap: 0 },
     workgroups: grid(y.size),
   });
   const out = record('where', y, [ta, tb], [cond], (g, [c]) => {
@@ -131,7 +140,7 @@ export const binarySpecs: OpSpec[] = [
   ]),
   {
     name: 'where',
-    cases: [[[7], [7], [7]], [[7, 33], [33], [7, 1]], [[1], [5, 3], [3]]],
+    cases: [[[7], [7], [7]], [[7, 33], [33], [7, 1]], [[1], [5, 3], [3]], [[3, 1, 4, 1], [1, 5, 1, 2], [3, 5, 4, 1]]],
     gpu: ([c, a, b]) => where(c, a, b),
     ref: ([c, a, b]) => zip3('where', c, a, b, (cv, av, bv) => (cv !== 0 ? av : bv)),
     makeInput: (shapes, i, rand) => (i === 0 ? Array.from({ length: shapes[0].reduce((x, y) => x * y, 1) }, () => (rand() < 0.5 ? 0 : 1)) : null),

@@ -47,9 +47,6 @@ export const reduceCode = (name: ReduceName): number => codeOf(REDUCE_OPS, name)
 export const unaryK = family('unary', unarySrc, {
   FORWARD: opSwitch(UNARY_OPS, (r) => r.f), DERIVATIVE: opSwitch(UNARY_OPS, (r) => r.df),
 });
-export const binaryK = family('binary', binarySrc, {
-  FORWARD: opSwitch(BINARY_OPS, (r) => r.f), DERIVATIVE: opSwitch(BINARY_OPS, (r) => r.df),
-});
 export const copyK = family('copy', copySrc);
 export const matmulK = family('matmul', matmulSrc);
 export const softmaxSource = softmaxSrc;
@@ -63,6 +60,13 @@ const templated = new Map<string, Kernel>();
 const reduceInserts = {
   INIT: opSwitch(REDUCE_OPS, (r) => r.init), COMBINE: opSwitch(REDUCE_OPS, (r) => r.combine), FINISH: opSwitch(REDUCE_OPS, (r) => r.finish),
 };
+const binaryInserts = { FORWARD: opSwitch(BINARY_OPS, (r) => r.f), DERIVATIVE: opSwitch(BINARY_OPS, (r) => r.df) };
+/**
+ * A kernel of shaders/binary.wgsl; OP: `binaryCode(name)`. RANK: the axes its broadcasting entries
+ * (main, backward, where_main) walk, after merging; the others take the default.
+ */
+export const binaryKernel = (entry: string, RANK = 1): Kernel => templateKernel('binary', binarySrc, { RANK }, entry, binaryInserts);
+
 /** A reduction kernel (shaders/reduce.wgsl) for kept and reduced ranks KR, RR; OP: `reduceCode(name)`. */
 export const reduceKernel = (entry: string, KR: number, RR: number): Kernel => templateKernel('reduce', reduceSrc, { KR, RR }, entry, reduceInserts);
 

@@ -11,7 +11,7 @@
 import { Tensor } from '../tensor/tensor';
 import { broadcastShapes, broadcastStrides } from '../tensor/ndarray';
 import { tuningFor } from '../gpu/tuning';
-import { matmulK, matmulSgSource, matmulTileSource, templateKernel, unaryCode, unaryK, binaryCode, binaryK } from './kernels';
+import { matmulK, matmulSgSource, matmulTileSource, templateKernel, unaryCode, unaryK, binaryCode, binaryKernel } from './kernels';
 import { empty, grid, pad8, runtime } from './util';
 import { sum } from './reduce';
 import { reshape, stridedCopy } from './shape';
@@ -76,7 +76,7 @@ function epilogueAfter(y: Tensor, epi: Epilogue): { y: Tensor; z: Tensor | null 
   if (epi.bias) {
     const N = y.shape[y.rank - 1];
     const s = empty(y.shape);
-    runtime().dispatch(binaryK('main'), {
+    runtime().dispatch(binaryKernel('main', 2), {
       buffers: { a: y.buffer, b: epi.bias.buffer, y: s.buffer },
       uniforms: { n: y.size, rank: 2, shape: pad8([y.size / N, N]), sa: pad8([N, 1]), sb: pad8([0, 1]), sc: pad8([]), scalar: 0, swap: 0 },
       workgroups: grid(y.size), overrides: { OP: binaryCode('add') },

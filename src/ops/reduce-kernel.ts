@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor/tensor';
 import { stridesOf } from '../tensor/ndarray';
 import { reduceCode, reduceKernel } from './kernels';
 import type { ReduceName } from './elementwise-table';
-import { empty, grid, pad8, runtime, sameShape } from './util';
+import { coalesce, empty, grid, pad8, runtime, sameShape } from './util';
 import { tuningFor } from '../gpu/tuning';
 import { reshape } from './view';
 
@@ -15,18 +15,10 @@ export function outShape(shape: readonly number[], axes: number[], keepdim: bool
   return keepdim ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
 }
 
-/**
- * Axes (in order) as few (shape, stride) pairs as index the same elements: size-1 axes dropped,
- * neighbours merged where the outer stride is the inner stride times the inner size. At least one.
- */
+/** Axes (in order) as few (shape, stride) pairs as index the same elements (see `coalesce`). */
 function mergeAxes(shape: number[], strides: number[]): { shape: number[]; strides: number[] } {
-  const out = { shape: [] as number[], strides: [] as number[] };
-  shape.forEach((n, i) => {
-    if (n === 1) return;
-    const k = out.shape.length - 1;
-    if (k >= 0 && out.strides[k] === strides[i] * n) { out.shape[k] *= n; out.strides[k] = strides[i]; } else { out.shape.push(n); out.strides.push(strides[i]); }
-  });
-  return out.shape.length ? out : { shape: [1], strides: [0] };
+  const c = coalesce(shape, [strides]);
+  return { shape: c.shape, strides: c.strides[0] };
 }
 
 

@@ -6,7 +6,7 @@ import { Tensor } from '../tensor/tensor';
 import { record } from '../tensor/tape';
 import { nd, permuteND, stridesOf, unravel, broadcastShapes, broadcastStrides, type NDArray } from '../tensor/ndarray';
 import { copyK, copyStridedSource, templateKernel } from './kernels';
-import { empty, grid, normAxis, numel, pad8, runtime, sameShape } from './util';
+import { coalesce, empty, grid, normAxis, numel, pad8, runtime, sameShape } from './util';
 import type { OpSpec } from './spec';
 import { zeros } from './create';
 import { sumTo } from './reduce-kernel';
@@ -19,22 +19,8 @@ export { reshape };
  * across them (a permute of [B, Fp, 16, Tp, 16] keeps 4 axes; a slice of rows keeps 2).
  */
 export function coalesceAxes(shape: readonly number[], a: readonly number[], b: readonly number[]): { shape: number[]; a: number[]; b: number[] } {
-  const out = { shape: [] as number[], a: [] as number[], b: [] as number[] };
-  for (let d = 0; d < shape.length; d++) {
-    if (shape[d] === 1) continue;
-    const k = out.shape.length - 1;
-    if (k >= 0 && out.a[k] === a[d] * shape[d] && out.b[k] === b[d] * shape[d]) {
-      out.shape[k] *= shape[d];
-      out.a[k] = a[d];
-      out.b[k] = b[d];
-    } else {
-      out.shape.push(shape[d]);
-      out.a.push(a[d]);
-      out.b.push(b[d]);
-    }
-  }
-  if (out.shape.length === 0) return { shape: [1], a: [1], b: [1] };
-  return out;
+  const c = coalesce(shape, [a, b], 1);
+  return { shape: c.shape, a: c.strides[0], b: c.strides[1] };
 }
 
 /** Copy `shape`-many elements from src (base + strides) to dst (base + strides). */

@@ -28,5 +28,6 @@ export const shapeCases = {
   /** One input of odd sizes (and one power of two). */
   unary: [[[1]], [[7]], [[33]], [[257]], [[7, 33]], [[3, 1, 5]], [[4, 64]]] as number[][][],
   /** Two inputs including broadcasting. */
-  binary: [[[1], [1]], [[7], [7]], [[257], [257]], [[7, 33], [7, 33]], [[7, 33], [33]], [[7, 1], [1, 33]], [[3, 1, 5], [4, 1]], [[33], [1]]] as number[][][],
+  // The last case keeps five axes after merging (no two neighbours are contiguous in both inputs).
+  binary: [[[1], [1]], [[7], [7]], [[257], [257]], [[7, 33], [7, 33]], [[7, 33], [33]], [[7, 1], [1, 33]], [[3, 1, 5], [4, 1]], [[33], [1]], [[2, 1, 3, 1, 5], [4, 1, 2, 5]]] as number[][][],
 };
