@@ -27,7 +27,7 @@ export function initWeight(shape: number[], fanIn: number, fanOut: number, init:
   }
 }
 
-/** y = x·Wᵀ + b with W [out, in]. */
+/** y = x·Wᵀ + b with W [out, in]; `{ gelu: true }` applies the exact GELU in the same kernel. */
 export class Linear extends Module {
   constructor(readonly inFeatures: number, readonly outFeatures: number, rng: Rng, opts: { bias?: boolean; init?: LinearInit; std?: number } = {}) {
     super();
@@ -35,10 +35,10 @@ export class Linear extends Module {
     if (opts.bias !== false) this.param('bias', zeros([outFeatures]));
   }
 
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, opts: { gelu?: boolean } = {}): Tensor {
     if (x.shape[x.rank - 1] !== this.inFeatures) throw new Error(`Linear(${this.inFeatures} → ${this.outFeatures}): input has shape [${x.shape}]`);
-    // One fused kernel: x·Wᵀ + b (src/ops/linear.ts).
-    return linear(x, this.p('weight'), this.hasParam('bias') ? this.p('bias') : null);
+    // One fused kernel: x·Wᵀ + b (+ GELU) (src/ops/linear.ts).
+    return linear(x, this.p('weight'), this.hasParam('bias') ? this.p('bias') : null, opts);
   }
 }
 
