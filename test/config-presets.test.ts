@@ -6,13 +6,16 @@ import { join } from 'node:path';
 import { PRESETS, grid, loadConfig, validateConfig } from '../src/aasp/config';
 
 describe('tiny-cpu preset', () => {
-  it('is the tiny model with 192-frame crops (60 tokens), and valid', async () => {
+  it('is the tiny model with 192-frame crops (60 tokens) and a third of its learning rate, and valid', async () => {
     const c = await loadConfig('tiny-cpu');
     expect(c.name).toBe('tiny-cpu');
     expect(c.cropFrames).toBe(192);
     expect(grid(c).N).toBe(60);
-    const { name: _a, cropFrames: _b, ...rest } = c;
-    const { name: _c, cropFrames: _d, ...tiny } = PRESETS.tiny;
+    // A third of tiny's learning rate (docs/results.md runs L, M, N); everything else is tiny's.
+    expect(c.baseLr).toBe(3e-4);
+    expect(PRESETS.tiny.baseLr).toBe(1e-3);
+    const { name: _a, cropFrames: _b, baseLr: _e, ...rest } = c;
+    const { name: _c, cropFrames: _d, baseLr: _f, ...tiny } = PRESETS.tiny;
     expect(rest).toEqual(tiny);
     expect(() => validateConfig({ ...c })).not.toThrow();
   });

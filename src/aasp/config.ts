@@ -69,11 +69,13 @@ export const PRESETS: Record<'tiny' | 'tiny-cpu' | 'small' | 'base', AaspConfig>
   tiny: TINY,
   /**
    * The tiny model for a CPU budget (docs/results.md): 192-frame crops (1.9 s, 60 tokens instead of
-   * 190), so a step of 8 clips takes 1.8 s with AaPE on (1.0 s off) on 2 quiet lavapipe cores and
-   * the default 1000 steps fit half an hour; evaluation windows are 192 frames too. Use with
-   * --clip-seconds 3 and --batch 16 (learns most, twice the time) or 8 (docs/results.md runs G, K).
+   * 190), so a step of 16 clips takes ~3.8 s with AaPE on (~2.1 s off) on 2 lavapipe cores and the
+   * default 1000 steps fit about an hour; evaluation windows are 192 frames too. Peak lr 3e-4, a
+   * third of tiny's: at 1e-3 pre-training falls below random init on the pitch and voice tasks,
+   * at 3e-4 no task does under the ridge probe (docs/results.md runs L, M, N). Use with
+   * --clip-seconds 3 --batch 16.
    */
-  'tiny-cpu': { ...TINY, name: 'tiny-cpu', cropFrames: 192 },
+  'tiny-cpu': { ...TINY, name: 'tiny-cpu', cropFrames: 192, baseLr: 3e-4 },
   small: { ...COMMON, name: 'small', D: 384, depth: 12, heads: 6, Dp: 256, predDepth: 4, predHeads: 8, baseLr: 3e-4, lrScaleWithBatch: true, ema0: 0.99995, ema1: 0.99999 },
   base: { ...COMMON, name: 'base', D: 768, depth: 12, heads: 12, Dp: 512, predDepth: 4, predHeads: 16, baseLr: 3e-4, lrScaleWithBatch: true, ema0: 0.99995, ema1: 0.99999 },
 };
