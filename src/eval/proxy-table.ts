@@ -1,9 +1,8 @@
 /**
  * The proxy benchmark's report: one column per model (random init / pre-trained × AaPE on / off),
  * two rows per task (the EVAR protocol and the closed-form ridge probe, mean ± 95 % CI over seeds)
- * with the task's chance level, and a row per stability clip set (procedural clips, recorded notes) with
- * its summary, as a Markdown table
- * that reads well in a terminal too. Platform-neutral.
+ * with the task's chance level, and a row per stability clip set (procedural clips, recorded notes)
+ * with its summary, as a Markdown table that reads well in a terminal too. Platform-neutral.
  */
 import { formatPercentCI, meanCI, type MeanCI } from './stats';
 import { pairedSign } from './stability';
@@ -28,12 +27,13 @@ export interface BenchRow {
   stability?: StabilitySet[];
 }
 
-const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-
 /** The clip sets any row has stability for, in first-seen order. */
 function stabilitySetNames(rows: readonly BenchRow[]): string[] {
   return [...new Set(rows.flatMap((r) => (r.stability ?? []).map((s) => s.set)))];
 }
+
+/** A row's per-clip stability on one clip set (undefined when it has none). */
+const clipsIn = (r: BenchRow, set: string): number[] | undefined => r.stability?.find((s) => s.set === set)?.clips;
 export interface BenchTask { name: string; classes: number }
 
 function markdown(head: string[], body: string[][]): string {
@@ -56,9 +56,10 @@ export function benchTable(tasks: readonly BenchTask[], rows: readonly BenchRow[
 }
 
 function stabilityCell(r: BenchRow, set: string): string {
-  const clips = r.stability?.find((s) => s.set === set)?.clips;
+  const clips = clipsIn(r, set);
   if (!clips?.length) return '—';
-  return clips.length > 1 ? `${mean(clips).toFixed(5)} ± ${meanCI(clips).half.toFixed(5)}` : mean(clips).toFixed(5);
+  const ci = meanCI(clips);
+  return clips.length > 1 ? `${ci.mean.toFixed(5)} ± ${ci.half.toFixed(5)}` : ci.mean.toFixed(5);
 }
 
 /**
@@ -89,13 +90,12 @@ function kindOf(model: string): string {
 export function stabilityPairsTable(rows: readonly BenchRow[]): string {
   const body: string[][] = [];
   for (const set of stabilitySetNames(rows)) {
-    const clipsOf = (r: BenchRow) => r.stability?.find((s) => s.set === set)?.clips;
     for (const on of rows) {
-      const a = clipsOf(on);
+      const a = clipsIn(on, set);
       if (!on.model.endsWith('AaPE on') || !a) continue;
-      const off = rows.find((r) => r.model.endsWith('AaPE off') && kindOf(r.model) === kindOf(on.model) && clipsOf(r)?.length === a.length);
+      const off = rows.find((r) => r.model.endsWith('AaPE off') && kindOf(r.model) === kindOf(on.model) && clipsIn(r, set)?.length === a.length);
       if (!off) continue;
-      const b = clipsOf(off)!;
+      const b = clipsIn(off, set)!;
       const d = meanCI(a.map((v, i) => v - b[i]));
       const steadier = pairedSign(d);
       const verdict = steadier === null ? 'one clip, no interval' : ['AaPE off steadier, CI excludes 0', 'CI contains 0', 'AaPE on steadier, CI excludes 0'][steadier + 1];
