@@ -28,8 +28,7 @@ import { POOLINGS } from '../eval/windows';
 import { formatPercentCI } from '../eval/stats';
 import { clipSummaries, stabilityCsv, stabilityCurve, type StabilityCurve } from '../eval/stability';
 import { lineChartSvg } from '../eval/svg-plot';
-import { collectInputs, evenlySpaced } from '../eval/inputs';
-import { loadItemsSafely } from '../data/safe-load';
+import { collectInputs, loadEvenlySpaced } from '../eval/inputs';
 import { benchTable, dimensionalityTable, stabilityPairsTable, verdictTable, type BenchRow, type BenchTask } from '../eval/proxy-table';
 import { pretrainOnce } from '../eval/proxy-pretrain';
 import { GM_FAMILIES, instrumentsUnavailable, writeInstrumentsDataset } from '../data/procedural/instruments';
@@ -284,10 +283,9 @@ interface StabilityClips { set: string; file: string; samples: Float32Array[] }
 
 /** n notes evenly spaced over a rendered NSynth split (so every family is drawn), decoded at 16 kHz. */
 async function recordedNotes(split: string, n: number, log: (m: string) => void): Promise<Float32Array[]> {
-  const items = collectInputs([split], { layout: 'nsynth' }).items;
-  const res = await loadItemsSafely(evenlySpaced(items.length, n).map((i) => items[i]), { onSkip: (s) => log(`stability: skipping ${s.path}: ${s.reason}`) });
-  if (!res.good.length) throw new Error(`stability: no recorded note could be decoded from ${split}`);
-  return res.good.map((g) => g.samples);
+  const { samples } = await loadEvenlySpaced(collectInputs([split], { layout: 'nsynth' }).items, n, (m) => log(`stability: ${m}`));
+  if (!samples.length) throw new Error(`stability: no recorded note could be decoded from ${split}`);
+  return samples;
 }
 
 /** Step and loss of a pre-training run's metrics.jsonl (empty when absent). */

@@ -10,8 +10,7 @@ import { init } from '../gpu/runtime';
 import { logMelCpu } from '../audio/logmel-cpu';
 import { ProceduralCorpus } from '../data/procedural/corpus';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
-import { collectInputs, evenlySpaced } from '../eval/inputs';
-import { loadItemsSafely } from '../data/safe-load';
+import { collectInputs, loadEvenlySpaced } from '../eval/inputs';
 import { frontEndOf, loadModel, parseModelSpec, tokenEncoder } from '../eval/model';
 import { clipSummaries, pairedSign, pairedStabilityCI, stabilityCI, stabilityCsv, stabilityCurve, stabilitySummary, type StabilityCurve } from '../eval/stability';
 import type { MeanCI } from '../eval/stats';
@@ -42,10 +41,9 @@ async function clips(a: ReturnType<typeof parseArgs>, log: (m: string) => void):
     return { samples: cs.map((c) => c.samples), names: cs.map((c) => `procedural:${c.index}:${c.info.type}`) };
   }
   const inputs = collectInputs(a.positional, { layout: get.str(a, 'layout') as EvalLayout | undefined });
-  const pick = evenlySpaced(inputs.items.length, get.num(a, 'limit')).map((i) => inputs.items[i]);
-  if (pick.length === 0) throw new UsageError('no audio files in the inputs');
-  const res = await loadItemsSafely(pick, { onSkip: (s) => log(`skipping ${s.path}: ${s.reason}`) });
-  return { samples: res.good.map((g) => g.samples), names: res.good.map((g) => g.item.path) };
+  if (inputs.items.length === 0 || get.num(a, 'limit') < 1) throw new UsageError('no audio files in the inputs');
+  const res = await loadEvenlySpaced(inputs.items, get.num(a, 'limit'), log);
+  return { samples: res.samples, names: res.paths };
 }
 
 async function main(): Promise<number> {

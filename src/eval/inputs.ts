@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isAudioName } from '../data/fs-walk';
 import type { DatasetItem } from '../data/datasets';
+import { loadItemsSafely } from '../data/safe-load';
 import { listEvalDataset, type EvalLayout } from './dataset';
 
 export interface InputList { items: DatasetItem[]; missing: number; layouts: string[] }
@@ -30,4 +31,13 @@ export function collectInputs(paths: readonly string[], opts: { layout?: EvalLay
 export function evenlySpaced(total: number, n: number): number[] {
   if (n >= total) return Array.from({ length: total }, (_, i) => i);
   return Array.from({ length: n }, (_, k) => Math.floor((k * total) / n));
+}
+
+/**
+ * At most `n` of `items`, spread evenly over the list, decoded at 16 kHz; a file that cannot be
+ * decoded is skipped with a line to `log`. Returns the decoded audio and its paths, in list order.
+ */
+export async function loadEvenlySpaced(items: readonly DatasetItem[], n: number, log: (m: string) => void): Promise<{ samples: Float32Array[]; paths: string[] }> {
+  const res = await loadItemsSafely(evenlySpaced(items.length, n).map((i) => items[i]), { onSkip: (s) => log(`skipping ${s.path}: ${s.reason}`) });
+  return { samples: res.good.map((g) => g.samples), paths: res.good.map((g) => g.item.path) };
 }
