@@ -1,7 +1,8 @@
 /**
  * kernels-bench cases for the SBLU (spec 3.3) at the base pre-training shape: F 80, T 608, M 4,
- * K 33, B 16 and 64. Fused kernel vs the unfused composition of ordinary ops (src/aasp/sblu-unfused.ts),
- * forward alone and forward + backward. Besides time, each case reports the pool's peak bytes above
+ * K 33, B 16 and 64. The fused op's two kernel families (one thread per row, shaders/sblu-rows.wgsl,
+ * and tiles of positions per workgroup, shaders/sblu.wgsl) against each other and against the unfused
+ * composition of ordinary ops (src/aasp/sblu-unfused.ts), forward alone and forward + backward. Besides time, each case reports the pool's peak bytes above
  * what was live before it ran (`runtime.stats().peakBytes`): the unfused path holds the K× unfolded
  * windows, the fused path nothing larger than S and its gradients.
  *
@@ -9,6 +10,7 @@
  * prints a table (kernels-bench/sblu-main.ts is the stand-alone entry).
  */
 import { runtime } from '../src/gpu/runtime';
+import { tuningFor } from '../src/gpu/tuning';
 import { tensor, scope, type Tensor } from '../src/tensor/tensor';
 import { backward, noGrad } from '../src/tensor/autograd';
 import { sblu } from '../src/aasp/sblu';
@@ -18,10 +20,14 @@ import { Rng } from '../src/util/rng';
 export interface SbluShape { B: number; F: number; T: number; M: number; K: number }
 export const SBLU_BASE_SHAPES: SbluShape[] = [16, 64].map((B) => ({ B, F: 80, T: 608, M: 4, K: 33 }));
 
+/** The fused op's row kernels, its tiled kernels, or the unfused composition. */
+export type SbluImpl = 'rows' | 'tiles' | 'unfused';
+const IMPLS: SbluImpl[] = ['rows', 'tiles', 'unfused'];
+
 export interface BenchCase {
-  /** e.g. "sblu fused fwd+bwd B=16". */
+  /** e.g. "sblu rows fwd+bwd B=16". */
   name: string;
-  impl: 'fused' | 'unfused';
+  impl: SbluImpl;
   pass: 'fwd' | 'fwd+bwd';
   shape: SbluShape;
   /** Allocate inputs; `run` records one iteration (finish with runtime().sync()); `dispose` frees. */
@@ -45,8 +51,8 @@ function inputs(s: SbluShape, grad: boolean, seed = 1): Tensor[] {
 
 export function sbluBenchCases(shapes: SbluShape[] = SBLU_BASE_SHAPES): BenchCase[] {
   const cases: BenchCase[] = [];
-  for (const shape of shapes) for (const pass of ['fwd', 'fwd+bwd'] as const) for (const impl of ['fused', 'unfused'] as const) {
-    const fn = impl === 'fused' ? sblu : sbluUnfused;
+  for (const shape of shapes) for (const pass of ['fwd', 'fwd+bwd'] as const) for (const impl of IMPLS) {
+    const fn = impl === 'unfused' ? sbluUnfused : (u: Tensor, a: Tensor, w: Tensor, g: Tensor, K: number) => sblu(u, a, w, g, K, { rows: impl === 'rows' });
     cases.push({
       name: `sblu ${impl} ${pass} B=${shape.B}`, impl, pass, shape,
       setup() {
@@ -91,7 +97,7 @@ export async function runCase(c: BenchCase, reps = 3): Promise<BenchResult> {
 
 const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
-/** Run every case, print a table with fused/unfused speed-ups, and return the results. */
+/** Run every case, print a table with the speed-ups (rows over tiles, fused over unfused), and return the results. */
 export async function runSbluBench(opts: { shapes?: SbluShape[]; reps?: number; log?: (s: string) => void } = {}): Promise<BenchResult[]> {
   const log = opts.log ?? console.log;
   const results: BenchResult[] = [];
@@ -100,12 +106,14 @@ export async function runSbluBench(opts: { shapes?: SbluShape[]; reps?: number; 
     results.push(r);
     log(`${r.name.padEnd(32)} median ${r.medianMs.toFixed(1).padStart(9)} ms  min ${r.minMs.toFixed(1).padStart(9)} ms  peak +${mb(r.peakExtraBytes)}`);
   }
+  const fusedDefault: SbluImpl = tuningFor(runtime()).sbluRows ? 'rows' : 'tiles';
   for (const shape of opts.shapes ?? SBLU_BASE_SHAPES) for (const pass of ['fwd', 'fwd+bwd']) {
-    const f = results.find((r) => r.shape === shape && r.pass === pass && r.impl === 'fused');
-    const u = results.find((r) => r.shape === shape && r.pass === pass && r.impl === 'unfused');
-    if (!f || !u) continue;
+    const of = (impl: SbluImpl) => results.find((r) => r.shape === shape && r.pass === pass && r.impl === impl);
+    const f = of(fusedDefault), t = of('tiles'), w = of('rows'), u = of('unfused');
+    if (!f || !t || !w || !u) continue;
     const inputBytes = shape.B * shape.F * shape.T * 4;
-    log(`B=${shape.B} ${pass}: fused ${(u.medianMs / f.medianMs).toFixed(1)}× faster; peak +${mb(f.peakExtraBytes)} vs +${mb(u.peakExtraBytes)} ` +
+    log(`B=${shape.B} ${pass}: rows ${(t.medianMs / w.medianMs).toFixed(2)}× the speed of tiles; fused (${fusedDefault}, this adapter's pick) ` +
+      `${(u.medianMs / f.medianMs).toFixed(1)}× unfused; peak +${mb(f.peakExtraBytes)} vs +${mb(u.peakExtraBytes)} ` +
       `(input u ${mb(inputBytes)}, K×u ${mb(inputBytes * shape.K)}, S ${mb(inputBytes * shape.M)})`);
   }
   return results;

@@ -21,6 +21,7 @@ import indexLib from '../../shaders/lib/index.wgsl?raw';
 import batchLib from '../../shaders/lib/batch.wgsl?raw';
 import unravelLib from '../../shaders/lib/unravel.wgsl?raw';
 import matmulVec4Lib from '../../shaders/lib/matmul_vec4.wgsl?raw';
+import sbluMathLib from '../../shaders/lib/sblu_math.wgsl?raw';
 
 export type TemplateParams = Record<string, number>;
 
@@ -32,6 +33,7 @@ const LIB: Record<string, string> = {
   'lib/batch.wgsl': batchLib,
   'lib/unravel.wgsl': unravelLib,
   'lib/matmul_vec4.wgsl': matmulVec4Lib,
+  'lib/sblu_math.wgsl': sbluMathLib,
 };
 
 type Tok = { k: 'num'; v: number } | { k: 'id'; v: string } | { k: 'op'; v: string };
