@@ -47,17 +47,23 @@ export interface Tuning {
    * adapters; a GPU would get too few threads (one per band signal).
    */
   sbluRows: boolean;
+  /**
+   * Long reductions into few outputs over non-adjacent axes that include the innermost (a bias
+   * gradient [R, C, L] over R and L): the trailing run first, then the rest, instead of one strided
+   * pass (src/ops/reduce-kernel.ts).
+   */
+  reduceInnerFirst: boolean;
 }
 
 const DEFAULT: Tuning = {
   matmul: 'tile', sgRows: 32, sgColGroups: 1, sgPerGroup: 1, tileRows: 4, tileCol4: 1, tileWX: 16, tileWY: 8,
-  minParallel: 2048, attnRows: 8, reducePerThreadOut: 8192, sgTransposeB: false, lambdaFused: false, lambdaDy1Block: 1, lambdaWgradTaps: false, sbluWholeRow: false, sbluRows: false,
+  minParallel: 2048, attnRows: 8, reducePerThreadOut: 8192, sgTransposeB: false, lambdaFused: false, lambdaDy1Block: 1, lambdaWgradTaps: false, sbluWholeRow: false, sbluRows: false, reduceInnerFirst: false,
 };
 
 const TABLE: { match: RegExp; tuning: Partial<Tuning> }[] = [
   // Mesa lavapipe (llvmpipe), 8-wide AVX2 subgroups: measured 1024³ best at R = 32 rows × 2 groups of 32
   // columns, one subgroup per workgroup (R = 40 was faster still but took the driver 18 s to compile).
-  { match: /llvmpipe|lavapipe/i, tuning: { matmul: 'sg8', sgRows: 32, sgColGroups: 2, sgPerGroup: 1, tileRows: 16, tileCol4: 2, tileWX: 8, tileWY: 4, minParallel: 16, attnRows: 8, reducePerThreadOut: 64, sgTransposeB: true, lambdaFused: true, lambdaDy1Block: 4, lambdaWgradTaps: true, sbluWholeRow: true, sbluRows: true } },
+  { match: /llvmpipe|lavapipe/i, tuning: { matmul: 'sg8', sgRows: 32, sgColGroups: 2, sgPerGroup: 1, tileRows: 16, tileCol4: 2, tileWX: 8, tileWY: 4, minParallel: 16, attnRows: 8, reducePerThreadOut: 64, sgTransposeB: true, lambdaFused: true, lambdaDy1Block: 4, lambdaWgradTaps: true, sbluWholeRow: true, sbluRows: true, reduceInnerFirst: true } },
   // SwiftShader (Chromium's CPU adapter): no 8-wide subgroup guarantee, so big per-thread tiles.
   { match: /swiftshader/i, tuning: { matmul: 'tile', tileRows: 8, tileCol4: 2, tileWX: 8, tileWY: 4, minParallel: 16 } },
 ];

@@ -22,15 +22,37 @@ function mergeAxes(shape: number[], strides: number[]): { shape: number[]; strid
 }
 
 
-export function rawReduce(kind: ReduceName, x: Tensor, axes: number[], keepdim: boolean, scale = 1): Tensor {
+/** Trailing axes of a rank-`rank` tensor that are all in (sorted) `axes`. */
+function trailingRun(axes: number[], rank: number): number {
+  let n = 0;
+  while (n < axes.length && axes[axes.length - 1 - n] === rank - 1 - n) n++;
+  return n;
+}
+
+/**
+ * `kind` over sorted `axes` of x, times `scale`. `innerFirst` (default: the adapter's
+ * `reduceInnerFirst`): a long reduction into few outputs over non-adjacent axes that include the
+ * innermost goes in two calls, the trailing reduced axes first (each output's run contiguous), then
+ * the rest.
+ */
+export function rawReduce(kind: ReduceName, x: Tensor, axes: number[], keepdim: boolean, scale = 1, innerFirst?: boolean): Tensor {
   const st = stridesOf(x.shape);
   const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const nOut = kept.reduce((a, i) => a * x.shape[i], 1);
   const nRed = axes.reduce((a, i) => a * x.shape[i], 1);
-  const y = empty(outShape(x.shape, axes, keepdim));
-  if (nOut === 0) return y;
   const k = mergeAxes(kept.map((i) => x.shape[i]), kept.map((i) => st[i]));
   const r = mergeAxes(axes.map((i) => x.shape[i]), axes.map((i) => st[i]));
+  const trail = trailingRun(axes, x.rank);
+  if (nOut > 0 && nOut < 64 && nRed >= 16384 && r.shape.length > 1 && trail > 0 && (innerFirst ?? tuningFor(runtime()).reduceInnerFirst)) {
+    const inner = rawReduce(kind, x, axes.slice(axes.length - trail), true, 1, false);
+    const outer = rawReduce(kind, inner, axes.slice(0, axes.length - trail), true, scale, false);
+    inner.dispose();
+    const y = reshape(outer, outShape(x.shape, axes, keepdim));
+    outer.dispose();
+    return y;
+  }
+  const y = empty(outShape(x.shape, axes, keepdim));
+  if (nOut === 0) return y;
   const reduceK = (entry: string) => reduceKernel(entry, k.shape.length, r.shape.length);
   const uniforms = {
     nOut, nRed, _p0: 0, _p1: 0, scale,

@@ -114,4 +114,15 @@ export const reductionSpecs: OpSpec[] = [
       ref: ([x]: NDArray[]) => reduceND(x, normAxes(ax as Axes, x.shape.length), false, f),
       tol: { atol: 1e-4, rtol: 1e-5, gradAtol: 1e-4, gradRtol: 1e-3 },
     }))),
+  // Both orders of such a reduction on every adapter (the tuning picks one): the trailing run first
+  // then the rest, or one strided pass; non-adjacent reduced axes with the innermost among them.
+  ...([['sum', sumRef, 1], ['mean', (v: number[]) => sumRef(v) / v.length, 0], ['max', (v: number[]) => v.reduce((a, b) => Math.max(a, b), -Infinity), 1]] as const).flatMap(
+    ([name, f, plain]) => [true, false].flatMap((innerFirst) => [[[[40, 3, 601]], [0, 2]], [[[5, 3, 2, 3, 1200]], [0, 3, 4]]].map(([c, ax]): OpSpec => ({
+      name: `${name}(two-stage, axes=${ax}, ${innerFirst ? 'trailing run first' : 'one pass'})`,
+      cases: [c as number[][]],
+      gpu: ([x]) => rawReduce(name === 'mean' ? 'sum' : name, x, ax as number[], false, plain ? 1 : 1 / (ax as number[]).reduce((a, i) => a * x.shape[i], 1), innerFirst),
+      ref: ([x]: NDArray[]) => reduceND(x, ax as number[], false, f),
+      grad: false,
+      tol: { atol: 1e-4, rtol: 1e-5 },
+    })))),
 ];
