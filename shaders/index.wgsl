@@ -1,12 +1,16 @@
 // Gather along one axis (index-select) and its adjoint, index-add. The tensor is seen as
 // [outer, n, inner]; indices are [J] shared by all outer rows, or [outer, J] when `batched` is 1.
-// index_add loops over J per output element instead of using atomics, so it is deterministic.
+// index_add loops over J per output element instead of using atomics, so it is deterministic;
+// add_csr_main, for indices known on the host, visits only each position's matches (listed in
+// ascending j by the host), which gives the same sums in the same order.
 struct Params { outer: u32, n: u32, inner: u32, J: u32, batched: u32, total: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> idx: array<i32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 @group(0) @binding(4) var<storage, read> src: array<f32>;
+@group(0) @binding(5) var<storage, read> start: array<i32>;   // [rows·n + 1]: CSR row starts
+@group(0) @binding(6) var<storage, read> list: array<i32>;    // [rows·J]: the matching j, ascending
 
 //#include lib/index.wgsl
 
@@ -39,5 +43,19 @@ fn add_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   for (var j = 0u; j < p.J; j++) {
     if (index_at(o, j) == i32(r)) { acc += src[(o * p.J + j) * p.inner + i]; }
   }
+  y[t] = acc;
+}
+
+// y[o, r, i] = x[o, r, i] + Σ_{j : idx[o?, j] = r} src[o, j, i], the j read from the CSR lists.
+@compute @workgroup_size(256)
+fn add_csr_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = thread_index(gid, nwg, 256u);
+  if (t >= p.total) { return; }
+  let i = t % p.inner;
+  let r = (t / p.inner) % p.n;
+  let o = t / (p.inner * p.n);
+  let row = select(0u, o * p.n, p.batched == 1u) + r;
+  var acc = x[t];
+  for (var k = start[row]; k < start[row + 1u]; k++) { acc += src[(o * p.J + u32(list[k])) * p.inner + i]; }
   y[t] = acc;
 }

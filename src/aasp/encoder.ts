@@ -3,7 +3,7 @@
  * (`patch_embed`, `aape`, `blocks`, `norm`). The token embedding (standard branch, AaPE alias branch,
  * position embedding) is supplied by an `Embedder` so the AaPE module stays in its own files.
  */
-import { scope, tensor, type Tensor } from '../tensor/tensor';
+import { scope, type Tensor } from '../tensor/tensor';
 import { Module, ModuleList } from '../nn/module';
 import { LayerNorm } from '../nn/layers';
 import { add, div, indexSelect, reshape } from '../ops';
@@ -66,10 +66,11 @@ export class AaspEncoder extends Module {
     return scope(() => {
       // [B, M·n_v] indices select each clip's visible tokens for all its masks at once (a scope of
       // its own frees the full standard tokens before the alias branch runs).
-      const vs = scope(() => reshape(indexSelect(this.embedder.standard(x), 1, tensor(ms.vis, [B, masks * nv], 'i32')), [G, nv, D]));
+      // Host indices (not tensors): their backward then visits only each token's matches.
+      const vs = scope(() => reshape(indexSelect(this.embedder.standard(x), 1, { data: ms.vis, shape: [B, masks * nv] }), [G, nv, D]));
       if (!this.embedder.aapeOn) return vs;
       const za = this.embedder.alias(maskedAliasInput(x, ms, this.cfg.patch));
-      return add(vs, indexSelect(za, 1, tensor(ms.vis, [G, nv], 'i32')));
+      return add(vs, indexSelect(za, 1, { data: ms.vis, shape: [G, nv] }));
     });
   }
 

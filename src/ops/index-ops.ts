@@ -10,7 +10,9 @@ import { checkF32, empty, grid, normAxis, runtime } from './util';
 import type { OpSpec } from './spec';
 import { zeros } from './create';
 
-type Index = Tensor | Int32Array | number[];
+/** Indices known on the host, of any shape the op accepts ([J] or [...x.shape[:axis], J]). */
+export interface HostIndex { data: Int32Array; shape: number[] }
+type Index = Tensor | Int32Array | number[] | HostIndex;
 
 function geometry(op: string, x: readonly number[], axis: number, idx: Tensor) {
   const ax = normAxis(op, axis, x.length);
@@ -30,17 +32,32 @@ function geometry(op: string, x: readonly number[], axis: number, idx: Tensor) {
   return { ax, outer, inner, n: x[ax], J, batched };
 }
 
-function toIndexTensor(op: string, idx: Index, limit: number): { t: Tensor; owned: boolean } {
-  if (idx instanceof Tensor) return { t: idx, owned: false };
-  const arr = idx instanceof Int32Array ? idx : Int32Array.from(idx);
-  for (const v of arr) if (v < 0 || v >= limit) throw new Error(`${op}: index ${v} out of range [0, ${limit})`);
-  return { t: tensor(arr, [arr.length], 'i32'), owned: true };
+function toIndexTensor(op: string, idx: Index, limit: number): { t: Tensor; owned: boolean; host: Int32Array | null } {
+  if (idx instanceof Tensor) return { t: idx, owned: false, host: null };
+  const { data, shape } = idx instanceof Int32Array || Array.isArray(idx) ? { data: Int32Array.from(idx), shape: [idx.length] } : idx;
+  if (shape.reduce((a, b) => a * b, 1) !== data.length) throw new Error(`${op}: ${data.length} indices do not fill shape [${shape}]`);
+  for (const v of data) if (v < 0 || v >= limit) throw new Error(`${op}: index ${v} out of range [0, ${limit})`);
+  return { t: tensor(data, shape, 'i32'), owned: true, host: data };
+}
+
+/**
+ * For each row (each leading row when indices are batched, else one) and position r < n, the j with
+ * idx[row, j] = r in ascending order, as CSR (`start` [rows·n + 1], `list` [rows·J]): index-add then
+ * visits only the matches, in the order add_main's loop over all J would.
+ */
+function csrOf(idx: Int32Array, rows: number, J: number, n: number): { start: Int32Array; list: Int32Array } {
+  const start = new Int32Array(rows * n + 1), list = new Int32Array(rows * J);
+  for (let o = 0; o < rows; o++) for (let j = 0; j < J; j++) start[o * n + idx[o * J + j] + 1]++;
+  for (let k = 0; k < rows * n; k++) start[k + 1] += start[k];
+  const next = start.slice(0, rows * n);
+  for (let o = 0; o < rows; o++) for (let j = 0; j < J; j++) list[next[o * n + idx[o * J + j]]++] = j;
+  return { start, list };
 }
 
 /** y = x with `axis` replaced by the J picked positions. Out-of-range GPU indices read NaN. */
 export function indexSelect(x: Tensor, axis: number, index: Index): Tensor {
   checkF32('indexSelect', x);
-  const { t: idx, owned } = toIndexTensor('indexSelect', index, x.shape[normAxis('indexSelect', axis, x.rank)]);
+  const { t: idx, owned, host } = toIndexTensor('indexSelect', index, x.shape[normAxis('indexSelect', axis, x.rank)]);
   const g = geometry('indexSelect', x.shape, axis, idx);
   const shape = x.shape.map((d, i) => (i === g.ax ? g.J : d));
   const y = empty(shape);
@@ -50,9 +67,11 @@ export function indexSelect(x: Tensor, axis: number, index: Index): Tensor {
     uniforms: { outer: g.outer, n: g.n, inner: g.inner, J: g.J, batched: g.batched, total },
     workgroups: grid(total),
   });
+  // Host indices: the backward visits only each position's matches (CSR), not all J per element.
+  const csr = host ? csrOf(host, g.batched ? g.outer : 1, g.J, g.n) : null;
   const out = record('indexSelect', y, [x], [idx], (gy, [ix]) => {
     const z = zeros(x.shape);
-    const r = indexAddRaw(z, g.ax, ix, gy);
+    const r = csr ? indexAddCsr(z, g.ax, ix, gy, csr) : indexAddRaw(z, g.ax, ix, gy);
     z.dispose();
     return [r];
   });
@@ -72,6 +91,21 @@ function indexAddRaw(base: Tensor, axis: number, idx: Tensor, src: Tensor): Tens
     uniforms: { outer: g.outer, n: g.n, inner: g.inner, J: g.J, batched: g.batched, total: y.size },
     workgroups: grid(y.size),
   });
+  return y;
+}
+
+/** indexAddRaw with the matches of each position listed (csrOf): the same sums in the same order. */
+function indexAddCsr(base: Tensor, axis: number, idx: Tensor, src: Tensor, csr: { start: Int32Array; list: Int32Array }): Tensor {
+  const g = geometry('indexAdd', base.shape, axis, idx);
+  const y = empty(base.shape);
+  const start = tensor(csr.start, [csr.start.length], 'i32'), list = tensor(csr.list, [csr.list.length], 'i32');
+  runtime().dispatch(indexK('add_csr_main'), {
+    buffers: { x: base.buffer, src: src.buffer, y: y.buffer, start: start.buffer, list: list.buffer },
+    uniforms: { outer: g.outer, n: g.n, inner: g.inner, J: g.J, batched: g.batched, total: y.size },
+    workgroups: grid(y.size),
+  });
+  start.dispose();
+  list.dispose();
   return y;
 }
 
