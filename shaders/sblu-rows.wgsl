@@ -5,7 +5,8 @@
 // mode's taps in registers and walks its row in blocks of TB positions, loading only the block's
 // window (TB + K − 1 values) and doing TB·K multiply-adds with it; the loops over taps and block
 // positions are unrolled by the template (src/gpu/template.ts), so every register index is a
-// constant. Modes stay a loop: unrolling them too made the driver take minutes to compile.
+// constant (the arrays passed between the helpers below are constant-indexed, so the driver keeps
+// them in registers: same speed as named variables, measured). Modes stay a loop: unrolling them too made the driver take minutes to compile.
 // A template over M, K, CL = ⌊K/2⌋, CR = K − 1 − CL, NT = CL + 1 and TB.
 //   taps      one thread per (row, mode): H [R, M, NT] = exp(−Λd) for d = 0 … CL, P [R, M] = g²|C|².
 //   forward   S [R, M, T] from u, H and P.
@@ -40,6 +41,39 @@ fn a_at(ab: u32, n: i32) -> vec2f {
   return select(vec2f(0.0), Ag[ab + u32(clamp(n, 0, i32(p.T) - 1))], n >= 0 && n < i32(p.T));
 }
 
+// The u window of a block: x[e] = u at n0 − CL + e.
+fn u_window(ub: u32, n0: i32) -> array<f32, {{TB + K - 1}}> {
+  var x: array<f32, {{TB + K - 1}}>;
+  //#for e in 0..TB + K - 1
+  x[{{e}}] = u_at(ub, n0 + {{e - CL}});
+  //#end
+  return x;
+}
+
+// One mode's taps h(0 … CL) and P of row-mode rm.
+fn taps_of(rm: u32) -> array<vec2f, {{NT}}> {
+  var h: array<vec2f, {{NT}}>;
+  //#for d in 0..NT
+  h[{{d}}] = H[rm * {{NT}}u + {{d}}u];
+  //#end
+  return h;
+}
+
+// z at the block's TB positions: Σ_d h(|d|)·u[n + d] over d in [−CL, CR], pairs sharing a multiply.
+fn conv_block(x: array<f32, {{TB + K - 1}}>, h: array<vec2f, {{NT}}>) -> array<vec2f, {{TB}}> {
+  var z: array<vec2f, {{TB}}>;
+  //#for j in 0..TB
+  z[{{j}}] = h[0] * x[{{j + CL}}];
+  //#for d in 1..CR + 1
+  z[{{j}}] += h[{{d}}] * (x[{{j + CL + d}}] + x[{{j + CL - d}}]);
+  //#end
+  //#for d in CR + 1..CL + 1
+  z[{{j}}] += h[{{d}}] * x[{{j + CL - d}}];
+  //#end
+  //#end
+  return z;
+}
+
 @compute @workgroup_size(64)
 fn taps(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = lin(gid, nwg);
@@ -60,25 +94,11 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   for (var m = 0u; m < {{M}}u; m++) {
     let rm = r * {{M}}u + m;
     let pw = P[rm];
-    //#for d in 0..NT
-    let h{{d}} = H[rm * {{NT}}u + {{d}}u];
-    //#end
+    let h = taps_of(rm);
     for (var n0 = 0; n0 < T; n0 += {{TB}}) {
-      // x{e} holds u at n0 − CL + e.
-      //#for e in 0..TB + K - 1
-      let x{{e}} = u_at(ub, n0 + {{e - CL}});
-      //#end
+      let z = conv_block(u_window(ub, n0), h);
       //#for j in 0..TB
-      {
-        var z = h0 * x{{j + CL}};
-        //#for d in 1..CR + 1
-        z += h{{d}} * (x{{j + CL + d}} + x{{j + CL - d}});
-        //#end
-        //#for d in CR + 1..CL + 1
-        z += h{{d}} * x{{j + CL - d}};
-        //#end
-        if (n0 + {{j}} < T) { S[rm * p.T + u32(n0 + {{j}})] = log1p_f(sqrt(pw * dot(z, z) + EPS)); }
-      }
+      if (n0 + {{j}} < T) { S[rm * p.T + u32(n0 + {{j}})] = log1p_f(sqrt(pw * dot(z[{{j}}], z[{{j}}]) + EPS)); }
       //#end
     }
   }
@@ -93,40 +113,27 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   for (var m = 0u; m < {{M}}u; m++) {
     let rm = r * {{M}}u + m;
     let pw = P[rm];
-    //#for d in 0..NT
-    let h{{d}} = H[rm * {{NT}}u + {{d}}u];
-    //#end
+    let h = taps_of(rm);
     // Pass 1: z as in the forward, then A = 2·P·G·z with G = dS / ((1 + s)·2s), and Σ G|z|².
     var accP = 0.0;
     for (var n0 = 0; n0 < T; n0 += {{TB}}) {
       var bP = 0.0; // per-block sums, added to the row's: a shorter chain of roundings than one running sum
-      //#for e in 0..TB + K - 1
-      let x{{e}} = u_at(ub, n0 + {{e - CL}});
-      //#end
+      let z = conv_block(u_window(ub, n0), h);
       //#for j in 0..TB
-      {
-        var z = h0 * x{{j + CL}};
-        //#for d in 1..CR + 1
-        z += h{{d}} * (x{{j + CL + d}} + x{{j + CL - d}});
-        //#end
-        //#for d in CR + 1..CL + 1
-        z += h{{d}} * x{{j + CL - d}};
-        //#end
-        if (n0 + {{j}} < T) {
-          let zz = dot(z, z);
-          let s = sqrt(pw * zz + EPS);
-          let n = u32(n0 + {{j}});
-          let G = dS[rm * p.T + n] / ((1.0 + s) * 2.0 * s);
-          Ag[ub + n] = (2.0 * pw * G) * z;
-          bP += G * zz;
-        }
+      if (n0 + {{j}} < T) {
+        let zz = dot(z[{{j}}], z[{{j}}]);
+        let s = sqrt(pw * zz + EPS);
+        let n = u32(n0 + {{j}});
+        let G = dS[rm * p.T + n] / ((1.0 + s) * 2.0 * s);
+        Ag[ub + n] = (2.0 * pw * G) * z[{{j}}];
+        bP += G * zz;
       }
       //#end
       accP += bP;
     }
     // The taps weighted by |e|, for the dα and dω sums of pass 2.
     //#for d in 1..NT
-    let eh{{d}} = {{d}}.0 * h{{d}};
+    let eh{{d}} = {{d}}.0 * h[{{d}}];
     //#end
     // Pass 2: du[t] += Σ_e h(|e|)·A[t + e] over e in [−CR, CL] (the forward's adjoint), and the
     // |e|-weighted sums of the same terms for dα = −Σ_t u[t]·(…) and dω = Σ_t u[t]·(…).
@@ -141,7 +148,7 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
       //#end
       //#for j in 0..TB
       {
-        var s = dot(h0, a{{j + CR}});
+        var s = dot(h[0], a{{j + CR}});
         var sa = 0.0;
         var sw = 0.0;
         //#for e in 1..CL + 1
@@ -151,7 +158,7 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
           //#else
           let ap = a{{j + CR + e}};
           //#end
-          s += dot(h{{e}}, ap);
+          s += dot(h[{{e}}], ap);
           sa += dot(eh{{e}}, ap);
           sw += ap.x * eh{{e}}.y - ap.y * eh{{e}}.x;
         }
