@@ -3,6 +3,8 @@
  * each way (shaders/sblu.wgsl). The taps are generated in workgroup memory from α and ω, so no
  * [B, F, M, K] tensor exists in global memory; the backward produces dL/du, dL/dα, dL/dω and dL/dg
  * in two dispatches (a tiled pass for du and per-tile parameter sums, then a small finishing pass).
+ * CPU adapters (tuning `sbluRows`) run the same op as one thread per row (shaders/sblu-rows.wgsl),
+ * after a small pass that writes the [R, M, K/2 + 1] taps; its backward ends in the same finishing pass.
  */
 import sbluSrc from '../../shaders/sblu.wgsl?raw';
 import sbluRowsSrc from '../../shaders/sblu-rows.wgsl?raw';
