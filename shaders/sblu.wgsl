@@ -17,15 +17,7 @@
 // `backward` writes du and, per (row, mode, tile), the three partial sums; `params_grad` finishes dα,
 // dω and dg (summing over tiles and, for g, over the batch).
 struct Params { R: u32, F: u32, T: u32, nTiles: u32, B: u32, _p0: u32, _p1: u32, _p2: u32 }
-@group(0) @binding(0) var<storage, read> u: array<f32>;            // [R, T]
-@group(0) @binding(1) var<storage, read> alpha: array<f32>;        // [R, M]
-@group(0) @binding(2) var<storage, read> omega: array<f32>;        // [R, M]
-@group(0) @binding(3) var<storage, read> gain: array<f32>;         // [F, M]
-@group(0) @binding(4) var<storage, read_write> S: array<f32>;      // [R, M, T]
-@group(0) @binding(5) var<uniform> p: Params;
-@group(0) @binding(6) var<storage, read> dS: array<f32>;           // [R, M, T]
-@group(0) @binding(7) var<storage, read_write> du: array<f32>;      // [R, T]
-@group(0) @binding(8) var<storage, read_write> part: array<f32>;   // [R, M, nTiles, 3]
+//#include lib/sblu_bindings.wgsl
 @group(0) @binding(9) var<storage, read_write> dalpha: array<f32>; // [R, M]
 @group(0) @binding(10) var<storage, read_write> domega: array<f32>; // [R, M]
 @group(0) @binding(11) var<storage, read_write> dgain: array<f32>; // [F, M]

@@ -22,6 +22,7 @@ import batchLib from '../../shaders/lib/batch.wgsl?raw';
 import unravelLib from '../../shaders/lib/unravel.wgsl?raw';
 import matmulVec4Lib from '../../shaders/lib/matmul_vec4.wgsl?raw';
 import sbluMathLib from '../../shaders/lib/sblu_math.wgsl?raw';
+import sbluBindingsLib from '../../shaders/lib/sblu_bindings.wgsl?raw';
 
 export type TemplateParams = Record<string, number>;
 
@@ -34,6 +35,7 @@ const LIB: Record<string, string> = {
   'lib/unravel.wgsl': unravelLib,
   'lib/matmul_vec4.wgsl': matmulVec4Lib,
   'lib/sblu_math.wgsl': sbluMathLib,
+  'lib/sblu_bindings.wgsl': sbluBindingsLib,
 };
 
 type Tok = { k: 'num'; v: number } | { k: 'id'; v: string } | { k: 'op'; v: string };
