@@ -16,14 +16,18 @@ struct Params { outer: u32, n: u32, inner: u32, J: u32, batched: u32, total: u32
 
 fn index_at(o: u32, j: u32) -> i32 { return idx[select(0u, o * p.J, p.batched == 1u) + j]; }
 
+// Element t of a [outer, mid, inner] tensor as (o, m, i).
+fn split3(t: u32, mid: u32) -> vec3u { return vec3u(t / (p.inner * mid), (t / p.inner) % mid, t % p.inner); }
+
 // y[o, j, i] = x[o, idx[o?, j], i]
 @compute @workgroup_size(256)
 fn select_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = thread_index(gid, nwg, 256u);
   if (t >= p.total) { return; }
-  let i = t % p.inner;
-  let j = (t / p.inner) % p.J;
-  let o = t / (p.inner * p.J);
+  let e = split3(t, p.J);
+  let o = e.x;
+  let j = e.y;
+  let i = e.z;
   let k = index_at(o, j);
   // Out-of-range indices read NaN so the mistake shows (a runtime value: NaN is no f32 constant).
   var nanBits = 0x7fc00000u;
@@ -36,9 +40,10 @@ fn select_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
 fn add_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = thread_index(gid, nwg, 256u);
   if (t >= p.total) { return; }
-  let i = t % p.inner;
-  let r = (t / p.inner) % p.n;
-  let o = t / (p.inner * p.n);
+  let e = split3(t, p.n);
+  let o = e.x;
+  let r = e.y;
+  let i = e.z;
   var acc = x[t];
   for (var j = 0u; j < p.J; j++) {
     if (index_at(o, j) == i32(r)) { acc += src[(o * p.J + j) * p.inner + i]; }
@@ -51,9 +56,10 @@ fn add_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
 fn add_csr_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = thread_index(gid, nwg, 256u);
   if (t >= p.total) { return; }
-  let i = t % p.inner;
-  let r = (t / p.inner) % p.n;
-  let o = t / (p.inner * p.n);
+  let e = split3(t, p.n);
+  let o = e.x;
+  let r = e.y;
+  let i = e.z;
   let row = select(0u, o * p.n, p.batched == 1u) + r;
   var acc = x[t];
   for (var k = start[row]; k < start[row + 1u]; k++) { acc += src[(o * p.J + u32(list[k])) * p.inner + i]; }

@@ -71,7 +71,7 @@ export function indexSelect(x: Tensor, axis: number, index: Index): Tensor {
   const csr = host ? csrOf(host, g.batched ? g.outer : 1, g.J, g.n) : null;
   const out = record('indexSelect', y, [x], [idx], (gy, [ix]) => {
     const z = zeros(x.shape);
-    const r = csr ? indexAddCsr(z, g.ax, ix, gy, csr) : indexAddRaw(z, g.ax, ix, gy);
+    const r = indexAddRaw(z, g.ax, ix, gy, csr ?? undefined);
     z.dispose();
     return [r];
   });
@@ -79,33 +79,24 @@ export function indexSelect(x: Tensor, axis: number, index: Index): Tensor {
   return out;
 }
 
-function indexAddRaw(base: Tensor, axis: number, idx: Tensor, src: Tensor): Tensor {
+/**
+ * y = base + src's slices added at the indexed positions. With `csr` (csrOf, host indices) the kernel
+ * visits only each position's listed matches: the same sums in the same order as the loop over all J.
+ */
+function indexAddRaw(base: Tensor, axis: number, idx: Tensor, src: Tensor, csr?: { start: Int32Array; list: Int32Array }): Tensor {
   const g = geometry('indexAdd', base.shape, axis, idx);
   const want = base.shape.map((d, i) => (i === g.ax ? g.J : d));
   if (src.rank !== want.length || src.shape.some((d, i) => d !== want[i])) {
     throw new Error(`indexAdd: source has shape [${src.shape}], expected [${want}]`);
   }
   const y = empty(base.shape);
-  runtime().dispatch(indexK('add_main'), {
-    buffers: { x: base.buffer, idx: idx.buffer, src: src.buffer, y: y.buffer },
+  const lists = csr ? [tensor(csr.start, [csr.start.length], 'i32'), tensor(csr.list, [csr.list.length], 'i32')] : null;
+  runtime().dispatch(indexK(lists ? 'add_csr_main' : 'add_main'), {
+    buffers: { x: base.buffer, src: src.buffer, y: y.buffer, ...(lists ? { start: lists[0].buffer, list: lists[1].buffer } : { idx: idx.buffer }) },
     uniforms: { outer: g.outer, n: g.n, inner: g.inner, J: g.J, batched: g.batched, total: y.size },
     workgroups: grid(y.size),
   });
-  return y;
-}
-
-/** indexAddRaw with the matches of each position listed (csrOf): the same sums in the same order. */
-function indexAddCsr(base: Tensor, axis: number, idx: Tensor, src: Tensor, csr: { start: Int32Array; list: Int32Array }): Tensor {
-  const g = geometry('indexAdd', base.shape, axis, idx);
-  const y = empty(base.shape);
-  const start = tensor(csr.start, [csr.start.length], 'i32'), list = tensor(csr.list, [csr.list.length], 'i32');
-  runtime().dispatch(indexK('add_csr_main'), {
-    buffers: { x: base.buffer, src: src.buffer, y: y.buffer, start: start.buffer, list: list.buffer },
-    uniforms: { outer: g.outer, n: g.n, inner: g.inner, J: g.J, batched: g.batched, total: y.size },
-    workgroups: grid(y.size),
-  });
-  start.dispose();
-  list.dispose();
+  for (const t of lists ?? []) t.dispose();
   return y;
 }
 
