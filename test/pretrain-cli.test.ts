@@ -135,6 +135,30 @@ describe('signals and ablations', () => {
     expect(existsSync(join(out, 'checkpoints', `step-${String(n).padStart(6, '0')}.safetensors`))).toBe(true);
   });
 
+  it('reconWeight > 0: loss_rec in the metrics and the plot, a `recon` head in the checkpoint, and a resume continues it', { timeout: 600_000 }, () => {
+    const cfg = join(dir, 'recon.json'), out = join(dir, 'recon'), res = join(dir, 'recon-resumed');
+    writeFileSync(cfg, JSON.stringify({ ...JSON.parse(readFileSync(smallCfg, 'utf8')), reconWeight: 2 }));
+    const args = ['--config', cfg, '--batch', '2', '--clip-seconds', '1', '--plot-every', '1', '--steps', '3', '--checkpoint-every', '1'];
+    const r = run([...args, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const ls = metrics(out) as (Line & { loss_rec: number })[];
+    for (const l of ls) {
+      expect(l.loss_rec).toBeGreaterThan(0);
+      expect(Math.abs(l.loss - (l.loss_pred + 0.5 * l.loss_con + 2 * l.loss_rec))).toBeLessThan(1e-4 * l.loss);
+    }
+    expect(readFileSync(join(out, 'loss.svg'), 'utf8')).toContain('loss_rec');
+    const f = readSafetensors(join(out, 'checkpoints', 'step-000001.safetensors'));
+    expect(f.tensors.get('recon.weight')!.shape).toEqual([256, 32]);
+    expect([...f.tensors.keys()]).toContain('optim.exp_avg.recon.bias');
+    expect(JSON.parse(f.metadata.config).reconWeight).toBe(2);
+    // Resumed from step 1 in another folder: steps 1 and 2 as the uninterrupted run had them.
+    mkdirSync(res, { recursive: true });
+    copyFileSync(join(out, 'checkpoints', 'step-000001.safetensors'), join(res, 'from.safetensors'));
+    const r2 = run(['--out', res, '--resume', join(res, 'from.safetensors')]);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(comparable(metrics(res)).slice(-2)).toEqual(comparable(ls).slice(1));
+  });
+
   it('--no-aape (with the GPU front end) and --no-contrastive (with inverse-block masks) run', { timeout: 600_000 }, () => {
     const na = join(dir, 'noaape'), nc = join(dir, 'nocon');
     expect(run([...COMMON, '--steps', '1', '--no-aape', '--features', 'gpu', '--out', na]).code).toBe(0);

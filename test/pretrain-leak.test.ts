@@ -14,8 +14,8 @@ import { applyUpdate, computeGradients, makeOptimizer, makeSchedule } from '../s
 
 const { rt } = useGpu();
 
-it('live buffers and bytes are flat across steps (AaPE on, contrastive on, monitors on/off)', { timeout: 600_000 }, async () => {
-  const cfg = configFromObject({ base: 'tiny', D: 32, depth: 2, heads: 2, Dp: 16, predDepth: 1, predHeads: 2, projDim: 16, nMels: 32, cropFrames: 64, masks: 3 }, 'leak-test');
+it.each([0, 0.5])('live buffers and bytes are flat across steps (AaPE on, contrastive on, monitors on/off, reconWeight %s)', { timeout: 600_000 }, async (reconWeight) => {
+  const cfg = configFromObject({ base: 'tiny', D: 32, depth: 2, heads: 2, Dp: 16, predDepth: 1, predHeads: 2, projDim: 16, nMels: 32, cropFrames: 64, masks: 3, reconWeight }, 'leak-test');
   const rng = new Rng(4);
   const student = new AaspStudent(cfg, rng, makeEmbedder);
   const teacher = new Teacher(student, makeEmbedder);

@@ -3,7 +3,7 @@
  * and the multi-mask InfoNCE. Both divide norms by max(‖x‖, 1e-8).
  */
 import { Tensor, tensor } from '../tensor/tensor';
-import { add, cosineSimilarity, indexSelect, layerNorm, logSoftmax, matmul, mean, mul, neg, reshape, sum } from '../ops';
+import { add, cosineSimilarity, indexSelect, layerNorm, logSoftmax, matmul, mean, mul, neg, permute, reshape, square, sub, sum } from '../ops';
 import type { MaskSet } from './masking';
 
 /** Teacher output [B, N, D] → per-token standardised target (LayerNorm without affine, eps 1e-6). */
@@ -29,6 +29,36 @@ export function predictionLoss(P: Tensor, T: Tensor): Tensor {
   const twice = mul(m, -2);
   const l = add(twice, 2);
   for (const t of [c, m, twice]) t.dispose();
+  return l;
+}
+
+/**
+ * X [B, F, T] → its patches [B, N, p²] in token order p·T' + q (the encoder's order); each row is
+ * the patch's cells frequency-major (row f, column t).
+ */
+export function patchify(x: Tensor, patch: number): Tensor {
+  const [B, F, T] = x.shape;
+  if (F % patch || T % patch) throw new Error(`patchify: [${x.shape}] is not a whole number of ${patch}×${patch} patches`);
+  const Fp = F / patch, Tp = T / patch;
+  const v = reshape(x, [B, Fp, patch, Tp, patch]);
+  const p = permute(v, [0, 1, 3, 2, 4]);
+  const out = reshape(p, [B, Fp * Tp, patch * patch]);
+  v.dispose();
+  p.dispose();
+  return out;
+}
+
+/**
+ * The masked-patch reconstruction term (config `reconWeight`, MAE's objective on the normalised
+ * log-mel, without MAE's per-patch normalisation so each patch's level, i.e. where the energy sits
+ * in frequency, is part of the target): mean over rows and cells of (R − X)², R and X [G, n_m, p²].
+ */
+export function reconstructionLoss(R: Tensor, X: Tensor): Tensor {
+  const d = sub(R, X);
+  const s = square(d);
+  const l = mean(s);
+  d.dispose();
+  s.dispose();
   return l;
 }
 

@@ -9,12 +9,15 @@ import { emaUpdate } from '../optim/optimizers';
 import { grid, type AaspConfig } from './config';
 import { AaspEncoder, type EmbedderFactory } from './encoder';
 import { Predictor, ProjHead } from './heads';
+import { Linear } from '../nn/layers';
 
 export const TEACHER_PREFIX = 'teacher.';
 
 export class AaspStudent extends AaspEncoder {
   readonly predictor: Predictor;
   readonly proj: ProjHead;
+  /** Predictor output → masked patch (config `reconWeight` > 0 only, so default checkpoints keep the spec's names). */
+  readonly recon: Linear | null;
 
   constructor(cfg: AaspConfig, rng: Rng, makeEmbedder: EmbedderFactory) {
     super(cfg, rng, makeEmbedder);
@@ -22,6 +25,7 @@ export class AaspStudent extends AaspEncoder {
     this.predictor = this.child('predictor', new Predictor({ D: cfg.D, Dp: cfg.Dp, depth: cfg.predDepth, heads: cfg.predHeads, Fp, Tp }, rng));
     // `proj` exists even with λ = 0 so every checkpoint has the same tensor names.
     this.proj = this.child('proj', new ProjHead(cfg.D, cfg.projDim, rng));
+    this.recon = cfg.reconWeight > 0 ? this.child('recon', new Linear(cfg.D, cfg.patch * cfg.patch, rng)) : null;
   }
 }
 

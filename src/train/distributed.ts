@@ -47,7 +47,7 @@ export interface GradExchange {
    * Average the gradients over ranks in place; returns the squared norm of the averaged gradient
    * and the prediction loss averaged over ranks.
    */
-  reduceGradients(params: Tensor[], lossPred: number): Promise<{ gradSq: number; lossPred: number }>;
+  reduceGradients(params: Tensor[], lossPred: number, lossRec: number): Promise<{ gradSq: number; lossPred: number; lossRec: number }>;
 }
 
 interface Bucket {
@@ -191,7 +191,7 @@ export class DataParallel implements GradExchange {
     return this.buckets;
   }
 
-  async reduceGradients(params: Tensor[], lossPred: number): Promise<{ gradSq: number; lossPred: number }> {
+  async reduceGradients(params: Tensor[], lossPred: number, lossRec: number): Promise<{ gradSq: number; lossPred: number; lossRec: number }> {
     const rt = runtime();
     const buckets = this.plan(params);
     for (const b of buckets) b.params.forEach((p, i) => rt.copy(p.grad!.buffer, 0, b.gpu, b.offsets[i] * 4, p.size * 4));
@@ -206,10 +206,11 @@ export class DataParallel implements GradExchange {
       if (k === 0) {
         t0 = performance.now();
         this.watchdog.begin(this.step);
-        // The loss and the stop flag travel in one small all-reduce beside the gradients.
+        // The losses and the stop flag travel in one small all-reduce beside the gradients.
         this.small.f32[0] = lossPred;
         this.small.f32[1] = this.stopRequested ? 1 : 0;
-        smallReq = this.mpi.iallreduce(this.small, 2, 'sum');
+        this.small.f32[2] = lossRec;
+        smallReq = this.mpi.iallreduce(this.small, 3, 'sum');
       }
       b.host.f32.set(new Float32Array(b.gpu.getMappedRange(), 0, b.count));
       b.gpu.unmap();
@@ -230,7 +231,7 @@ export class DataParallel implements GradExchange {
     await this.watchdog.end();
     this.stopAgreed = this.small.f32[1] > 0;
     this.timing.syncMs = performance.now() - t0;
-    return { gradSq, lossPred: this.small.f32[0] / this.world };
+    return { gradSq, lossPred: this.small.f32[0] / this.world, lossRec: this.small.f32[2] / this.world };
   }
 
   /** Compare a hash of the parameters over ranks; a mismatch ends the job naming the ranks. */

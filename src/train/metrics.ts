@@ -12,6 +12,8 @@ export interface StepMetrics {
   loss: number;
   loss_pred: number;
   loss_con: number;
+  /** Masked-patch reconstruction MSE (0 when config reconWeight is 0). */
+  loss_rec?: number;
   lr: number;
   clips_per_s: number;
   /** Milliseconds the step waited for its batch (0 when the loader kept ahead). */
@@ -38,7 +40,7 @@ function writeAtomic(path: string, text: string): void {
 export class MetricsLog {
   readonly path: string;
   readonly plotPath: string;
-  private history: { step: number; loss: number; pred: number; con: number }[] = [];
+  private history: { step: number; loss: number; pred: number; con: number; rec: number }[] = [];
 
   /** Open the log; keep only lines with step < `fromStep` (0 for a fresh run). */
   constructor(readonly dir: string, fromStep: number, private title = 'AaSP pre-training') {
@@ -57,7 +59,7 @@ export class MetricsLog {
   }
 
   private remember(m: StepMetrics): void {
-    this.history.push({ step: m.step, loss: m.loss, pred: m.loss_pred, con: m.loss_con });
+    this.history.push({ step: m.step, loss: m.loss, pred: m.loss_pred, con: m.loss_con, rec: m.loss_rec ?? 0 });
   }
 
   append(m: StepMetrics): void {
@@ -72,6 +74,7 @@ export class MetricsLog {
       { name: 'loss_pred', color: '#ff7f0e', points: h.map((p): [number, number] => [p.step, p.pred]) },
     ];
     if (h.some((p) => p.con !== 0)) series.push({ name: 'loss_con', color: '#2ca02c', points: h.map((p): [number, number] => [p.step, p.con]) });
+    if (h.some((p) => p.rec !== 0)) series.push({ name: 'loss_rec', color: '#9467bd', points: h.map((p): [number, number] => [p.step, p.rec]) });
     writeAtomic(this.plotPath, lineChartSvg(series, { title: this.title, xLabel: 'step' }));
   }
 }

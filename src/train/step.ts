@@ -11,7 +11,7 @@ import { AdamW, clipScale } from '../optim/optimizers';
 import type { AaspConfig } from '../aasp/config';
 import type { AaspStudent, Teacher } from '../aasp/model';
 import type { MaskSet } from '../aasp/masking';
-import { infoNce, maskedTargets, predictionLoss, standardiseTargets } from '../aasp/losses';
+import { infoNce, maskedTargets, patchify, predictionLoss, reconstructionLoss, standardiseTargets } from '../aasp/losses';
 import { meanPool } from '../aasp/heads';
 import { emaTauAt, lrAt, warmupSteps } from '../aasp/schedule';
 import type { GradExchange } from './distributed';
@@ -49,6 +49,8 @@ export interface GradResult {
   lossPred: number;
   /** 0 when the contrastive loss is off. */
   lossCon: number;
+  /** Masked-patch reconstruction MSE; 0 when `reconWeight` is 0. */
+  lossRec: number;
   gradNorm: number;
   monitor?: Monitor;
 }
@@ -72,9 +74,10 @@ export async function computeGradients(student: AaspStudent, teacher: Teacher, x
     const V = student.encode(student.embedVisible(x, ms));
     const P = student.predictor.forward(V, ms.vis, ms.mask);
     const lp = predictionLoss(P, maskedTargets(target, ms));
+    const lr = student.recon ? reconstructionLoss(student.recon.forward(P), maskedTargets(patchify(x, cfg.patch), ms)) : null;
     const g = useCon || withMonitor ? meanPool(V) : null;
     const e = useCon ? student.proj.forward(g!) : null;
-    return { target, outStd, lp, g, e };
+    return { target, outStd, lp, lr, g, e };
   });
   // Data parallel: InfoNCE's negatives are the whole batch, so it sees every rank's embeddings.
   const eAll = dist && f.e ? await dist.gatherRows(f.e) : f.e;
@@ -84,13 +87,14 @@ export async function computeGradients(student: AaspStudent, teacher: Teacher, x
     if (eAll) {
       lc = infoNce(eAll, cfg.masks, cfg.tau);
       // Each rank's InfoNCE gradient covers only its own rows; × N undoes the averaging all-reduce.
-      L = add(f.lp, mul(lc, cfg.lambda * (dist ? dist.world : 1)));
+      L = add(L, mul(lc, cfg.lambda * (dist ? dist.world : 1)));
     }
+    if (f.lr) L = add(L, mul(f.lr, cfg.reconWeight));
     backward(L);
     return noGrad(() => {
       const grads = student.parameters().map((p) => p.grad).filter((t): t is Tensor => !!t);
       const gsq = sum(concat(grads.map((t) => scalar(sum(square(t)))), 0));
-      const parts = [scalar(L), scalar(f.lp), lc ? scalar(lc) : zeros([1]), scalar(gsq)];
+      const parts = [scalar(L), scalar(f.lp), lc ? scalar(lc) : zeros([1]), scalar(gsq), f.lr ? scalar(f.lr) : zeros([1])];
       if (withMonitor) {
         const [B, N, D] = f.target.shape;
         const tokStd = mean(std(reshape(f.target, [B * N, D]), 0));
@@ -99,19 +103,20 @@ export async function computeGradients(student: AaspStudent, teacher: Teacher, x
       return { stats: concat(parts, 0), emb: withMonitor ? f.g!.detach() : null };
     });
   });
-  for (const t of new Set([f.target, f.outStd, f.lp, f.g, f.e, eAll])) t?.dispose();
+  for (const t of new Set([f.target, f.outStd, f.lp, f.lr, f.g, f.e, eAll])) t?.dispose();
   const v = await stats.toArray();
   stats.dispose();
   if (dist) {
-    const r = await dist.reduceGradients(student.parameters(), v[1]);
+    const r = await dist.reduceGradients(student.parameters(), v[1], v[4]);
     v[1] = r.lossPred;
-    v[0] = r.lossPred + cfg.lambda * v[2];
+    v[4] = r.lossRec;
+    v[0] = r.lossPred + cfg.lambda * v[2] + cfg.reconWeight * r.lossRec;
     v[3] = r.gradSq;
   }
-  const out: GradResult = { loss: v[0], lossPred: v[1], lossCon: v[2], gradNorm: Math.sqrt(v[3]) };
+  const out: GradResult = { loss: v[0], lossPred: v[1], lossCon: v[2], lossRec: v[4], gradNorm: Math.sqrt(v[3]) };
   if (emb) {
     const clipEmb = (await emb.toArray()) as Float32Array;
-    out.monitor = { targetStd: v[4], teacherOutStd: v[5], targetTokenStd: v[6], clipEmb, clipEmbShape: [emb.shape[0], emb.shape[1]] };
+    out.monitor = { targetStd: v[5], teacherOutStd: v[6], targetTokenStd: v[7], clipEmb, clipEmbShape: [emb.shape[0], emb.shape[1]] };
     emb.dispose();
   }
   return out;
