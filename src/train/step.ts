@@ -57,16 +57,27 @@ export interface GradResult {
 
 const scalar = (t: Tensor) => reshape(t, [1]);
 
-/**
- * Forward + backward; leaves dL/dθ in every student parameter's `.grad` (before clipping). With a
- * data-parallel `dist` (train/distributed.ts), x and ms are this rank's share of the batch, the
- * contrastive loss runs over every rank's clip embeddings, and the gradients come back averaged.
- */
-export async function computeGradients(student: AaspStudent, teacher: Teacher, x: Tensor, ms: MaskSet, withMonitor = false, dist: GradExchange | null = null): Promise<GradResult> {
+/** The forward's outputs that the losses and monitors need. */
+export interface StepForward {
+  /** Standardised teacher targets [B, N, D]. */
+  target: Tensor;
+  /** Population std of the teacher output (monitor only). */
+  outStd: Tensor | null;
+  /** Prediction loss. */
+  lp: Tensor;
+  /** Reconstruction loss (reconWeight > 0 only). */
+  lr: Tensor | null;
+  /** Clip-and-mask embeddings (contrastive or monitor only). */
+  g: Tensor | null;
+  /** Their projections, the InfoNCE input (λ > 0 only). */
+  e: Tensor | null;
+}
+
+/** Teacher targets, the student per mask, the predictor and the per-token losses; autograd keeps what backward needs. */
+export function stepForward(student: AaspStudent, teacher: Teacher, x: Tensor, ms: MaskSet, withMonitor = false): StepForward {
   const cfg = student.cfg;
   const useCon = cfg.lambda > 0;
-  // Forward to the losses' inputs; autograd keeps what backward needs once the scope has ended.
-  const f = scope(() => {
+  return scope(() => {
     const { target, outStd } = noGrad(() => {
       const y = teacher.encoder.encode(teacher.encoder.embedFull(x), cfg.targetLayers);
       return { target: standardiseTargets(y), outStd: withMonitor ? std(y) : null };
@@ -79,6 +90,16 @@ export async function computeGradients(student: AaspStudent, teacher: Teacher, x
     const e = useCon ? student.proj.forward(g!) : null;
     return { target, outStd, lp, lr, g, e };
   });
+}
+
+/**
+ * Forward + backward; leaves dL/dθ in every student parameter's `.grad` (before clipping). With a
+ * data-parallel `dist` (train/distributed.ts), x and ms are this rank's share of the batch, the
+ * contrastive loss runs over every rank's clip embeddings, and the gradients come back averaged.
+ */
+export async function computeGradients(student: AaspStudent, teacher: Teacher, x: Tensor, ms: MaskSet, withMonitor = false, dist: GradExchange | null = null): Promise<GradResult> {
+  const cfg = student.cfg;
+  const f = stepForward(student, teacher, x, ms, withMonitor);
   // Data parallel: InfoNCE's negatives are the whole batch, so it sees every rank's embeddings.
   const eAll = dist && f.e ? await dist.gatherRows(f.e) : f.e;
   const { stats, emb } = scope(() => {
