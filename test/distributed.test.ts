@@ -2,7 +2,7 @@
  * Data-parallel pre-training over Open MPI, end to end (dist/pretrain.js under mpirun, 2 ranks on
  * this machine's one adapter, the small JSON config of pretrain-cli.test.ts):
  * - 2 ranks × B/2 clips give the 1-rank run's losses and final parameters (global batch B) to float32
- * *   reduction tolerance, contrastive loss (it all-gathers the clip embeddings) and reconstruction term included;
+ *   reduction tolerance, contrastive loss (it all-gathers the clip embeddings) and reconstruction term included;
  * - a 2-rank checkpoint resumed on 1 rank continues with the 1-rank run's losses;
  * - a rank killed with SIGKILL ends the job non-zero, naming the rank, in bounded time, and the last
  *   checkpoint stays readable; a rank that hangs (SIGSTOP) is named by the watchdog.
