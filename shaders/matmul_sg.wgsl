@@ -119,37 +119,38 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     //#end
     //#end
 //#end
+    // The 4 k of this block: A broadcast per row group and B per column group, then the accumulators
+    // updated row-major over all 4 k (as in the TA = 0 path): each spilled accumulator is loaded and
+    // stored once per 4 k instead of once per k.
     //#for j in 0..4
-    {
 //#if KCHK
-      // K is not a multiple of 4 (only when B is [K, N]): zero both operands past the end of the K range.
-      let ok = kb + {{j}}u < job.kEnd;
-      let kc = min(kb + {{j}}u, K - 1u);
-      let aw = select(vec4f(0.0), A[kc * (M / 4u) + aCol], ok);
+    // K is not a multiple of 4 (only when B is [K, N]): zero both operands past the end of the K range.
+    let ok{{j}} = kb + {{j}}u < job.kEnd;
+    let kc{{j}} = min(kb + {{j}}u, K - 1u);
+    let aw{{j}} = select(vec4f(0.0), A[kc{{j}} * (M / 4u) + aCol], ok{{j}});
 //#else
-      let kc = kb + {{j}}u;
-      let aw = A[kc * (M / 4u) + aCol];
+    let kc{{j}} = kb + {{j}}u;
+    let aw{{j}} = A[kc{{j}} * (M / 4u) + aCol];
 //#end
-      //#for r4 in 0..(R + 3) / 4
-      let a{{r4}} = subgroupBroadcast(aw, {{r4}}u);
-      //#end
-      //#for g in 0..G
+    //#for r4 in 0..(R + 3) / 4
+    let a{{r4}}_{{j}} = subgroupBroadcast(aw{{j}}, {{r4}}u);
+    //#end
+    //#for g in 0..G
 //#if TB
-      let bv{{g}} = vec4f(bc{{g}}_0[{{j}}], bc{{g}}_1[{{j}}], bc{{g}}_2[{{j}}], bc{{g}}_3[{{j}}]);
+    let bv{{g}}_{{j}} = vec4f(bc{{g}}_0[{{j}}], bc{{g}}_1[{{j}}], bc{{g}}_2[{{j}}], bc{{g}}_3[{{j}}]);
 //#else
 //#if KCHK
-      let bv{{g}} = select(vec4f(0.0), B[kc * (N / 4u) + bCol{{g}}], ok);
+    let bv{{g}}_{{j}} = select(vec4f(0.0), B[kc{{j}} * (N / 4u) + bCol{{g}}], ok{{j}});
 //#else
-      let bv{{g}} = B[kc * (N / 4u) + bCol{{g}}];
+    let bv{{g}}_{{j}} = B[kc{{j}} * (N / 4u) + bCol{{g}}];
 //#end
 //#end
-      //#end
-      //#for r in 0..R
-      //#for g in 0..G
-      acc{{r}}_{{g}} = fma(vec4f(a{{r / 4}}[{{r % 4}}]), bv{{g}}, acc{{r}}_{{g}});
-      //#end
-      //#end
-    }
+    //#end
+    //#end
+    //#for r in 0..R
+    //#for g in 0..G
+    acc{{r}}_{{g}} = fma(vec4f(a{{r / 4}}_3[{{r % 4}}]), bv{{g}}_3, fma(vec4f(a{{r / 4}}_2[{{r % 4}}]), bv{{g}}_2, fma(vec4f(a{{r / 4}}_1[{{r % 4}}]), bv{{g}}_1, fma(vec4f(a{{r / 4}}_0[{{r % 4}}]), bv{{g}}_0, acc{{r}}_{{g}}))));
+    //#end
     //#end
   }
 //#end
