@@ -17,12 +17,13 @@ export { Predictor, ProjHead, meanPool } from './heads';
 export { Block, PredictorBlock, Mlp, SelfAttention, CrossAttention } from './blocks';
 export { posEmbed2d } from './pos-embed';
 export { drawMasks, type MaskSet } from './masking';
-export { predictionLoss, infoNce, standardiseTargets } from './losses';
+export { predictionLoss, infoNce, standardiseTargets, patchify, reconstructionLoss } from './losses';
 export { lrAt, emaTauAt, warmupSteps } from './schedule';
 export {
   makeSchedule, makeOptimizer, computeGradients, applyUpdate,
-  type Schedule, type GradResult, type UpdateInfo,
+  stepForward, type Schedule, type GradResult, type UpdateInfo, type StepForward,
 } from '../train/step';
+export { lossShares, groupOf, GROUPS, type LossShares, type TermShare, type LossTerm, type Group } from '../train/loss-shares';
 export { embedClip, embedClips, cosine, type TokenEncoder, type ClipEmbedding, type EmbedOptions } from '../eval/embed';
 export { stabilityCurve, type StabilityCurve } from '../eval/stability';
 export { CHECKPOINT_FORMAT } from '../io/checkpoint';
