@@ -9,11 +9,10 @@ import { Rng } from '../src/util/rng';
 import { tensor } from '../src/tensor/tensor';
 import { patchify, reconstructionLoss } from '../src/aasp/losses';
 import { ConfigError, configFromObject, grid, maskCounts, validateConfig, PRESETS, type AaspConfig } from '../src/aasp/config';
-import { AaspStudent, Teacher } from '../src/aasp/model';
+import { AaspStudent, Teacher, copyValues } from '../src/aasp/model';
 import { makeEmbedder } from '../src/aasp/embedder';
 import { drawMasks } from '../src/aasp/masking';
 import { computeGradients } from '../src/train/step';
-import { copyValues } from '../src/aasp/model';
 import { zeros } from '../src/ops';
 
 useGpu();

@@ -7,7 +7,7 @@
  * (a `recon` head when --recon-weight turns it on) keep their init, and are named.
  */
 import { writeFile } from 'node:fs/promises';
-import { init, runtime } from '../gpu/runtime';
+import { init } from '../gpu/runtime';
 import { tensor } from '../tensor/tensor';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
 import { grid, loadConfig, maskCounts, validateConfig, type AaspConfig } from '../aasp/config';
@@ -15,7 +15,7 @@ import { AaspStudent, Teacher } from '../aasp/model';
 import { makeEmbedder } from '../aasp/embedder';
 import { drawMasks } from '../aasp/masking';
 import { Rng } from '../util/rng';
-import { CheckpointError, readCheckpoint } from '../io/checkpoint';
+import { readCheckpoint, writeCheckpointTensors } from '../io/checkpoint';
 import { proceduralSource } from '../train/sources';
 import { cpuLogMel, DataStream } from '../train/data';
 import { GROUPS, lossShares } from '../train/loss-shares';
@@ -54,13 +54,8 @@ async function main(): Promise<number> {
   const student = new AaspStudent(cfg, new Rng(seed), makeEmbedder);
   const teacher = new Teacher(student, makeEmbedder);
   if (ck) {
-    const missing: string[] = [];
-    for (const [n, t] of [...student.namedParameters(), ...teacher.namedParameters()]) {
-      const src = ck.tensors.get(n);
-      if (!src) { missing.push(n); continue; }
-      if (src.shape.join() !== t.shape.join()) throw new CheckpointError(`${ckPath}: tensor ${n} has shape [${src.shape}], the model expects [${t.shape}]`);
-      runtime().write(t.buffer, src.data as Float32Array);
-    }
+    // Tensors the checkpoint lacks (a recon head turned on here) keep their init; the optimizer is not needed.
+    const missing = writeCheckpointTensors(ck, [...student.namedParameters(), ...teacher.namedParameters()], ckPath!, true);
     if (missing.length) log(`${ckPath}: ${missing.length} tensors not in the checkpoint keep their init (${missing.slice(0, 4).join(', ')}${missing.length > 4 ? ', …' : ''})`);
   }
   const rng = new Rng(seed);

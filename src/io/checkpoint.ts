@@ -112,18 +112,32 @@ export function checkFinite(tensors: Map<string, SafeTensor>, path: string): voi
   }
 }
 
-/** Write the checkpoint's values into the live tensors (in place, so optimizer references stay valid). */
-export function restoreTensors(ck: LoadedCheckpoint, parts: CheckpointParts, path: string): void {
+/**
+ * Write the checkpoint's values into `named` (in place, shape-checked). A name the checkpoint lacks
+ * throws, or with `keepMissing` keeps its current value and is returned.
+ */
+export function writeCheckpointTensors(ck: LoadedCheckpoint, named: [string, Tensor][], path: string, keepMissing = false): string[] {
   const rt = runtime();
-  const list = entries(parts);
-  for (const [name, t] of list) {
+  const missing: string[] = [];
+  for (const [name, t] of named) {
     const src = ck.tensors.get(name);
-    if (!src) throw new CheckpointError(`${path}: tensor ${name} is missing (was it written with another config?)`);
+    if (!src) {
+      if (!keepMissing) throw new CheckpointError(`${path}: tensor ${name} is missing (was it written with another config?)`);
+      missing.push(name);
+      continue;
+    }
     if (src.shape.length !== t.shape.length || src.shape.some((d, i) => d !== t.shape[i])) {
       throw new CheckpointError(`${path}: tensor ${name} has shape [${src.shape}], the model expects [${t.shape}]`);
     }
     rt.write(t.buffer, src.data as Float32Array);
   }
+  return missing;
+}
+
+/** Write the checkpoint's values into the live tensors (in place, so optimizer references stay valid). */
+export function restoreTensors(ck: LoadedCheckpoint, parts: CheckpointParts, path: string): void {
+  const list = entries(parts);
+  writeCheckpointTensors(ck, list, path);
   const known = new Set(list.map(([n]) => n));
   const extra = [...ck.tensors.keys()].filter((n) => !known.has(n));
   if (extra.length) throw new CheckpointError(`${path}: ${extra.length} tensors the model does not have (e.g. ${extra.slice(0, 3).join(', ')})`);
