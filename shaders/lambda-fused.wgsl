@@ -9,7 +9,7 @@
 //             into running ones (Chan et al.), so there is no second pass and no cancellation.
 //             SAVE = 1 (the graph records a backward): it also writes conv1's GELU output h1 [R, C1, L]
 //             (each block its STRIDE·TB own positions) and conv2's pre-GELU output y2 [R, C2, T2].
-//   bwd_dy2   one thread per element of y2: dL/dy2 from the pooled gradient and GELU′ (replaces the
+//   bwd_dy2   one thread per TB elements of y2 (one channel): dL/dy2 from the pooled gradient and GELU′ (replaces the
 //             pooling backward and a GELU backward, and their intermediates).
 //   bwd_dy1   one thread per (r, MB·STRIDE consecutive positions s): dL/dh1 gathered from dy2 and w2
 //             (for each tap exactly one of each STRIDE positions matches, known at expansion time),
@@ -158,19 +158,31 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
 }
 
 // dy2 = GELU′(y2) · (dmean/T2 + dstd·(GELU(y2) − mean)/(T2·std)), mean and std read back from y.
+// One thread per (r, co, TB consecutive t): the four per-channel values are loaded once for TB
+// elements (on lavapipe every per-lane load is a loop over the lanes; per element it was 5 loads).
 @compute @workgroup_size(64)
 fn bwd_dy2(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = lin(gid, nwg);
-  if (i >= p.R * {{C2}}u * p.T2) { return; }
-  let o = i / p.T2;
+  let nb = (p.T2 + {{TB - 1}}u) / {{TB}}u;
+  if (i >= p.R * {{C2}}u * nb) { return; }
+  let o = i / nb;
+  let t0 = (i % nb) * {{TB}}u;
   let m = (o / {{C2}}u) * {{2 * C2}}u + o % {{C2}}u;
   let s = m + {{C2}}u;
-  let z = y2[i];
   let tn = f32(p.T2);
-  // One erf for both: GELU = z·Φ(z), GELU′ = Φ(z) + z·φ(z).
-  let phi = 0.5 * (1.0 + erf_f(z * SQRT1_2));
-  let dgelu = phi + z * INV_SQRT_2PI * exp(-0.5 * z * z);
-  dy2[i] = dgelu * (gy[m] / tn + gy[s] * (z * phi - y[m]) / (tn * y[s]));
+  let ym = y[m];
+  let a = gy[m] / tn;
+  let c = gy[s] / (tn * y[s]);
+  //#for u in 0..TB
+  if (t0 + {{u}}u < p.T2) {
+    let e = o * p.T2 + t0 + {{u}}u;
+    let z = y2[e];
+    // One erf for both: GELU = z·Φ(z), GELU′ = Φ(z) + z·φ(z).
+    let phi = 0.5 * (1.0 + erf_f(z * SQRT1_2));
+    let dgelu = phi + z * INV_SQRT_2PI * exp(-0.5 * z * z);
+    dy2[e] = dgelu * (a + c * (z * phi - ym));
+  }
+  //#end
 }
 
 // dh1[r, ci, s] = Σ_{co, k : s = t·STRIDE + k − PAD2} dy2[r, co, t] · w2[co, ci, k], then

@@ -64,7 +64,7 @@ export function lambdaConvPool(x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2
   if (!h1 || !y2) return y;
   const out = record('lambdaConvPool', y, [x, w1, b1, w2, b2], [x, w1, b1, w2, y, h1, y2], (g, [xs, w1s, b1s, w2s, ys, h1s, y2s]) => {
     const dy2 = empty([R, C2, T2]);
-    runtime().dispatch(kernel('bwd_dy2'), { buffers: { y: ys.buffer, y2: y2s.buffer, gy: g.buffer, dy2: dy2.buffer }, uniforms: u, workgroups: grid(R * C2 * T2) });
+    runtime().dispatch(kernel('bwd_dy2'), { buffers: { y: ys.buffer, y2: y2s.buffer, gy: g.buffer, dy2: dy2.buffer }, uniforms: u, workgroups: grid(R * C2 * Math.ceil(T2 / TB)) });
     const dy1 = empty([R, C1, L]);
     runtime().dispatch(kernel('bwd_dy1'), { buffers: { x: xs.buffer, w1: w1s.buffer, b1: b1s.buffer, w2: w2s.buffer, dy2: dy2.buffer, dy1: dy1.buffer }, uniforms: u, workgroups: grid(R * Math.ceil(Math.ceil(L / STRIDE) / MB)) });
     const conv2 = lambdaConvGrads([R, C1, L], [C2, C1, KW2], { stride: STRIDE, padding: PAD2 }, sg);
