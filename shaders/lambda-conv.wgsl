@@ -5,7 +5,8 @@
 //   forward      one thread per (r, T consecutive t): all COUT outputs of each
 //   input_grad   one thread per (r, s): all CIN input gradients from COUT·KW output gradients
 //   weight_grad  one thread per (ci, k), one workgroup per block of rows: all COUT weights of that
-//                (ci, k) summed over the block; the blocks' partials are added up afterwards.
+//                (ci, k) summed over the block; the blocks' partials are added up afterwards. The
+//                bias gradient (Σ g over rows and positions) comes with it from the same loads.
 // SG = 1 (CPU adapters with 8-wide subgroups): a value every lane needs (a weight in forward and
 // input_grad, an output gradient in weight_grad) is loaded once across the 8 lanes and handed out
 // with subgroupBroadcast, since a per-lane storage load costs ~30 FMAs there (shaders/matmul_sg.wgsl);
@@ -23,6 +24,7 @@ struct Params { R: u32, L: u32, LO: u32, rowsPerGroup: u32 }
 @group(0) @binding(5) var<storage, read> g: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(7) var<storage, read_write> part: array<f32>;   // [groups, COUT, CIN, KW]
+@group(0) @binding(8) var<storage, read_write> bpart: array<f32>;  // [groups, COUT]: Σ g, the bias gradient
 
 fn lin(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
 
@@ -150,6 +152,7 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) 
   let lane = lid.x % 8u;
   //#for co in 0..COUT
   var acc{{co}} = 0.0;
+  var bsum{{co}} = 0.0;
   //#end
   let r1 = min(p.R, (q + 1u) * p.rowsPerGroup);
   for (var r = q * p.rowsPerGroup; r < r1; r++) {
@@ -158,8 +161,10 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) 
 //#if SG
     for (var t8 = 0u; t8 < p.LO; t8 += 8u) {
       let tl = min(t8 + lane, p.LO - 1u);
+      let lok = t8 + lane < p.LO;
       //#for co in 0..COUT
       let gl{{co}} = g[gb + {{co}}u * p.LO + tl];
+      bsum{{co}} += select(0.0, gl{{co}}, lok);
       //#end
       //#for u in 0..8
       {
@@ -175,13 +180,27 @@ fn weight_grad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) 
 //#else
     for (var t = 0u; t < p.LO; t++) {
       let s = i32(t * {{STRIDE}}u + k) - {{PAD}};
-      if (s < 0 || s >= i32(p.L)) { continue; }
-      let xv = x[xb + u32(s)];
+      let xv = select(0.0, x[xb + u32(clamp(s, 0, i32(p.L) - 1))], s >= 0 && s < i32(p.L));
       //#for co in 0..COUT
-      acc{{co}} += g[gb + {{co}}u * p.LO + t] * xv;
+      {
+        let gv = g[gb + {{co}}u * p.LO + t];
+        acc{{co}} += gv * xv;
+        bsum{{co}} += gv;
+      }
       //#end
     }
 //#end
+  }
+//#if SG
+  // Each lane summed its own positions: add across the subgroup (every subgroup holds the same sums).
+  //#for co in 0..COUT
+  bsum{{co}} = subgroupAdd(bsum{{co}});
+  //#end
+//#end
+  if (lid.x == 0u) {
+    //#for co in 0..COUT
+    bpart[q * {{COUT}}u + {{co}}u] = bsum{{co}};
+    //#end
   }
   if (!inRange) { return; }
   //#for co in 0..COUT
@@ -203,6 +222,9 @@ fn weight_grad_taps(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
   var acc{{k}}_{{co}} = 0.0;
   //#end
   //#end
+  //#for co in 0..COUT
+  var bsum{{co}} = 0.0;
+  //#end
   let L = i32(p.L);
   let r1 = min(p.R, (q + 1u) * p.rowsPerGroup);
   for (var r = q * p.rowsPerGroup; r < r1; r++) {
@@ -211,8 +233,10 @@ fn weight_grad_taps(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
     for (var t8 = 0u; t8 < p.LO; t8 += 8u) {
 //#if SG
       let tl = min(t8 + lane, p.LO - 1u);
+      let lok = t8 + lane < p.LO;
       //#for co in 0..COUT
       let gl{{co}} = g[gb + {{co}}u * p.LO + tl];
+      bsum{{co}} += select(0.0, gl{{co}}, lok);
       //#end
 //#end
       // x at s = t·STRIDE + k − PAD for t = t8 .. t8 + 7: element e is position t8·STRIDE − PAD + e.
@@ -228,6 +252,7 @@ fn weight_grad_taps(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
         let gv{{co}} = select(0.0, subgroupBroadcast(gl{{co}}, {{u}}u), ok);
 //#else
         let gv{{co}} = select(0.0, g[gb + {{co}}u * p.LO + min(t8 + {{u}}u, p.LO - 1u)], ok);
+        bsum{{co}} += gv{{co}};
 //#end
         //#end
         //#for k in 0..KW
@@ -238,6 +263,16 @@ fn weight_grad_taps(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
       }
       //#end
     }
+  }
+//#if SG
+  //#for co in 0..COUT
+  bsum{{co}} = subgroupAdd(bsum{{co}});
+  //#end
+//#end
+  if (lid.x == 0u) {
+    //#for co in 0..COUT
+    bpart[q * {{COUT}}u + {{co}}u] = bsum{{co}};
+    //#end
   }
   if (!inRange) { return; }
   //#for k in 0..KW

@@ -58,23 +58,29 @@ function inputGrad(d: ConvGeometry, sg: 0 | 1, w: Tensor, g: Tensor): Tensor {
   return dx;
 }
 
-/** dL/dweight [Cout, Cin, k] from the input x [R, Cin, L] and the output gradient g [R, Cout, LO]. */
-function weightGrad(d: ConvGeometry, sg: 0 | 1, x: Tensor, g: Tensor): Tensor {
+/**
+ * dL/dweight [Cout, Cin, k] and dL/dbias [Cout] from the input x [R, Cin, L] and the output gradient
+ * g [R, Cout, LO]: the bias gradient (Σ g) comes from the kernel's own loads of g instead of a
+ * reduction that reads g once more.
+ */
+function weightGrad(d: ConvGeometry, sg: 0 | 1, x: Tensor, g: Tensor): { weight: Tensor; bias: Tensor } {
   // Row blocks: enough workgroups to fill a device, few enough that the partials stay small.
   const rowsPerGroup = Math.ceil(d.R / Math.min(d.R, 512));
   const groups = Math.ceil(d.R / rowsPerGroup);
-  const part = empty([groups, d.Cout, d.Cin, d.K]);
+  const part = empty([groups, d.Cout, d.Cin, d.K]), bpart = empty([groups, d.Cout]);
   // All taps per thread where there are enough input channels to fill the lanes (tuning).
   const entry = d.Cin >= 8 && (forcedWgrad ?? tuningFor(runtime()).lambdaWgradTaps) ? 'weight_grad_taps' : 'weight_grad';
-  runtime().dispatch(convKernel(d, sg, entry), { buffers: { x: x.buffer, g: g.buffer, part: part.buffer }, uniforms: { R: d.R, L: d.L, LO: d.LO, rowsPerGroup }, workgroups: [groups] });
-  const dw = sum(part, 0);
+  runtime().dispatch(convKernel(d, sg, entry), { buffers: { x: x.buffer, g: g.buffer, part: part.buffer, bpart: bpart.buffer }, uniforms: { R: d.R, L: d.L, LO: d.LO, rowsPerGroup }, workgroups: [groups] });
+  const grads = { weight: sum(part, 0), bias: sum(bpart, 0) };
   part.dispose();
-  return dw;
+  bpart.dispose();
+  return grads;
 }
 
 /**
  * The two gradient kernels for other ops built on these convolutions (src/aasp/lambda-fused.ts):
- * shapes as lambdaConv1d's x, weight and bias; `dx` and `dweight` take the output gradient.
+ * shapes as lambdaConv1d's x, weight and bias; `dx` and `dweight` take the output gradient
+ * (`dweight` gives the weight's and the bias's gradients).
  */
 export function lambdaConvGrads(xShape: readonly number[], weightShape: readonly number[], opts: { stride?: number; padding?: number }, sg: 0 | 1) {
   const [R, Cin, L] = xShape, [Cout, , K] = weightShape;
@@ -91,9 +97,11 @@ export function lambdaConv1d(x: Tensor, weight: Tensor, bias: Tensor, opts: { st
   const sg = lambdaSubgroups(opts.variant);
   const y = empty([d.R, d.Cout, d.LO]);
   runtime().dispatch(convKernel(d, sg, 'forward'), { buffers: { x: x.buffer, w: weight.buffer, bias: bias.buffer, y: y.buffer }, uniforms: { R: d.R, L: d.L, LO: d.LO, rowsPerGroup: 1 }, workgroups: grid(d.R * Math.ceil(d.LO / (sg ? 8 : 1))) });
-  return record('lambdaConv1d', y, [x, weight, bias], [x, weight], (g, [xs, ws]) => [
+  return record('lambdaConv1d', y, [x, weight, bias], [x, weight], (g, [xs, ws]) => {
+    const dwb = weightGrad(d, sg, xs, g);
     // No input gradient for data (the band signals): conv1's would be thrown away.
-    x.requiresGrad ? inputGrad(d, sg, ws, g) : null, weightGrad(d, sg, xs, g), sum(g, [0, 2])]);
+    return [x.requiresGrad ? inputGrad(d, sg, ws, g) : null, dwb.weight, dwb.bias];
+  });
 }
 
 let forcedVariant: LambdaConvVariant | null = null;

@@ -13,7 +13,6 @@ import lambdaFusedSrc from '../../shaders/lambda-fused.wgsl?raw';
 import { grid1d, runtime } from '../gpu/runtime';
 import { templateKernel } from '../ops/kernels';
 import { tuningFor } from '../gpu/tuning';
-import { sum } from '../ops/reduce';
 import { conv2dRef } from '../ops/conv';
 import { empty, type Tensor } from '../tensor/tensor';
 import { isGradEnabled, record } from '../tensor/tape';
@@ -69,7 +68,8 @@ export function lambdaConvPool(x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2
     runtime().dispatch(kernel('bwd_dy1'), { buffers: { x: xs.buffer, w1: w1s.buffer, b1: b1s.buffer, w2: w2s.buffer, dy2: dy2.buffer, dy1: dy1.buffer }, uniforms: u, workgroups: grid(R * Math.ceil(Math.ceil(L / STRIDE) / MB)) });
     const conv2 = lambdaConvGrads([R, C1, L], [C2, C1, KW2], { stride: STRIDE, padding: PAD2 }, sg);
     const conv1 = lambdaConvGrads([R, 1, L], [C1, 1, KW1], { padding: PAD1 }, sg);
-    const grads = [x.requiresGrad ? conv1.dx(w1s, dy1) : null, conv1.dweight(xs, dy1), sum(dy1, [0, 2]), conv2.dweight(h1s, dy2), sum(dy2, [0, 2])];
+    const g1 = conv1.dweight(xs, dy1), g2 = conv2.dweight(h1s, dy2);
+    const grads = [x.requiresGrad ? conv1.dx(w1s, dy1) : null, g1.weight, g1.bias, g2.weight, g2.bias];
     dy1.dispose();
     dy2.dispose();
     return grads;
