@@ -7,7 +7,7 @@
  */
 export { init, runtime, Runtime, grid1d, type DispatchArgs } from './gpu/runtime';
 export { Kernel, kernelFamily } from './gpu/kernel';
-export { tuningFor, setTuning, withTuning, type Tuning } from './gpu/tuning';
+export { tuningFor, setTuning, withTuning, PORTABLE_TUNING, type Tuning } from './gpu/tuning';
 export type { PoolStats } from './gpu/pool';
 export type { DeviceOptions, DeviceFeatures } from './gpu/device';
 export { Tensor, tensor, empty, fromBuffer, scope, scopeAsync, keep, numel, type DType } from './tensor/tensor';

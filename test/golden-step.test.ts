@@ -4,14 +4,16 @@
  * the fixture's input and masks; losses (1e-4 relative), intermediate tensors, the selected
  * gradients before clipping, the gradient norm, and the AdamW + EMA update (1e-3 relative).
  * The comparisons live in helpers/golden-step-core.ts, which the GPU check's runner
- * (`node dist/golden-step.js`) uses too; here each returned check is one assertion.
+ * (`node dist/golden-step.js`) uses too; here each returned check is one assertion. The step runs
+ * twice: with this adapter's kernel choices, and with those every GPU gets (PORTABLE_TUNING).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useGpu } from './helpers/gpu';
 import { checkForward, checkGradients, checkLosses, checkUpdate, loadGoldenStep, type GoldenCheck, type GoldenStep } from './helpers/golden-step-core';
 import { PRESETS } from '../src/aasp/config';
+import { PORTABLE_TUNING, setTuning, tuningFor, type Tuning } from '../src/gpu/tuning';
 
-useGpu();
+const gpu = useGpu();
 
 function expectChecks(checks: GoldenCheck[]): void {
   expect(checks.length).toBeGreaterThan(0);
@@ -21,7 +23,8 @@ function expectChecks(checks: GoldenCheck[]): void {
   }
 }
 
-describe('golden tiny training step (PyTorch reference)', () => {
+/** The four phases of the step against the fixture, as one test each. */
+function goldenSuite(): void {
   let g: GoldenStep;
 
   beforeAll(() => {
@@ -49,4 +52,21 @@ describe('golden tiny training step (PyTorch reference)', () => {
     expect(checks.length).toBeGreaterThan(20);
     expectChecks(checks);
   });
+}
+
+describe('golden tiny training step (PyTorch reference)', () => {
+  goldenSuite();
+});
+
+// The same step under the tuning every GPU gets (tile matmul with fused epilogues, the composed
+// Lambda Encoder, SBLU tiles, kernels without subgroups): the GPU code path against the same fixture.
+describe('golden tiny training step, GPU kernel choices (PORTABLE_TUNING)', () => {
+  let adapterTuning: Tuning;
+  beforeAll(() => {
+    adapterTuning = tuningFor(gpu.rt());
+    setTuning(gpu.rt(), PORTABLE_TUNING);
+    expect(tuningFor(gpu.rt()).matmul).toBe('tile');
+  });
+  afterAll(() => { setTuning(gpu.rt(), adapterTuning); });
+  goldenSuite();
 });

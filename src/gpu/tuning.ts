@@ -60,6 +60,13 @@ const DEFAULT: Tuning = {
   minParallel: 2048, attnRows: 8, reducePerThreadOut: 8192, sgTransposeB: false, lambdaFused: false, lambdaDy1Block: 1, lambdaWgradTaps: false, sbluWholeRow: false, sbluRows: false, reduceInnerFirst: false,
 };
 
+/**
+ * What an adapter without a row in the table gets, which is every GPU: the tile matmul, the composed
+ * Lambda Encoder, SBLU tiles. Tests run whole steps under it on a CPU adapter, so the GPU path is
+ * checked against the golden references too.
+ */
+export const PORTABLE_TUNING: Readonly<Tuning> = Object.freeze({ ...DEFAULT });
+
 const TABLE: { match: RegExp; tuning: Partial<Tuning> }[] = [
   // Mesa lavapipe (llvmpipe), 8-wide AVX2 subgroups: measured 1024³ best at R = 32 rows × 2 groups of 32
   // columns, one subgroup per workgroup (R = 40 was faster still but took the driver 18 s to compile).
