@@ -1,7 +1,8 @@
 // Layer norm over the last axis: forward (saves mean and 1/std per row) and backward in one kernel
-// each way, plus a two-stage column pass for the weight and bias gradients. Template, SG: with 8-wide
-// subgroups (CPU adapters) a row is one subgroup reduced by subgroupAdd, no barriers; otherwise 64
-// threads and a shared-memory tree.
+// each way, plus a two-stage column pass for the weight and bias gradients. Template over SG, CPL, RB
+// and CHUNK: with 8-wide subgroups (CPU adapters) a row is one subgroup reduced by subgroupAdd, no
+// barriers, and rows of at most 8·CPL columns use the register kernels rows_fwd / rows_bwd below;
+// otherwise 64 threads and a shared-memory tree. CHUNK: rows per partial of the weight gradients.
 //#if SG
 enable subgroups;
 //#end
@@ -69,13 +70,100 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid
   }
 }
 
+//#if SG && CPL
+// Register rows (8-wide subgroups, cols ≤ 8·CPL): a subgroup takes RB consecutive rows and each lane
+// holds the columns lane + 8c of a row in registers, so x is read once (main reads it three times,
+// backward twice) and the weight and bias once per RB rows. On lavapipe every per-lane load is a loop
+// over the lanes, so a row costs what it loads. rows_bwd also sums its rows' dw and db partials per
+// column (what params_partial does in a second pass), CHUNK = RB rows each, for params_final.
+fn row_block(wid: vec3u, nwg: vec3u) -> u32 { return wid.x + wid.y * nwg.x; }
+
+@compute @workgroup_size(8)
+fn rows_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let r0 = row_block(wid, nwg) * {{RB}}u;
+  let r1 = min(p.rows, r0 + {{RB}}u);
+  let lane = lid.x;
+  let n = f32(p.cols);
+  let aff = p.affine == 1u;
+  //#for c in 0..CPL
+  let ok{{c}} = lane + {{8 * c}}u < p.cols;
+  let j{{c}} = min(lane + {{8 * c}}u, p.cols - 1u);
+  let w{{c}} = select(1.0, w[j{{c}}], aff);
+  let b{{c}} = select(0.0, b[j{{c}}], aff);
+  //#end
+  for (var row = r0; row < r1; row++) {
+    let base = row * p.cols;
+    var s = 0.0;
+    //#for c in 0..CPL
+    let x{{c}} = select(0.0, x[base + j{{c}}], ok{{c}});
+    s += x{{c}};
+    //#end
+    let mean = subgroupAdd(s) / n;
+    // Two-pass variance, as in main.
+    var q = 0.0;
+    //#for c in 0..CPL
+    let d{{c}} = select(0.0, x{{c}} - mean, ok{{c}});
+    q += d{{c}} * d{{c}};
+    //#end
+    let rstd = inverseSqrt(subgroupAdd(q) / n + p.eps);
+    //#for c in 0..CPL
+    if (ok{{c}}) { y[base + j{{c}}] = d{{c}} * rstd * w{{c}} + b{{c}}; }
+    //#end
+    if (lane == 0u) { stats[2u * row] = mean; stats[2u * row + 1u] = rstd; }
+  }
+}
+
+@compute @workgroup_size(8)
+fn rows_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let blk = row_block(wid, nwg);
+  let r0 = blk * {{RB}}u;
+  let r1 = min(p.rows, r0 + {{RB}}u);
+  let lane = lid.x;
+  let n = f32(p.cols);
+  let aff = p.affine == 1u;
+  //#for c in 0..CPL
+  let ok{{c}} = lane + {{8 * c}}u < p.cols;
+  let j{{c}} = min(lane + {{8 * c}}u, p.cols - 1u);
+  let w{{c}} = select(1.0, w[j{{c}}], aff);
+  var dwa{{c}} = 0.0;
+  var dba{{c}} = 0.0;
+  //#end
+  for (var row = r0; row < r1; row++) {
+    let base = row * p.cols;
+    let mean = st[2u * row];
+    let rstd = st[2u * row + 1u];
+    var s1 = 0.0;
+    var s2 = 0.0;
+    //#for c in 0..CPL
+    let g{{c}} = select(0.0, g[base + j{{c}}], ok{{c}});
+    let xh{{c}} = select(0.0, (x[base + j{{c}}] - mean) * rstd, ok{{c}});
+    let gh{{c}} = g{{c}} * w{{c}};
+    s1 += gh{{c}};
+    s2 += gh{{c}} * xh{{c}};
+    //#end
+    let m1 = subgroupAdd(s1) / n;
+    let m2 = subgroupAdd(s2) / n;
+    //#for c in 0..CPL
+    if (ok{{c}}) { dx[base + j{{c}}] = rstd * (gh{{c}} - m1 - xh{{c}} * m2); }
+    dwa{{c}} += g{{c}} * xh{{c}};
+    dba{{c}} += g{{c}};
+    //#end
+  }
+  if (aff) {
+    //#for c in 0..CPL
+    if (ok{{c}}) { part[blk * p.cols + j{{c}}] = vec2f(dwa{{c}}, dba{{c}}); }
+    //#end
+  }
+}
+//#end
+
 // dw[j] = Σ_rows g x̂, db[j] = Σ_rows g in two stages, so long row counts (batch × tokens) spread over
 // many workgroups instead of one thread per column walking every row:
 // params_partial: workgroup (column block, row chunk) writes partial sums part[chunk, j] = (dw, db);
 // params_final: one thread per column adds the chunks. Reads stay coalesced along columns.
 @group(0) @binding(11) var<storage, read_write> part: array<vec2f>;
 @group(0) @binding(12) var<storage, read> partIn: array<vec2f>;
-const CHUNK: u32 = 64u;
+const CHUNK: u32 = {{CHUNK}}u;
 
 @compute @workgroup_size(64)
 fn params_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {

@@ -11,7 +11,18 @@ import { tuningFor } from '../gpu/tuning';
 /** Row kernels: one 8-lane subgroup per row on adapters with 8-wide subgroups, else 64 threads. */
 const rowSG = () => (tuningFor(runtime()).matmul === 'sg8' ? 1 : 0);
 const softmaxK = (entry: string) => templateKernel('softmax', softmaxSource, { SG: rowSG() }, entry);
-const layernormK = (entry: string) => templateKernel('layernorm', layernormSource, { SG: rowSG() }, entry);
+/**
+ * Layer norm kernels. With 8-wide subgroups and rows of at most 256 columns: the register kernels
+ * (shaders/layernorm.wgsl rows_fwd / rows_bwd), LN_RB rows per subgroup, whose backward also gives
+ * the weight-gradient partials (one per LN_RB rows); otherwise the loop kernels, 64-row partials.
+ */
+const LN_RB = 8;
+function layernormKernels(cols: number) {
+  const SG = rowSG();
+  const CPL = SG && cols <= 256 ? Math.ceil(cols / 8) : 0;
+  const params = { SG, CPL, RB: LN_RB, CHUNK: CPL ? LN_RB : 64 };
+  return { rows: CPL > 0, chunk: params.CHUNK, k: (entry: string) => templateKernel('layernorm', layernormSource, params, entry) };
+}
 import { assertShape, checkF32, empty, grid, runtime } from './util';
 import type { OpSpec } from './spec';
 import { div, maximum, mul } from './binary';
@@ -57,17 +68,22 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   // Unused bindings still need a buffer: x stands in for absent weight and bias.
   const w = weight ?? x, b = bias ?? x;
   const uniforms = { rows, cols, eps, affine };
-  runtime().dispatch(layernormK('main'), { buffers: { x: x.buffer, w: w.buffer, b: b.buffer, y: y.buffer, stats: stats.buffer }, uniforms, workgroups: grid(rows, 1) });
+  const K = layernormKernels(cols);
+  const chunks = Math.ceil(rows / K.chunk);
+  if (K.rows) runtime().dispatch(K.k('rows_fwd'), { buffers: { x: x.buffer, w: w.buffer, b: b.buffer, y: y.buffer, stats: stats.buffer }, uniforms, workgroups: grid(chunks, 1) });
+  else runtime().dispatch(K.k('main'), { buffers: { x: x.buffer, w: w.buffer, b: b.buffer, y: y.buffer, stats: stats.buffer }, uniforms, workgroups: grid(rows, 1) });
   const inputs = weight && bias ? [x, weight, bias] : [x];
   const out = record('layerNorm', y, inputs, [x, w, stats], (g, [xs, ws, st]) => {
     const dx = empty(xs.shape);
-    runtime().dispatch(layernormK('backward'), { buffers: { x: xs.buffer, w: ws.buffer, g: g.buffer, dx: dx.buffer, st: st.buffer }, uniforms, workgroups: grid(rows, 1) });
-    if (!affine) return [dx];
+    // The register kernel writes the weight-gradient partials itself (affine only; without weights it
+    // writes nothing, but the binding needs a buffer of its own).
+    const part = empty(affine ? [chunks, cols, 2] : [2]);
+    if (K.rows) runtime().dispatch(K.k('rows_bwd'), { buffers: { x: xs.buffer, w: ws.buffer, g: g.buffer, dx: dx.buffer, st: st.buffer, part: part.buffer }, uniforms, workgroups: grid(chunks, 1) });
+    else runtime().dispatch(K.k('backward'), { buffers: { x: xs.buffer, w: ws.buffer, g: g.buffer, dx: dx.buffer, st: st.buffer }, uniforms, workgroups: grid(rows, 1) });
+    if (!affine) { part.dispose(); return [dx]; }
     const dw = empty([cols]), db = empty([cols]);
-    const chunks = Math.ceil(rows / 64);
-    const part = empty([chunks, cols, 2]);
-    runtime().dispatch(layernormK('params_partial'), { buffers: { x: xs.buffer, g: g.buffer, part: part.buffer, st: st.buffer }, uniforms, workgroups: [Math.ceil(cols / 64), chunks] });
-    runtime().dispatch(layernormK('params_final'), { buffers: { partIn: part.buffer, dw: dw.buffer, db: db.buffer }, uniforms, workgroups: [Math.ceil(cols / 64)] });
+    if (!K.rows) runtime().dispatch(K.k('params_partial'), { buffers: { x: xs.buffer, g: g.buffer, part: part.buffer, st: st.buffer }, uniforms, workgroups: [Math.ceil(cols / 64), chunks] });
+    runtime().dispatch(K.k('params_final'), { buffers: { partIn: part.buffer, dw: dw.buffer, db: db.buffer }, uniforms, workgroups: [Math.ceil(cols / 64)] });
     part.dispose();
     return [dx, dw, db];
   });
@@ -141,8 +157,10 @@ export const nnSpecs: OpSpec[] = [
   { name: 'logSoftmax', cases: cols, gpu: ([x]) => logSoftmax(x), ref: ([x]) => rowsRef(x, (r) => softmaxRow(r).map(Math.log)), tol: { atol: 1e-5, rtol: 1e-5 } },
   {
     name: 'layerNorm(affine)',
-    // [150, 8] has more rows than one 64-row chunk of the two-stage weight/bias gradient.
-    cases: [[[7, 7], [7], [7]], [[5, 33], [33], [33]], [[3, 257], [257], [257]], [[2, 3, 192], [192], [192]], [[150, 8], [8], [8]]],
+    // [150, 8] has more rows than one 64-row chunk of the two-stage weight/bias gradient (and 19
+    // register-kernel blocks of 8 rows, the last one short); 256 columns are the most the register
+    // kernels take, 257 the fewest the loop kernels do.
+    cases: [[[7, 7], [7], [7]], [[5, 33], [33], [33]], [[3, 257], [257], [257]], [[2, 3, 192], [192], [192]], [[150, 8], [8], [8]], [[9, 256], [256], [256]]],
     gpu: ([x, w, b]) => layerNorm(x, w, b), ref: ([x, w, b]) => layerNormRef(x, w, b),
     tol: { atol: 1e-5, rtol: 1e-5, gradAtol: 2e-4, gradRtol: 2e-4 },
   },
