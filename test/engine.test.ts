@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { useGpu } from './helpers/gpu';
 import { Kernel } from '../src/gpu/kernel';
-import { tensor, scope, keep, fromBuffer, empty } from '../src/tensor/tensor';
+import { tensor, scope, keep, fromBuffer, empty, type Tensor } from '../src/tensor/tensor';
 import { backward, noGrad } from '../src/tensor/autograd';
-import { add, mul, matmul, sum, exp, conv2d, layerNorm, indexSelect, randn, reshape } from '../src/ops';
+import { add, mul, matmul, linear, sum, exp, conv2d, layerNorm, indexSelect, randn, reshape } from '../src/ops';
 import { Rng } from '../src/util/rng';
 
 const { rt } = useGpu();
@@ -90,6 +90,33 @@ describe('autograd', () => {
     scope(() => backward(sum(exp(matmul(x, x)))));
     expect(rt().stats().liveBuffers).toBe(before + 1); // only x.grad
     x.grad!.dispose(); x.grad = null;
+  });
+  it('matmul and linear compute only the gradients their inputs need, and the same ones', async () => {
+    const rng = new Rng(5);
+    const data = randn([37, 20], rng), w = randn([11, 20], rng).requireGrad(), b = randn([11], rng).requireGrad();
+    // Gradients of sum(f(x)²) for x, w, b, and the dispatches its backward took.
+    const grads = async (f: (x: Tensor) => Tensor, x: Tensor) => {
+      const d0 = rt().dispatchCount;
+      scope(() => { const y = f(x); backward(sum(mul(y, y))); });
+      const n = rt().dispatchCount - d0;
+      const out = await Promise.all([x, w, b].map(async (t) => {
+        const g = t.grad ? [...(await t.grad.toArray())] : null;
+        t.grad?.dispose(); t.grad = null;
+        return g;
+      }));
+      return { n, out };
+    };
+    for (const f of [(x: Tensor) => matmul(x, w, { transB: true }), (x: Tensor) => linear(x, w, b)]) {
+      const dataIn = await grads(f, data);
+      const xg = data.detach().requireGrad();
+      const gradIn = await grads(f, xg);
+      expect(dataIn.out[0]).toBeNull(); // the data operand gets no gradient ...
+      expect(gradIn.out[0]).not.toBeNull();
+      expect(dataIn.out[1]).toEqual(gradIn.out[1]); // ... and the weight's is the same either way
+      expect(dataIn.out[2]).toEqual(gradIn.out[2]);
+      expect(dataIn.n).toBeLessThan(gradIn.n); // dX's matmul did not run
+      xg.dispose();
+    }
   });
 });
 

@@ -13,7 +13,7 @@
  */
 import { Module } from '../nn/module';
 import { Conv2d, LayerNorm, Linear } from '../nn/layers';
-import { add, concat, matmul, mul, permute, reshape, slice, ones } from '../ops';
+import { add, concat, linear, mul, permute, reshape, slice, ones } from '../ops';
 import { runtime } from '../gpu/runtime';
 import { bucketSize } from '../gpu/pool';
 import { scope, tensor, type Tensor } from '../tensor/tensor';
@@ -51,12 +51,11 @@ function cropTo(x: Tensor, axis: number, len: number): Tensor {
   return x.shape[axis] === len ? x : slice(x, axis, 0, len);
 }
 
-/** rows [R, C·P·P] · weight [D, C, P, P]ᵀ + bias → [R, D]. */
+/** rows [R, C·P·P] · weight [D, C, P, P]ᵀ + bias → [R, D] (one linear: the bias in the matmul's epilogue). */
 function patchLinear(rows: Tensor, conv: Conv2d): Tensor {
   return scope(() => {
     const w = conv.p('weight');
-    const y = matmul(rows, reshape(w, [w.shape[0], w.size / w.shape[0]]), { transB: true });
-    return add(y, conv.p('bias'));
+    return linear(rows, reshape(w, [w.shape[0], w.size / w.shape[0]]), conv.p('bias'));
   });
 }
 

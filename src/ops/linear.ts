@@ -42,15 +42,21 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
       gz.dispose();
       gz = d;
     }
-    const xv = view(xs, [rows, inF]);
-    const dx2 = mmDispatch(gz, ws, false, false).y;
-    const dx = view(dx2, [...xs.shape]);
-    dx2.dispose();
-    const dw = mmDispatch(gz, xv, true, false).y;
-    xv.dispose();
-    const db = bias ? sum(gz, 0) : null;
+    // Only the gradients an input needs (no dX for a data input such as patch rows).
+    let dx: Tensor | null = null, dw: Tensor | null = null;
+    if (x.requiresGrad) {
+      const dx2 = mmDispatch(gz, ws, false, false).y;
+      dx = view(dx2, [...xs.shape]);
+      dx2.dispose();
+    }
+    if (weight.requiresGrad) {
+      const xv = view(xs, [rows, inF]);
+      dw = mmDispatch(gz, xv, true, false).y;
+      xv.dispose();
+    }
+    const db = bias?.requiresGrad ? sum(gz, 0) : null;
     gz.dispose();
-    return db ? [dx, dw, db] : [dx, dw];
+    return bias ? [dx, dw, db] : [dx, dw];
   });
   z?.dispose();
   return r;

@@ -32,10 +32,11 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const tA = !!opts.transA, tB = !!opts.transB;
   const y = matmulRaw(a, b, tA, tB);
   return record('matmul', y, [a, b], [a, b], (g, [as, bs]) => {
-    // dA = g·op(B)ᵀ (stored transposed when A is), dB likewise.
-    const ga = tA ? matmulRaw(bs, g, tB, true) : matmulRaw(g, bs, false, !tB);
-    const gb = tB ? matmulRaw(g, as, true, tA) : matmulRaw(as, g, !tA, false);
-    return [reduced(ga, as.shape), reduced(gb, bs.shape)];
+    // dA = g·op(B)ᵀ (stored transposed when A is), dB likewise; only for the operands that need one
+    // (a data operand, e.g. patch rows, would cost a whole matmul for nothing).
+    const ga = a.requiresGrad ? (tA ? matmulRaw(bs, g, tB, true) : matmulRaw(g, bs, false, !tB)) : null;
+    const gb = b.requiresGrad ? (tB ? matmulRaw(g, as, true, tA) : matmulRaw(as, g, !tA, false)) : null;
+    return [ga && reduced(ga, as.shape), gb && reduced(gb, bs.shape)];
   });
 }
 
