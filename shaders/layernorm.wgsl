@@ -1,7 +1,7 @@
 // Layer norm over the last axis: forward (saves mean and 1/std per row) and backward in one kernel
-// each way, plus a two-stage column pass for the weight and bias gradients. Template over SG, CPL, RB
-// and CHUNK: with 8-wide subgroups (CPU adapters) a row is one subgroup reduced by subgroupAdd, no
-// barriers, and rows of at most 8·CPL columns use the register kernels rows_fwd / rows_bwd below;
+// each way, plus a two-stage column pass for the weight and bias gradients. Template over SG, CPL, RB,
+// BWD and CHUNK: with 8-wide subgroups (CPU adapters) a row is one subgroup reduced by subgroupAdd, no
+// barriers, and rows of at most 8·CPL columns use the register kernel `rows` below;
 // otherwise 64 threads and a shared-memory tree. CHUNK: rows per partial of the weight gradients.
 //#if SG
 enable subgroups;
@@ -71,51 +71,15 @@ fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid
 }
 
 //#if SG && CPL
-// Register rows (8-wide subgroups, cols ≤ 8·CPL): a subgroup takes RB consecutive rows and each lane
-// holds the columns lane + 8c of a row in registers, so x is read once (main reads it three times,
-// backward twice) and the weight and bias once per RB rows. On lavapipe every per-lane load is a loop
-// over the lanes, so a row costs what it loads. rows_bwd also sums its rows' dw and db partials per
-// column (what params_partial does in a second pass), CHUNK = RB rows each, for params_final.
-fn row_block(wid: vec3u, nwg: vec3u) -> u32 { return wid.x + wid.y * nwg.x; }
-
+// Register rows (8-wide subgroups, cols ≤ 8·CPL), forward (BWD = 0) or backward (BWD = 1): a subgroup
+// takes RB consecutive rows and each lane holds the columns lane + 8c of a row in registers, so x is
+// read once (main reads it three times, backward twice) and the weight and bias once per RB rows. On
+// lavapipe every per-lane load is a loop over the lanes, so a row costs what it loads. The backward
+// also sums its rows' dw and db per column (what params_partial does in a second pass): one partial
+// per RB rows (CHUNK = RB) for params_final.
 @compute @workgroup_size(8)
-fn rows_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r0 = row_block(wid, nwg) * {{RB}}u;
-  let r1 = min(p.rows, r0 + {{RB}}u);
-  let lane = lid.x;
-  let n = f32(p.cols);
-  let aff = p.affine == 1u;
-  //#for c in 0..CPL
-  let ok{{c}} = lane + {{8 * c}}u < p.cols;
-  let j{{c}} = min(lane + {{8 * c}}u, p.cols - 1u);
-  let w{{c}} = select(1.0, w[j{{c}}], aff);
-  let b{{c}} = select(0.0, b[j{{c}}], aff);
-  //#end
-  for (var row = r0; row < r1; row++) {
-    let base = row * p.cols;
-    var s = 0.0;
-    //#for c in 0..CPL
-    let x{{c}} = select(0.0, x[base + j{{c}}], ok{{c}});
-    s += x{{c}};
-    //#end
-    let mean = subgroupAdd(s) / n;
-    // Two-pass variance, as in main.
-    var q = 0.0;
-    //#for c in 0..CPL
-    let d{{c}} = select(0.0, x{{c}} - mean, ok{{c}});
-    q += d{{c}} * d{{c}};
-    //#end
-    let rstd = inverseSqrt(subgroupAdd(q) / n + p.eps);
-    //#for c in 0..CPL
-    if (ok{{c}}) { y[base + j{{c}}] = d{{c}} * rstd * w{{c}} + b{{c}}; }
-    //#end
-    if (lane == 0u) { stats[2u * row] = mean; stats[2u * row + 1u] = rstd; }
-  }
-}
-
-@compute @workgroup_size(8)
-fn rows_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let blk = row_block(wid, nwg);
+fn rows(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let blk = wid.x + wid.y * nwg.x;
   let r0 = blk * {{RB}}u;
   let r1 = min(p.rows, r0 + {{RB}}u);
   let lane = lid.x;
@@ -125,11 +89,17 @@ fn rows_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid
   let ok{{c}} = lane + {{8 * c}}u < p.cols;
   let j{{c}} = min(lane + {{8 * c}}u, p.cols - 1u);
   let w{{c}} = select(1.0, w[j{{c}}], aff);
+//#if BWD
   var dwa{{c}} = 0.0;
   var dba{{c}} = 0.0;
+//#else
+  let b{{c}} = select(0.0, b[j{{c}}], aff);
+//#end
   //#end
   for (var row = r0; row < r1; row++) {
     let base = row * p.cols;
+//#if BWD
+    // dx = rstd · (ĝ − mean(ĝ) − x̂ · mean(ĝ x̂)), ĝ = g · w, as in backward.
     let mean = st[2u * row];
     let rstd = st[2u * row + 1u];
     var s1 = 0.0;
@@ -148,12 +118,33 @@ fn rows_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid
     dwa{{c}} += g{{c}} * xh{{c}};
     dba{{c}} += g{{c}};
     //#end
+//#else
+    var s = 0.0;
+    //#for c in 0..CPL
+    let x{{c}} = select(0.0, x[base + j{{c}}], ok{{c}});
+    s += x{{c}};
+    //#end
+    let mean = subgroupAdd(s) / n;
+    // Two-pass variance, as in main.
+    var q = 0.0;
+    //#for c in 0..CPL
+    let d{{c}} = select(0.0, x{{c}} - mean, ok{{c}});
+    q += d{{c}} * d{{c}};
+    //#end
+    let rstd = inverseSqrt(subgroupAdd(q) / n + p.eps);
+    //#for c in 0..CPL
+    if (ok{{c}}) { y[base + j{{c}}] = d{{c}} * rstd * w{{c}} + b{{c}}; }
+    //#end
+    if (lane == 0u) { stats[2u * row] = mean; stats[2u * row + 1u] = rstd; }
+//#end
   }
+//#if BWD
   if (aff) {
     //#for c in 0..CPL
     if (ok{{c}}) { part[blk * p.cols + j{{c}}] = vec2f(dwa{{c}}, dba{{c}}); }
     //#end
   }
+//#end
 }
 //#end
 

@@ -12,16 +12,17 @@ import { tuningFor } from '../gpu/tuning';
 const rowSG = () => (tuningFor(runtime()).matmul === 'sg8' ? 1 : 0);
 const softmaxK = (entry: string) => templateKernel('softmax', softmaxSource, { SG: rowSG() }, entry);
 /**
- * Layer norm kernels. With 8-wide subgroups and rows of at most 256 columns: the register kernels
- * (shaders/layernorm.wgsl rows_fwd / rows_bwd), LN_RB rows per subgroup, whose backward also gives
- * the weight-gradient partials (one per LN_RB rows); otherwise the loop kernels, 64-row partials.
+ * Layer norm kernels. With 8-wide subgroups and rows of at most 256 columns: the register kernel
+ * (shaders/layernorm.wgsl `rows`, forward or backward), LN_RB rows per subgroup, whose backward also
+ * gives the weight-gradient partials (one per LN_RB rows); otherwise the loop kernels, 64-row partials.
  */
 const LN_RB = 8;
 function layernormKernels(cols: number) {
   const SG = rowSG();
   const CPL = SG && cols <= 256 ? Math.ceil(cols / 8) : 0;
-  const params = { SG, CPL, RB: LN_RB, CHUNK: CPL ? LN_RB : 64 };
-  return { rows: CPL > 0, chunk: params.CHUNK, k: (entry: string) => templateKernel('layernorm', layernormSource, params, entry) };
+  const params = { SG, CPL, RB: LN_RB, CHUNK: CPL ? LN_RB : 64, BWD: 0 };
+  const k = (entry: string, BWD = 0) => templateKernel('layernorm', layernormSource, { ...params, BWD }, entry);
+  return { rows: CPL > 0, chunk: params.CHUNK, k, fwd: () => k('rows', 0), bwd: () => k('rows', 1) };
 }
 import { assertShape, checkF32, empty, grid, runtime } from './util';
 import type { OpSpec } from './spec';
@@ -70,7 +71,7 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const uniforms = { rows, cols, eps, affine };
   const K = layernormKernels(cols);
   const chunks = Math.ceil(rows / K.chunk);
-  if (K.rows) runtime().dispatch(K.k('rows_fwd'), { buffers: { x: x.buffer, w: w.buffer, b: b.buffer, y: y.buffer, stats: stats.buffer }, uniforms, workgroups: grid(chunks, 1) });
+  if (K.rows) runtime().dispatch(K.fwd(), { buffers: { x: x.buffer, w: w.buffer, b: b.buffer, y: y.buffer, stats: stats.buffer }, uniforms, workgroups: grid(chunks, 1) });
   else runtime().dispatch(K.k('main'), { buffers: { x: x.buffer, w: w.buffer, b: b.buffer, y: y.buffer, stats: stats.buffer }, uniforms, workgroups: grid(rows, 1) });
   const inputs = weight && bias ? [x, weight, bias] : [x];
   const out = record('layerNorm', y, inputs, [x, w, stats], (g, [xs, ws, st]) => {
@@ -78,7 +79,7 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     // The register kernel writes the weight-gradient partials itself (affine only; without weights it
     // writes nothing, but the binding needs a buffer of its own).
     const part = empty(affine ? [chunks, cols, 2] : [2]);
-    if (K.rows) runtime().dispatch(K.k('rows_bwd'), { buffers: { x: xs.buffer, w: ws.buffer, g: g.buffer, dx: dx.buffer, st: st.buffer, part: part.buffer }, uniforms, workgroups: grid(chunks, 1) });
+    if (K.rows) runtime().dispatch(K.bwd(), { buffers: { x: xs.buffer, w: ws.buffer, g: g.buffer, dx: dx.buffer, st: st.buffer, part: part.buffer }, uniforms, workgroups: grid(chunks, 1) });
     else runtime().dispatch(K.k('backward'), { buffers: { x: xs.buffer, w: ws.buffer, g: g.buffer, dx: dx.buffer, st: st.buffer }, uniforms, workgroups: grid(rows, 1) });
     if (!affine) { part.dispose(); return [dx]; }
     const dw = empty([cols]), db = empty([cols]);
