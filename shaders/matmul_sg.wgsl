@@ -1,6 +1,6 @@
 // Matmul for CPU adapters with 8-wide subgroups (lavapipe): C[b] = op(A[b])·op(B[b]) (+ bias, GELU).
 // Template (src/gpu/template.ts): R rows per subgroup, G groups of 32 columns, TA/TB transposes, NV vec4
-// output, BIAS, GELU, SAVEZ.
+// output, BIAS, GELU, SAVEZ, RSUM (TA = 1 only: also the row sums of op(A)).
 //
 // Why this shape: on lavapipe every per-lane load is scalarised with a bounds check and a branch per
 // lane, and the lanes' values are inserted one by one through the stack (~200 cycles per vec4 load,
@@ -111,6 +111,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
 //#else
   // A is [K, M]: per k one vec4 load per lane covers 32 consecutive rows; lane r/4 holds rows r..r+3.
   let aCol = job.aOff / 4u + min(row0 / 4u + lane % {{(R + 3) / 4}}u, M / 4u - 1u);
+//#if RSUM
+  // Row sums of op(A) (a Linear's bias gradient, Σ_k dY[k, m], next to dW = dYᵀ·X) from the A values
+  // this lane loads anyway: its 4 rows, all k. One batch, no K split (the host checks).
+  var rs = vec4f(0.0);
+//#end
   for (var kb = job.kBegin; kb < job.kEnd; kb += 4u) {
 //#if TB
     //#for g in 0..G
@@ -135,6 +140,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     //#for r4 in 0..(R + 3) / 4
     let a{{r4}}_{{j}} = subgroupBroadcast(aw{{j}}, {{r4}}u);
     //#end
+//#if RSUM
+    rs += aw{{j}};
+//#end
     //#for g in 0..G
 //#if TB
     let bv{{g}}_{{j}} = vec4f(bc{{g}}_0[{{j}}], bc{{g}}_1[{{j}}], bc{{g}}_2[{{j}}], bc{{g}}_3[{{j}}]);
@@ -153,6 +161,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     //#end
     //#end
   }
+//#end
+//#if RSUM
+  // Written once, by the first column block; lanes past the block's rows (or M) hold duplicates.
+  if (wid.x == 0u && lane < {{(R + 3) / 4}}u && row0 / 4u + lane < M / 4u) { rowsum[row0 / 4u + lane] = rs; }
 //#end
   // Epilogue. With GELU it is a real loop over a private copy of the accumulators: unrolled, GELU's
   // exp/div for every row made the driver's compile take over a minute for R = 32. Without GELU it

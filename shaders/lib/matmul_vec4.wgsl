@@ -25,6 +25,9 @@ struct Params {
 //#if SAVEZ && !NV
 @group(0) @binding(5) var<storage, read_write> Z: array<f32>;
 //#end
+//#if RSUM
+@group(0) @binding(6) var<storage, read_write> rowsum: array<vec4f>;
+//#end
 
 //#include lib/batch.wgsl
 //#include lib/erf.wgsl

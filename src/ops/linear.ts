@@ -49,12 +49,15 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
       dx = view(dx2, [...xs.shape]);
       dx2.dispose();
     }
+    let db: Tensor | null = null;
     if (weight.requiresGrad) {
+      // The bias gradient Σ_rows gz comes with dW = gzᵀ·x (fused on sg8 adapters).
       const xv = view(xs, [rows, inF]);
-      dw = mmDispatch(gz, xv, true, false).y;
+      const r = mmDispatch(gz, xv, true, false, { rowSum: !!bias?.requiresGrad });
+      dw = r.y;
+      db = r.rowSum;
       xv.dispose();
-    }
-    const db = bias?.requiresGrad ? sum(gz, 0) : null;
+    } else if (bias?.requiresGrad) db = sum(gz, 0);
     gz.dispose();
     return bias ? [dx, dw, db] : [dx, dw];
   });
@@ -77,10 +80,13 @@ function linearRef(x: NDArray, w: NDArray, b: NDArray | null, gelu: boolean): ND
 }
 
 // Odd sizes take the general kernel; multiples of 4 take the vec4 kernels (sg8 or tile), with and
-// without split-K (K = 512 over few rows), with a partial last row block and column group.
+// without split-K (K = 512 over few rows), with a partial last row block and column group. The bias
+// gradient comes from dW's kernel on sg8 (row sums of dYᵀ): with k past the end zeroed (33, 70 rows),
+// a partial block of output rows (40), and split over many rows (300: summed separately).
 const cases: number[][][] = [
   [[1, 1], [1, 1], [1]], [[7, 33], [5, 33], [5]], [[2, 3, 8], [12, 8], [12]],
   [[33, 64], [36, 64], [36]], [[5, 512], [8, 512], [8]], [[70, 20], [44, 20], [44]],
+  [[64, 16], [40, 16], [40]], [[300, 8], [8, 8], [8]],
 ];
 const tol = { atol: 2e-5, rtol: 1e-4, gradAtol: 2e-4, gradRtol: 1e-3 };
 

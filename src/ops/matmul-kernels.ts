@@ -24,6 +24,11 @@ export interface Epilogue {
   gelu?: boolean;
   /** Also return the pre-activation (needed by GELU's backward). */
   saveZ?: boolean;
+  /**
+   * Also return Σ_k A[k, m] for a 2-D A taken transposed (a Linear's bias gradient beside
+   * dW = dYᵀ·X): from the kernel's own loads of A on sg8 adapters, else a separate sum.
+   */
+  rowSum?: boolean;
 }
 
 export interface MatmulDims { M: number; N: number; K: number; batch: number[]; nb: number; aBatch: number[]; bBatch: number[] }
@@ -93,7 +98,19 @@ function epilogueAfter(y: Tensor, epi: Epilogue): { y: Tensor; z: Tensor | null 
 }
 
 /** C = op(A)·op(B) (+ epilogue) with no autograd. Returns z (pre-activation) when epi.saveZ and GELU. */
-export function mmDispatch(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue = {}): { y: Tensor; z: Tensor | null } {
+export function mmDispatch(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue = {}): { y: Tensor; z: Tensor | null; rowSum: Tensor | null } {
+  if (epi.rowSum && !(tA && a.rank === 2)) throw new Error(`mmDispatch: row sums need a 2-D A taken transposed, got A [${a.shape}]${tA ? '' : ' untransposed'}`);
+  const { rowSum, ...rest } = epi;
+  const d0 = mmDims(a.shape, b.shape, tA, tB);
+  // Fused in the sg8 kernel where one dispatch sees every k of every row; otherwise summed after.
+  const plan0 = mmPlan(d0, tA, tB);
+  const fuseRowSum = !!rowSum && plan0.kind === 'sg8' && plan0.nSplit === 1 && d0.nb === 1 && d0.M % 4 === 0 && d0.K > 0 && d0.N > 0;
+  const rs = fuseRowSum ? empty([d0.M]) : null;
+  const r = mmRaw(a, b, tA, tB, rest, rs);
+  return { ...r, rowSum: rowSum ? rs ?? sum(a, 0) : null };
+}
+
+function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue, rowSum: Tensor | null): { y: Tensor; z: Tensor | null } {
   const d = mmDims(a.shape, b.shape, tA, tB);
   const { M, N, K } = d;
   const outShape = [...d.batch, M, N];
@@ -119,7 +136,7 @@ export function mmDispatch(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: 
     // stridedCopy serves a last-two-axes swap with its 4×4-block transpose kernel.
     const bt = empty([...b.shape.slice(0, -2), N, K]);
     stridedCopy(b, bt, [b.size / (K * N), N, K], 0, [K * N, 1, N], 0, [N * K, K, 1]);
-    const r = mmDispatch(a, bt, tA, true, epi);
+    const r = mmRaw(a, bt, tA, true, epi, rowSum);
     bt.dispose();
     return r;
   }
@@ -134,10 +151,11 @@ export function mmDispatch(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: 
   const buffers: Record<string, GPUBuffer> = { A: a.buffer, B: b.buffer, C: y.buffer };
   if (bias) buffers.bias = bias.buffer;
   if (z) buffers.Z = z.buffer;
+  if (rowSum) buffers.rowsum = rowSum.buffer;
   const uniforms = { M, N, K, kSplit: plan.kSplit, nSplit: plan.nSplit, _p0: 0, _p1: 0, ...batchUniforms(d) };
   const kBlock = plan.kind === 'sg8' && !tA ? 32 : 4;
   const kchk = K % kBlock !== 0 || plan.kSplit % kBlock !== 0 ? 1 : 0;
-  const flags = { TA: +tA, TB: +tB, NV: nv, BIAS: bias ? 1 : 0, GELU: +gelu, SAVEZ: +saveZ, KCHK: kchk };
+  const flags = { TA: +tA, TB: +tB, NV: nv, BIAS: bias ? 1 : 0, GELU: +gelu, SAVEZ: +saveZ, KCHK: kchk, RSUM: rowSum ? 1 : 0 };
   if (plan.kind === 'sg8') {
     const WS = M > plan.R ? t.sgPerGroup : 1;
     runtime().dispatch(templateKernel('matmul_sg', matmulSgSource, { R: plan.R, G: plan.G, ...flags }), {
