@@ -244,16 +244,32 @@ fn weight_grad_taps(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
       //#for e in 0..STRIDE * 7 + KW
       let xw{{e}} = select(0.0, x[xb + u32(clamp(s0 + {{e}}, 0, L - 1))], s0 + {{e}} >= 0 && s0 + {{e}} < L);
       //#end
+//#if SG
+      // Per output channel: its 8 gradients handed out, then each accumulator takes all 8 positions in
+      // one update (one spill round trip per 8 positions instead of per position).
+      //#for co in 0..COUT
+      {
+        //#for u in 0..8
+        let gu{{u}} = select(0.0, subgroupBroadcast(gl{{co}}, {{u}}u), t8 + {{u}}u < p.LO);
+        //#end
+        //#for k in 0..KW
+        {
+          var sk = gu0 * xw{{k}};
+          //#for u in 1..8
+          sk += gu{{u}} * xw{{STRIDE * u + k}};
+          //#end
+          acc{{k}}_{{co}} += sk;
+        }
+        //#end
+      }
+      //#end
+//#else
       //#for u in 0..8
       {
         let ok = t8 + {{u}}u < p.LO;
         //#for co in 0..COUT
-//#if SG
-        let gv{{co}} = select(0.0, subgroupBroadcast(gl{{co}}, {{u}}u), ok);
-//#else
         let gv{{co}} = select(0.0, g[gb + {{co}}u * p.LO + min(t8 + {{u}}u, p.LO - 1u)], ok);
         bsum{{co}} += gv{{co}};
-//#end
         //#end
         //#for k in 0..KW
         //#for co in 0..COUT
@@ -262,6 +278,7 @@ fn weight_grad_taps(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
         //#end
       }
       //#end
+//#end
     }
   }
 //#if SG
