@@ -214,20 +214,38 @@ fn bwd_dy1(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
     //#for e in 0..DW
     let gw{{e}} = select(0.0, dy2[gb + co * p.T2 + u32(clamp(m0 + {{e - DLO}}, 0, T2 - 1))], m0 + {{e - DLO}} >= 0 && m0 + {{e - DLO}} < T2);
     //#end
+//#if SG
+    // Per input channel: w2[co, ci, 0..KW2) (contiguous: one or two lane loads) handed out, then each
+    // accumulator takes all its matching taps in one update (one spill round trip per co and ci).
+    //#for ci in 0..C1
+    {
+      //#for t in 0..(KW2 + 7) / 8
+      let wl{{t}} = w2[(co * {{C1}}u + {{ci}}u) * {{KW2}}u + min({{t * 8}}u + lane, {{KW2 - 1}}u)];
+      //#end
+      //#for k in 0..KW2
+      let wk{{k}} = subgroupBroadcast(wl{{k / 8}}, {{k % 8}}u);
+      //#end
+      //#for j in 0..STRIDE
+      //#for q in 0..MB
+      {
+        var sq = 0.0;
+        //#for k in 0..KW2
+        //#if (j + PAD2 - k) % STRIDE == 0
+        sq += wk{{k}} * gw{{q + (j + PAD2 - k) / STRIDE + DLO}};
+        //#end
+        //#end
+        acc{{q}}_{{j}}_{{ci}} += sq;
+      }
+      //#end
+      //#end
+    }
+    //#end
+//#else
     //#for k in 0..KW2
     {
-//#if SG
-      //#for q in 0..(C1 + 7) / 8
-      let wl{{q}} = w2[(co * {{C1}}u + min({{q * 8}}u + lane, {{C1 - 1}}u)) * {{KW2}}u + {{k}}u];
-      //#end
-      //#for ci in 0..C1
-      let wv{{ci}} = subgroupBroadcast(wl{{ci / 8}}, {{ci % 8}}u);
-      //#end
-//#else
       //#for ci in 0..C1
       let wv{{ci}} = w2[(co * {{C1}}u + {{ci}}u) * {{KW2}}u + {{k}}u];
       //#end
-//#end
       //#for j in 0..STRIDE
       //#if (j + PAD2 - k) % STRIDE == 0
       //#for q in 0..MB
@@ -239,6 +257,7 @@ fn bwd_dy1(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
       //#end
     }
     //#end
+//#end
   }
   // x around the positions: element e is x[m0·STRIDE − PAD1 + e].
   let x0 = m0 * {{STRIDE}} - {{PAD1}};

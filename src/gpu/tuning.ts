@@ -70,7 +70,7 @@ export const PORTABLE_TUNING: Readonly<Tuning> = Object.freeze({ ...DEFAULT });
 const TABLE: { match: RegExp; tuning: Partial<Tuning> }[] = [
   // Mesa lavapipe (llvmpipe), 8-wide AVX2 subgroups: measured 1024³ best at R = 32 rows × 2 groups of 32
   // columns, one subgroup per workgroup (R = 40 was faster still but took the driver 18 s to compile).
-  { match: /llvmpipe|lavapipe/i, tuning: { matmul: 'sg8', sgRows: 32, sgColGroups: 2, sgPerGroup: 1, tileRows: 16, tileCol4: 2, tileWX: 8, tileWY: 4, minParallel: 16, attnRows: 8, reducePerThreadOut: 64, sgTransposeB: true, lambdaFused: true, lambdaDy1Block: 4, lambdaWgradTaps: true, sbluWholeRow: true, sbluRows: true, reduceInnerFirst: true } },
+  { match: /llvmpipe|lavapipe/i, tuning: { matmul: 'sg8', sgRows: 32, sgColGroups: 2, sgPerGroup: 1, tileRows: 16, tileCol4: 2, tileWX: 8, tileWY: 4, minParallel: 16, attnRows: 8, reducePerThreadOut: 64, sgTransposeB: true, lambdaFused: true, lambdaDy1Block: 6, lambdaWgradTaps: true, sbluWholeRow: true, sbluRows: true, reduceInnerFirst: true } },
   // SwiftShader (Chromium's CPU adapter): no 8-wide subgroup guarantee, so big per-thread tiles.
   { match: /swiftshader/i, tuning: { matmul: 'tile', tileRows: 8, tileCol4: 2, tileWX: 8, tileWY: 4, minParallel: 16 } },
 ];
