@@ -95,20 +95,35 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
         //#end
       }
 //#end
+//#if SG
+      // w2[:, ci, :] as C2·KW2 values in (co, k) order, one lane load per 8 of them; then per output
+      // channel its KW2 taps handed out and each accumulator takes all of them in one update.
+      //#for j in 0..(C2 * KW2 + 7) / 8
+      let wf{{j}} = min({{j * 8}}u + lane, {{C2 * KW2 - 1}}u);
+      let wl{{j}} = w2[((wf{{j}} / {{KW2}}u) * {{C1}}u + ci) * {{KW2}}u + wf{{j}} % {{KW2}}u];
+      //#end
+      //#for co in 0..C2
+      {
+        //#for k in 0..KW2
+        let wk{{k}} = subgroupBroadcast(wl{{(co * KW2 + k) / 8}}, {{(co * KW2 + k) % 8}}u);
+        //#end
+        //#for u in 0..TB
+        {
+          var su = wk0 * hw{{STRIDE * u}};
+          //#for k in 1..KW2
+          su += wk{{k}} * hw{{STRIDE * u + k}};
+          //#end
+          acc{{u}}_{{co}} += su;
+        }
+        //#end
+      }
+      //#end
+//#else
       //#for k in 0..KW2
       {
-//#if SG
-        //#for j in 0..(C2 + 7) / 8
-        let wl{{j}} = w2[(min({{j * 8}}u + lane, {{C2 - 1}}u) * {{C1}}u + ci) * {{KW2}}u + {{k}}u];
-        //#end
-        //#for co in 0..C2
-        let wv{{co}} = subgroupBroadcast(wl{{co / 8}}, {{co % 8}}u);
-        //#end
-//#else
         //#for co in 0..C2
         let wv{{co}} = w2[({{co}}u * {{C1}}u + ci) * {{KW2}}u + {{k}}u];
         //#end
-//#end
         //#for u in 0..TB
         //#for co in 0..C2
         acc{{u}}_{{co}} += wv{{co}} * hw{{STRIDE * u + k}};
@@ -116,6 +131,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
         //#end
       }
       //#end
+//#end
     }
     // Block epilogue: bias, (save y2), GELU, merge the block's statistics into the running ones.
     let nv = min({{TB}}u, p.T2 - tb);
