@@ -3,7 +3,7 @@
 // log-sum-exp per query; the backward recomputes the probabilities. Memory is linear in tokens.
 // Rows are addressed through layouts (offset, per-batch, per-head, per-row strides in vec4s), so q, k,
 // v may be read straight out of a packed projection ([G, N, 3·H·dh]) and the output written merged
-// ([G, N, H·dh]) with no head split/merge copies. dh = 4·DH4. Template (src/gpu/template.ts): DH4, SG.
+// ([G, N, H·dh]) with no head split/merge copies. dh = 4·DH4. Template (src/gpu/template.ts): DH4, SG and KB (keys per block of the SG forward).
 // SG = 1 (CPU adapters with 8-wide subgroups): the 8 lanes of a subgroup take 8 queries (or 8 keys in
 // bwd_kv) and every row they all need (a key/value row, or a query row) is loaded once across the
 // lanes and handed out with subgroupBroadcast, because per-lane loads of the same row cost ~8x more
@@ -49,22 +49,54 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec
   //#end
   var m = NEG;
   var l = 0.0;
+//#if SG
+  // Keys in blocks of KB: one running-max correction (an exp and DH4 vec4 multiplies) and one update
+  // of each output accumulator per block instead of per key. Keys past the end score NEG, so their
+  // weight exp(NEG − m) is 0.
+  for (var j0 = 0u; j0 < p.nk; j0 += {{KB}}u) {
+    //#for u in 0..KB
+    let kb{{u}} = rowAt(p.kL, bh, min(j0 + {{u}}u, p.nk - 1u));
+    //#for t in 0..(DH4 + 7) / 8
+    let kw{{u}}_{{t}} = k[kb{{u}} + min({{t * 8}}u + lane, {{DH4 - 1}}u)];
+    //#end
+    var s{{u}} = 0.0;
+    //#for d in 0..DH4
+    s{{u}} += dot(q{{d}}, subgroupBroadcast(kw{{u}}_{{d / 8}}, {{d % 8}}u));
+    //#end
+    s{{u}} = select(NEG, s{{u}}, j0 + {{u}}u < p.nk);
+    //#end
+    var mNew = m;
+    //#for u in 0..KB
+    mNew = max(mNew, s{{u}});
+    //#end
+    let corr = exp(m - mNew);
+    l = l * corr;
+    //#for u in 0..KB
+    let e{{u}} = exp(s{{u}} - mNew);
+    l += e{{u}};
+    let vb{{u}} = rowAt(p.vL, bh, min(j0 + {{u}}u, p.nk - 1u));
+    //#for t in 0..(DH4 + 7) / 8
+    let vw{{u}}_{{t}} = v[vb{{u}} + min({{t * 8}}u + lane, {{DH4 - 1}}u)];
+    //#end
+    //#end
+    m = mNew;
+    //#for d in 0..DH4
+    {
+      var od = o{{d}} * corr;
+      //#for u in 0..KB
+      od += e{{u}} * subgroupBroadcast(vw{{u}}_{{d / 8}}, {{d % 8}}u);
+      //#end
+      o{{d}} = od;
+    }
+    //#end
+  }
+//#else
   for (var j = 0u; j < p.nk; j++) {
     let kb = rowAt(p.kL, bh, j);
     let vb = rowAt(p.vL, bh, j);
-//#if SG
-    //#for t in 0..(DH4 + 7) / 8
-    let kw{{t}} = k[kb + min({{t * 8}}u + lane, {{DH4 - 1}}u)];
-    let vw{{t}} = v[vb + min({{t * 8}}u + lane, {{DH4 - 1}}u)];
-    //#end
-    //#for d in 0..DH4
-    let k{{d}} = subgroupBroadcast(kw{{d / 8}}, {{d % 8}}u);
-    //#end
-//#else
     //#for d in 0..DH4
     let k{{d}} = k[kb + {{d}}u];
     //#end
-//#end
     var s = 0.0;
     //#for d in 0..DH4
     s += dot(q{{d}}, k{{d}});
@@ -75,13 +107,10 @@ fn fwd(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec
     l = l * corr + e;
     m = mNew;
     //#for d in 0..DH4
-//#if SG
-    o{{d}} = o{{d}} * corr + e * subgroupBroadcast(vw{{d / 8}}, {{d % 8}}u);
-//#else
     o{{d}} = o{{d}} * corr + e * v[vb + {{d}}u];
-//#end
     //#end
   }
+//#end
   if (i < p.nq) {
     let inv = 1.0 / l;
     let ob = rowAt(p.oL, bh, i);
