@@ -100,23 +100,18 @@ function epilogueAfter(y: Tensor, epi: Epilogue): { y: Tensor; z: Tensor | null 
 /** C = op(A)·op(B) (+ epilogue) with no autograd. Returns z (pre-activation) when epi.saveZ and GELU. */
 export function mmDispatch(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue = {}): { y: Tensor; z: Tensor | null; rowSum: Tensor | null } {
   if (epi.rowSum && !(tA && a.rank === 2)) throw new Error(`mmDispatch: row sums need a 2-D A taken transposed, got A [${a.shape}]${tA ? '' : ' untransposed'}`);
-  const { rowSum, ...rest } = epi;
-  const d0 = mmDims(a.shape, b.shape, tA, tB);
-  // Fused in the sg8 kernel where one dispatch sees every k of every row; otherwise summed after.
-  const plan0 = mmPlan(d0, tA, tB);
-  const fuseRowSum = !!rowSum && plan0.kind === 'sg8' && plan0.nSplit === 1 && d0.nb === 1 && d0.M % 4 === 0 && d0.K > 0 && d0.N > 0;
-  const rs = fuseRowSum ? empty([d0.M]) : null;
-  const r = mmRaw(a, b, tA, tB, rest, rs);
-  return { ...r, rowSum: rowSum ? rs ?? sum(a, 0) : null };
+  const r = mmRaw(a, b, tA, tB, epi);
+  // Where the kernel did not sum the rows itself, a separate sum.
+  return { ...r, rowSum: epi.rowSum ? r.rowSum ?? sum(a, 0) : null };
 }
 
-function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue, rowSum: Tensor | null): { y: Tensor; z: Tensor | null } {
+function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue): { y: Tensor; z: Tensor | null; rowSum: Tensor | null } {
   const d = mmDims(a.shape, b.shape, tA, tB);
   const { M, N, K } = d;
   const outShape = [...d.batch, M, N];
   const plan = mmPlan(d, tA, tB);
-  if (M * N * d.nb === 0) return { y: empty(outShape), z: null };
-  if (K === 0) { const y = zeros(outShape); return epi.bias || epi.gelu ? epilogueAfter(y, epi) : { y, z: null }; }
+  if (M * N * d.nb === 0) return { y: empty(outShape), z: null, rowSum: null };
+  if (K === 0) { const y = zeros(outShape); return { ...(epi.bias || epi.gelu ? epilogueAfter(y, epi) : { y, z: null }), rowSum: null }; }
   if (plan.kind === 'general') {
     const y = empty(outShape);
     const TX = 8, TY = 8;
@@ -126,7 +121,7 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue, ro
       workgroups: [Math.ceil(N / (4 * TX)), Math.ceil(M / (4 * TY)), d.nb],
       overrides: { TX, TY },
     });
-    return epi.bias || epi.gelu ? epilogueAfter(y, epi) : { y, z: null };
+    return { ...(epi.bias || epi.gelu ? epilogueAfter(y, epi) : { y, z: null }), rowSum: null };
   }
   const t = tuningFor(runtime());
   // On sg8 adapters the kernel reads B[N, K] (k contiguous per column) ~1.5x faster than B[K, N]
@@ -136,7 +131,7 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue, ro
     // stridedCopy serves a last-two-axes swap with its 4×4-block transpose kernel.
     const bt = empty([...b.shape.slice(0, -2), N, K]);
     stridedCopy(b, bt, [b.size / (K * N), N, K], 0, [K * N, 1, N], 0, [N * K, K, 1]);
-    const r = mmRaw(a, bt, tA, true, epi, rowSum);
+    const r = mmRaw(a, bt, tA, true, epi);
     bt.dispose();
     return r;
   }
@@ -145,6 +140,8 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue, ro
   const bias = fuse && epi.bias ? epi.bias : null;
   const gelu = fuse && !!epi.gelu;
   const saveZ = gelu && !!epi.saveZ;
+  // Row sums of op(A) in the sg8 kernel, which sees every k of its rows in one dispatch.
+  const rowSum = epi.rowSum && plan.kind === 'sg8' && tA && !split && d.nb === 1 ? empty([M]) : null;
   const nv = N % 4 === 0 ? 1 : 0;
   const y = empty(split ? [d.nb, plan.nSplit, M, N] : outShape);
   const z = saveZ ? empty(outShape) : null;
@@ -169,11 +166,11 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue, ro
       workgroups: [Math.ceil(N / (4 * C4 * t.tileWX)), Math.ceil(M / (R * t.tileWY)), d.nb * plan.nSplit],
     });
   }
-  if (!split) return { y, z };
+  if (!split) return { y, z, rowSum };
   // Sum the K-splits (axis 1 of [batch, splits, M, N]) and apply what the kernel did not fuse.
   const s = sum(y, 1);
   y.dispose();
   const r = reshape(s, outShape);
   s.dispose();
-  return epi.bias || epi.gelu ? epilogueAfter(r, epi) : { y: r, z: null };
+  return { ...(epi.bias || epi.gelu ? epilogueAfter(r, epi) : { y: r, z: null }), rowSum: null };
 }
