@@ -24,7 +24,7 @@ export {
   matmul, linear, conv1d, conv2d, softmax, logSoftmax, layerNorm, crossEntropy, cosineSimilarity, l2Normalize,
   attention, selfAttention, crossAttention,
   // indexing
-  indexSelect, indexAdd,
+  indexSelect, indexAdd, patchRows, type TokenPick,
   // creation
   zeros, ones, full, arange, randn, rand, truncNormal, zerosLike, onesLike,
 } from './ops';

@@ -7,13 +7,13 @@
  * An encoder keeps these names at its root by extending `AaPE` (adding `blocks`, `norm`), or by
  * registering `patchEmbed` as child 'patch_embed' and `aape` as child 'aape' of its own.
  *
- * The stride-16 patch convolutions run as patchify (reshape + one permute copy) + matmul: the matmul
+ * The stride-16 patch convolutions run as patch rows (`patchRows`, one gather) + matmul: the matmul
  * kernel is register-blocked and the result lands directly in token order [B, N, D], while the
  * parameters keep PyTorch's Conv2d layout [D, C, 16, 16] (reshaped views share their storage).
  */
 import { Module } from '../nn/module';
 import { Conv2d, LayerNorm, Linear } from '../nn/layers';
-import { add, concat, linear, mul, permute, reshape, slice, ones } from '../ops';
+import { add, concat, linear, mul, patchRows, reshape, slice, ones, type TokenPick } from '../ops';
 import { runtime } from '../gpu/runtime';
 import { bucketSize } from '../gpu/pool';
 import { scope, tensor, type Tensor } from '../tensor/tensor';
@@ -37,20 +37,6 @@ export interface AaPEConfig {
   aape?: boolean;
 }
 
-/**
- * x [B, C, H, W] (given as `shape` over x's storage order) → patches [B·Hp·Wp, C·P·P] in token order,
- * each row flattened as (c, kh, kw) like a Conv2d weight. `perm` maps [B, Hp, P, Wp, P, C]-style
- * split axes to [B, Hp, Wp, C, P, P]. Cells beyond the last whole patch are dropped (conv semantics).
- */
-function patchRows(x: Tensor, split: number[], perm: number[], rows: number, cols: number): Tensor {
-  return scope(() => reshape(permute(reshape(x, split), perm), [rows, cols]));
-}
-
-/** Crop one axis of x to `len` (x itself when nothing is cut). */
-function cropTo(x: Tensor, axis: number, len: number): Tensor {
-  return x.shape[axis] === len ? x : slice(x, axis, 0, len);
-}
-
 /** rows [R, C·P·P] · weight [D, C, P, P]ᵀ + bias → [R, D] (one linear: the bias in the matmul's epilogue). */
 function patchLinear(rows: Tensor, conv: Conv2d): Tensor {
   return scope(() => {
@@ -69,11 +55,7 @@ export class PatchEmbed extends Module {
 
   forward(x: Tensor): Tensor {
     const [B, F, T] = x.shape, P = this.P, Fp = Math.floor(F / P), Tp = Math.floor(T / P);
-    return scope(() => {
-      const xc = cropTo(cropTo(x, 1, Fp * P), 2, Tp * P);
-      const rows = patchRows(xc, [B, Fp, P, Tp, P], [0, 1, 3, 2, 4], B * Fp * Tp, P * P);
-      return reshape(patchLinear(rows, this.proj), [B, Fp * Tp, this.D]);
-    });
+    return scope(() => reshape(patchLinear(patchRows(x, P), this.proj), [B, Fp * Tp, this.D]));
   }
 }
 
@@ -89,6 +71,12 @@ export class Sblu extends Module {
 }
 
 export interface AliasFeatures { alpha: Tensor; omega: Tensor; S: Tensor; zAlias: Tensor }
+
+/** The picks of clips b0..b1 (for a forward split into chunks of clips). */
+function pickRange(t: TokenPick, b0: number, b1: number): TokenPick {
+  const n = t.shape[1];
+  return { data: t.data.subarray(b0 * n, b1 * n), shape: [b1 - b0, n] };
+}
 
 /** `aape`: the alias branch and the fusion layers; forward gives fuse(fuse_norm(Z_alias)). */
 export class AliasBranch extends Module {
@@ -108,16 +96,20 @@ export class AliasBranch extends Module {
     this.fuse = this.child('fuse', new Linear(D, D, rng, { init: 'zeros' }));
   }
 
-  /** x [B, F, T] → α, ω [B, F, M], S [B, F, M, T] and Z_alias [B, N, D] (before fuse_norm). */
-  features(x: Tensor): AliasFeatures {
-    const [B, F, T] = x.shape, P = this.P, M = this.M, Fp = Math.floor(F / P), Tp = Math.floor(T / P);
+  /**
+   * x [B, F, T] → α, ω [B, F, M], S [B, F, M, T] and Z_alias [B, N, D] (before fuse_norm); with
+   * `tokens`, Z_alias [B, n, D] of the picked tokens only (the rows are picked before the matmul).
+   */
+  features(x: Tensor, tokens?: TokenPick): AliasFeatures {
+    const [B, F, T] = x.shape, P = this.P, Fp = Math.floor(F / P), Tp = Math.floor(T / P);
     return scope(() => {
       const { alpha, omega } = this.lambda_enc.forward(x);
       const S = this.sblu.forward(x, alpha, omega);
       // S [B, F, M, T] seen as M channels over (F, T): patch rows flattened as (m, f-in-patch, t-in-patch).
-      const Sc = cropTo(cropTo(S, 1, Fp * P), 3, Tp * P);
-      const rows = patchRows(Sc, [B, Fp, P, M, Tp, P], [0, 1, 4, 3, 2, 5], B * Fp * Tp, M * P * P);
-      const zAlias = reshape(patchLinear(rows, this.patch), [B, Fp * Tp, this.D]);
+      // The branch is per patch from here, so picked tokens (the student's visible ones) are the only
+      // rows that go through `aape.patch`, `fuse_norm` and `fuse`.
+      const n = tokens ? tokens.shape[1] : Fp * Tp;
+      const zAlias = reshape(patchLinear(patchRows(S, P, tokens), this.patch), [B, n, this.D]);
       return { alpha, omega, S, zAlias };
     });
   }
@@ -134,16 +126,20 @@ export class AliasBranch extends Module {
     return n;
   }
 
-  forward(x: Tensor): Tensor {
+  /** fuse(fuse_norm(Z_alias)) [B, N, D], or [B, n, D] of the picked `tokens` only. */
+  forward(x: Tensor, tokens?: TokenPick): Tensor {
     const B = x.shape[0], chunk = this.maxClips(x.shape[1], x.shape[2]);
     if (chunk < B) {
       return scope(() => {
         const parts: Tensor[] = [];
-        for (let b0 = 0; b0 < B; b0 += chunk) parts.push(this.forward(slice(x, 0, b0, Math.min(B, b0 + chunk))));
+        for (let b0 = 0; b0 < B; b0 += chunk) {
+          const b1 = Math.min(B, b0 + chunk);
+          parts.push(this.forward(slice(x, 0, b0, b1), tokens && pickRange(tokens, b0, b1)));
+        }
         return concat(parts, 0);
       });
     }
-    return scope(() => this.fuse.forward(this.fuse_norm.forward(this.features(x).zAlias)));
+    return scope(() => this.fuse.forward(this.fuse_norm.forward(this.features(x, tokens).zAlias)));
   }
 }
 
@@ -192,10 +188,13 @@ export class AaPE extends Module {
   /** Z_std [B, N, D]: the standard branch alone (no position embedding). */
   standard(x: Tensor): Tensor { return this.patchEmbed.forward(x); }
 
-  /** fuse(fuse_norm(Z_alias)) [B, N, D] of the alias branch on `x` (throws when AaPE is off). */
-  alias(x: Tensor): Tensor {
+  /**
+   * fuse(fuse_norm(Z_alias)) [B, N, D] of the alias branch on `x`, or [B, n, D] of the picked
+   * `tokens` only (throws when AaPE is off).
+   */
+  alias(x: Tensor, tokens?: TokenPick): Tensor {
     if (!this.aape) throw new Error('AaPE: the alias branch is switched off (aape: false)');
-    return this.aape.forward(x);
+    return this.aape.forward(x, tokens);
   }
 
   /** X [B, F, T] → Z [B, N, D] = Z_std + fuse(fuse_norm(Z_alias)) + pos, tokens in (F', T') row-major order. */

@@ -27,7 +27,7 @@ export function makeEmbedder(cfg: AaspConfig, rng: Rng): Embedder {
       z.dispose();
       return y;
     },
-    alias: (xa: Tensor) => m.alias(xa),
+    alias: (xa, tokens) => m.alias(xa, tokens),
     // The position table is a buffer of the AaPE module itself, which is not mounted.
     dispose: () => m.dispose(),
   };

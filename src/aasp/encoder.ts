@@ -6,7 +6,7 @@
 import { scope, type Tensor } from '../tensor/tensor';
 import { Module, ModuleList } from '../nn/module';
 import { LayerNorm } from '../nn/layers';
-import { add, div, indexSelect, reshape } from '../ops';
+import { add, div, indexSelect, reshape, type TokenPick } from '../ops';
 import type { Rng } from '../util/rng';
 import type { AaspConfig } from './config';
 import { Block, LN_EPS, throughBlocks } from './blocks';
@@ -20,8 +20,11 @@ export interface Embedder {
   readonly aapeOn: boolean;
   /** Standard branch + position embedding: Z_std + pos [B, N, D]. */
   standard(x: Tensor): Tensor;
-  /** The alias branch's fused term fuse(fuse_norm(Z_alias)) [G, N, D] for an alias input [G, F, T]. */
-  alias(xa: Tensor): Tensor;
+  /**
+   * The alias branch's fused term fuse(fuse_norm(Z_alias)) [G, N, D] for an alias input [G, F, T];
+   * with `tokens`, [G, n, D] of the picked tokens only.
+   */
+  alias(xa: Tensor, tokens?: TokenPick): Tensor;
   /** Free what the mounted modules do not own (e.g. a position table). */
   dispose?(): void;
 }
@@ -69,8 +72,9 @@ export class AaspEncoder extends Module {
       // Host indices (not tensors): their backward then visits only each token's matches.
       const vs = scope(() => reshape(indexSelect(this.embedder.standard(x), 1, { data: ms.vis, shape: [B, masks * nv] }), [G, nv, D]));
       if (!this.embedder.aapeOn) return vs;
-      const za = this.embedder.alias(maskedAliasInput(x, ms, this.cfg.patch));
-      return add(vs, indexSelect(za, 1, { data: ms.vis, shape: [G, nv] }));
+      // The alias branch is per patch after SBLU: only the visible patch rows go through its
+      // matmuls (a mask ratio of 0.7 leaves 30 % of them).
+      return add(vs, this.embedder.alias(maskedAliasInput(x, ms, this.cfg.patch), { data: ms.vis, shape: [G, nv] }));
     });
   }
 

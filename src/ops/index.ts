@@ -9,6 +9,7 @@ import { indexSpecs } from './index-ops';
 import { convSpecs } from './conv';
 import { linearSpecs } from './linear';
 import { attentionSpecs } from './attention';
+import { patchRowsSpecs } from './patch-rows';
 import type { OpSpec } from './spec';
 
 export * from './unary';
@@ -21,9 +22,10 @@ export * from './index-ops';
 export * from './conv';
 export * from './linear';
 export * from './attention';
+export * from './patch-rows';
 export * from './create';
 export type { OpSpec } from './spec';
 
 export const allOpSpecs: OpSpec[] = [
-  ...unarySpecs, ...binarySpecs, ...reductionSpecs, ...shapeSpecs, ...matmulSpecs, ...nnSpecs, ...indexSpecs, ...convSpecs, ...linearSpecs, ...attentionSpecs,
+  ...unarySpecs, ...binarySpecs, ...reductionSpecs, ...shapeSpecs, ...matmulSpecs, ...nnSpecs, ...indexSpecs, ...convSpecs, ...linearSpecs, ...attentionSpecs, ...patchRowsSpecs,
 ];
