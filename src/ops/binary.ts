@@ -1,8 +1,8 @@
 /**
  * Elementwise binary ops with numpy broadcasting, scalar forms, comparisons, and `where`. The kernels'
  * switches are generated from the op table (src/ops/elementwise-table.ts), one row per op.
- * Backward: one fused kernel gives both partial gradients in the broadcast shape; `sumTo` then
- * reduces each to its input's shape.
+ * Backward: one fused kernel gives both partial gradients in the broadcast shape (add: the incoming
+ * gradient itself, no kernel); `sumTo` then reduces each needed one to its input's shape.
  */
 import { Tensor, tensor } from '../tensor/tensor';
 import { record } from '../tensor/tape';
@@ -40,7 +40,11 @@ function binaryTT(name: BinaryName, a: Tensor, b: Tensor): Tensor {
     workgroups: grid(y.size), overrides: { OP: code },
   });
   if (!differentiable(name)) return y;
+  // Only the gradients an input needs (a constant operand such as a mask gets none).
+  const needA = a.requiresGrad, needB = b.requiresGrad;
   return record(name, y, [a, b], [a, b], (g, [as, bs]) => {
+    // add passes the gradient through (a residual add costs no kernel), summed over broadcast axes.
+    if (name === 'add') return [needA ? reduceTo(g.detach(), as.shape) : null, needB ? reduceTo(g.detach(), bs.shape) : null];
     const ga = empty(shape), gb = empty(shape);
     const bwd = layout(shape, as.shape, bs.shape);
     runtime().dispatch(binaryKernel('backward', bwd.RANK), {
@@ -48,7 +52,9 @@ function binaryTT(name: BinaryName, a: Tensor, b: Tensor): Tensor {
       uniforms: { ...bwd.uniforms, scalar: 0, swap: 0 },
       workgroups: grid(g.size), overrides: { OP: code },
     });
-    return [reduceTo(ga, as.shape), reduceTo(gb, bs.shape)];
+    if (!needA) ga.dispose();
+    if (!needB) gb.dispose();
+    return [needA ? reduceTo(ga, as.shape) : null, needB ? reduceTo(gb, bs.shape) : null];
   });
 }
 
