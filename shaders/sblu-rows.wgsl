@@ -7,7 +7,8 @@
 // positions are unrolled by the template (src/gpu/template.ts), so every register index is a
 // constant (the arrays passed between the helpers below are constant-indexed, so the driver keeps
 // them in registers: same speed as named variables, measured). Modes stay a loop: unrolling them too made the driver take minutes to compile.
-// A template over M, K, CL = ⌊K/2⌋, CR = K − 1 − CL, NT = CL + 1 and TB.
+// A template over M, K, CL = ⌊K/2⌋, CR = K − 1 − CL, NT = CL + 1 and TB; the backward also over DU
+// (0: u needs no gradient, e.g. a log-mel input, so du is neither computed nor written).
 //   taps      one thread per (row, mode): H [R, M, NT] = exp(−Λd) for d = 0 … CL, P [R, M] = g²|C|².
 //   forward   S [R, M, T] from u, H and P.
 //   backward  per mode, pass 1 walks the row for z and writes A = dL/dz (complex) to the scratch
@@ -140,7 +141,9 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
       //#end
       //#for j in 0..TB
       {
+//#if DU
         var s = dot(h[0], a{{j + CR}});
+//#end
         var sa = 0.0;
         var sw = 0.0;
         //#for e in 1..CL + 1
@@ -150,7 +153,9 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
           //#else
           let ap = a{{j + CR + e}};
           //#end
+//#if DU
           s += dot(h[{{e}}], ap);
+//#end
           sa += dot(eh{{e}}, ap);
           sw += ap.x * eh{{e}}.y - ap.y * eh{{e}}.x;
         }
@@ -160,7 +165,9 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
           let ut = u[ub + u32(t)];
           bA -= ut * sa;
           bW += ut * sw;
+//#if DU
           du[ub + u32(t)] = select(du[ub + u32(t)], 0.0, m == 0u) + s;
+//#end
         }
       }
       //#end

@@ -58,8 +58,8 @@ interface SbluLaunch {
   /** Tiles per row in `part` [R, M, nTiles, 3]. */
   nTiles: number;
   forward(b: Buffers): void;
-  /** Writes du and `part` from u, alpha, omega, gain and dS. */
-  backward(b: Buffers): void;
+  /** Writes `part` and, with `du`, du from u, alpha, omega, gain and dS. */
+  backward(b: Buffers, du: boolean): void;
 }
 
 /** Tiles of positions per workgroup, taps and windows in workgroup memory (shaders/sblu.wgsl). */
@@ -81,7 +81,12 @@ function tiledLaunch(R: number, F: number, T: number, B: number, M: number, K: n
   return {
     nTiles,
     forward: (buffers) => runtime().dispatch(sbluK('forward'), { buffers, uniforms, workgroups, overrides }),
-    backward: (buffers) => runtime().dispatch(sbluK('backward'), { buffers, uniforms, workgroups, overrides }),
+    // du is cheap here next to the workgroup-memory traffic: always computed (dropped when unneeded).
+    backward: (buffers, du) => {
+      const scratch = du ? null : empty([R, T]);
+      runtime().dispatch(sbluK('backward'), { buffers: scratch ? { ...buffers, du: scratch.buffer } : buffers, uniforms, workgroups, overrides });
+      scratch?.dispose();
+    },
   };
 }
 
@@ -91,24 +96,25 @@ function tiledLaunch(R: number, F: number, T: number, B: number, M: number, K: n
  */
 function rowsLaunch(R: number, F: number, T: number, M: number, K: number, TB: number): SbluLaunch {
   const CL = Math.floor(K / 2), NT = CL + 1;
-  const kernel = (entry: string) => templateKernel('sblu-rows', sbluRowsSrc, { M, K, CL, CR: K - 1 - CL, NT, TB }, entry);
+  // DU only changes the backward; the other entries always get DU = 1 (one pipeline each).
+  const kernel = (entry: string, extra: Record<string, number> = {}) => templateKernel('sblu-rows', sbluRowsSrc, { M, K, CL, CR: K - 1 - CL, NT, TB, DU: 1, ...extra }, entry);
   const uniforms = { R, F, T, _p0: 0 };
   const rt = runtime();
   // The taps and P of every (row, mode): a small pass before each direction, so nothing is kept between them.
-  const withTaps = (entry: string, buffers: Buffers, extra: Record<string, GPUBuffer> = {}) => {
+  const withTaps = (entry: string, buffers: Buffers, extra: Record<string, GPUBuffer> = {}, params: Record<string, number> = {}) => {
     const H = empty([R, M, NT, 2]), P = empty([R, M]);
     const { alpha, omega, gain, ...rest } = buffers;
     rt.dispatch(kernel('taps'), { buffers: { alpha, omega, gain, H: H.buffer, P: P.buffer }, uniforms, workgroups: grid1d(Math.ceil((R * M) / 64)) });
-    rt.dispatch(kernel(entry), { buffers: { ...rest, ...extra, H: H.buffer, P: P.buffer }, uniforms, workgroups: grid1d(Math.ceil(R / 64)) });
+    rt.dispatch(kernel(entry, params), { buffers: { ...rest, ...extra, H: H.buffer, P: P.buffer }, uniforms, workgroups: grid1d(Math.ceil(R / 64)) });
     H.dispose();
     P.dispose();
   };
   return {
     nTiles: 1,
     forward: (buffers) => withTaps('forward', buffers),
-    backward: (buffers) => {
+    backward: (buffers, du) => {
       const Ag = empty([R, T, 2]);
-      withTaps('backward', buffers, { Ag: Ag.buffer });
+      withTaps('backward', buffers, { Ag: Ag.buffer }, { DU: du ? 1 : 0 });
       Ag.dispose();
     },
   };
@@ -133,9 +139,12 @@ export function sblu(u: Tensor, alpha: Tensor, omega: Tensor, gain: Tensor, K = 
   const S = empty([B, F, M, T]);
   if (S.size === 0) return S;
   launch.forward({ u: u.buffer, alpha: alpha.buffer, omega: omega.buffer, gain: gain.buffer, S: S.buffer });
+  // dL/du only when u needs it (the alias branch's u is the log-mel input, which does not).
+  const needU = u.requiresGrad;
   return record('sblu', S, [u, alpha, omega, gain], [u, alpha, omega, gain], (g, [us, as, ws, gs]) => {
-    const du = empty(us.shape), part = empty([R, M, launch.nTiles, 3]);
-    launch.backward({ u: us.buffer, alpha: as.buffer, omega: ws.buffer, gain: gs.buffer, dS: g.buffer, du: du.buffer, part: part.buffer });
+    const du = needU ? empty(us.shape) : null, part = empty([R, M, launch.nTiles, 3]);
+    const bufs: Buffers = { u: us.buffer, alpha: as.buffer, omega: ws.buffer, gain: gs.buffer, dS: g.buffer, part: part.buffer };
+    launch.backward(du ? { ...bufs, du: du.buffer } : bufs, !!du);
     const da = empty(as.shape), dw = empty(ws.shape), dg = empty(gs.shape);
     runtime().dispatch(sbluK('params_grad'), {
       buffers: { alpha: as.buffer, omega: ws.buffer, gain: gs.buffer, part: part.buffer, dalpha: da.buffer, domega: dw.buffer, dgain: dg.buffer },
@@ -236,4 +245,8 @@ export const sbluSpecs: OpSpec[] = [
   spec(8, [caseOf(2, 2, 23, 4), caseOf(1, 2, 3, 4)], { rows: true }, ', rows'),
   spec(1, [caseOf(1, 2, 5, 2)], { rows: true }, ', rows'),
   spec(33, [caseOf(1, 2, 30, 4)], { rows: true }, ', rows, |Λ| ≪ 1', tinyLambdaInput),
+  // u without a gradient (the alias branch's log-mel input): the rows backward without du, the tiled
+  // one dropping it; dα, dω and dg unchanged.
+  { ...spec(33, [caseOf(2, 3, 37, 4)], { rows: true }, ', rows, u constant'), grad: [false, true, true, true] },
+  { ...spec(33, [caseOf(2, 3, 37, 4)], { rows: false }, ', u constant'), grad: [false, true, true, true] },
 ];
