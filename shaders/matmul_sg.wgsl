@@ -1,6 +1,6 @@
 // Matmul for CPU adapters with 8-wide subgroups (lavapipe): C[b] = op(A[b])·op(B[b]) (+ bias, GELU).
 // Template (src/gpu/template.ts): R rows per subgroup, G groups of 32 columns, TA/TB transposes, NV vec4
-// output, BIAS, GELU, SAVEZ, RSUM (TA = 1 only: also the row sums of op(A)).
+// output, BIAS, GELU, SAVEZ, RES (a residual added last), RSUM (TA = 1 only: also the row sums of op(A)).
 //
 // Why this shape: on lavapipe every per-lane load is scalarised with a bounds check and a branch per
 // lane, and the lanes' values are inserted one by one through the stack (~200 cycles per vec4 load,

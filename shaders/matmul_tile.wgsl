@@ -1,5 +1,5 @@
 // Matmul with a per-thread register block: R rows × 4·C4 columns, vec4 loads along the contiguous
-// dimension of each operand (template parameters: R, C4, TA, TB, NV, BIAS, GELU, SAVEZ; see
+// dimension of each operand (template parameters: R, C4, TA, TB, NV, BIAS, GELU, SAVEZ, RES; see
 // src/gpu/template.ts). For GPUs and CPU adapters without 8-wide subgroups: no workgroup memory and
 // no barriers (barriers are coroutine switches on CPU adapters), tile sizes from src/gpu/tuning.ts.
 // The block is written unrolled because drivers do not reliably keep loop-indexed arrays in registers.

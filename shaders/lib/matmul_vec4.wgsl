@@ -1,6 +1,6 @@
 // What the vec4 matmul kernels (matmul_sg.wgsl, matmul_tile.wgsl) share: the uniforms, the bindings
 // (A and B read as vec4s; C and, with SAVEZ, the pre-activation Z as vec4s when NV; the bias with
-// BIAS), batch addressing and the epilogue (bias, pre-activation, exact GELU, guarded stores).
+// BIAS), batch addressing and the epilogue (bias, pre-activation, exact GELU, residual, guarded stores).
 struct Params {
   M: u32, N: u32, K: u32, batchRank: u32,
   kSplit: u32, nSplit: u32, _p0: u32, _p1: u32,
@@ -27,6 +27,13 @@ struct Params {
 //#end
 //#if RSUM
 @group(0) @binding(6) var<storage, read_write> rowsum: array<vec4f>;
+//#end
+// RES: a residual R (the output's shape) added last, so y = act(A·B + bias) + R in one pass.
+//#if RES && NV
+@group(0) @binding(7) var<storage, read> res: array<vec4f>;
+//#end
+//#if RES && !NV
+@group(0) @binding(7) var<storage, read> res: array<f32>;
 //#end
 
 //#include lib/batch.wgsl
@@ -73,11 +80,19 @@ fn epilogue(row: u32, col: u32, cBase: u32, acc: vec4f, bcol: vec4f) {
   v = gelu4(v);
 //#end
 //#if NV
+//#if RES
+  if (row < M && col < N) { C[(cBase + row * N + col) / 4u] = v + res[(cBase + row * N + col) / 4u]; }
+//#else
   if (row < M && col < N) { C[(cBase + row * N + col) / 4u] = v; }
+//#end
 //#else
   if (row < M) {
     //#for cc in 0..4
+//#if RES
+    if (col + {{cc}}u < N) { C[cBase + row * N + col + {{cc}}u] = v[{{cc}}] + res[cBase + row * N + col + {{cc}}u]; }
+//#else
     if (col + {{cc}}u < N) { C[cBase + row * N + col + {{cc}}u] = v[{{cc}}]; }
+//#end
     //#end
   }
 //#end

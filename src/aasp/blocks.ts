@@ -6,13 +6,15 @@
 import { scope, type Tensor } from '../tensor/tensor';
 import { Module } from '../nn/module';
 import { LayerNorm, Linear } from '../nn/layers';
-import { add } from '../ops';
 import type { Rng } from '../util/rng';
 import { multiHeadCross, multiHeadSelf } from './attention';
 
 export const LN_EPS = 1e-6;
 
-/** fc2(GELU(fc1(x))), the GELU in fc1's matmul epilogue (one dispatch and one activation fewer). */
+/**
+ * fc2(GELU(fc1(x))) (+ residual), the GELU in fc1's matmul epilogue and the residual in fc2's (one
+ * dispatch and one activation fewer each).
+ */
 export class Mlp extends Module {
   readonly fc1: Linear;
   readonly fc2: Linear;
@@ -21,8 +23,8 @@ export class Mlp extends Module {
     this.fc1 = this.child('fc1', new Linear(dim, hidden, rng));
     this.fc2 = this.child('fc2', new Linear(hidden, out, rng));
   }
-  forward(x: Tensor): Tensor {
-    return scope(() => this.fc2.forward(this.fc1.forward(x, { gelu: true })));
+  forward(x: Tensor, residual?: Tensor): Tensor {
+    return scope(() => this.fc2.forward(this.fc1.forward(x, { gelu: true }), { residual }));
   }
 }
 
@@ -35,8 +37,8 @@ export class SelfAttention extends Module {
     this.qkv = this.child('qkv', new Linear(dim, 3 * dim, rng));
     this.proj = this.child('proj', new Linear(dim, dim, rng));
   }
-  forward(x: Tensor): Tensor {
-    return scope(() => this.proj.forward(multiHeadSelf(this.qkv.forward(x), this.heads)));
+  forward(x: Tensor, residual?: Tensor): Tensor {
+    return scope(() => this.proj.forward(multiHeadSelf(this.qkv.forward(x), this.heads), { residual }));
   }
 }
 
@@ -51,8 +53,8 @@ export class CrossAttention extends Module {
     this.kv = this.child('kv', new Linear(dim, 2 * dim, rng));
     this.proj = this.child('proj', new Linear(dim, dim, rng));
   }
-  forward(xq: Tensor, xkv: Tensor): Tensor {
-    return scope(() => this.proj.forward(multiHeadCross(this.q.forward(xq), this.kv.forward(xkv), this.heads)));
+  forward(xq: Tensor, xkv: Tensor, residual?: Tensor): Tensor {
+    return scope(() => this.proj.forward(multiHeadCross(this.q.forward(xq), this.kv.forward(xkv), this.heads), { residual }));
   }
 }
 
@@ -70,9 +72,12 @@ export function throughBlocks<B>(x: Tensor, blocks: readonly B[], step: (blk: B,
   return h;
 }
 
-/** x + f(norm(x)), the intermediates freed. */
-export function residual(x: Tensor, f: (x: Tensor) => Tensor, norm: LayerNorm): Tensor {
-  return scope(() => add(x, f(norm.forward(x))));
+/**
+ * x + f(norm(x)), the intermediates freed. f gets x as its second argument and adds it in its last
+ * matmul's epilogue (the skip connection costs no pass of its own).
+ */
+export function residual(x: Tensor, f: (h: Tensor, skip: Tensor) => Tensor, norm: LayerNorm): Tensor {
+  return scope(() => f(norm.forward(x), x));
 }
 
 /** Pre-LN ViT block (`blocks.{i}.`): x += attn(norm1(x)); x += mlp(norm2(x)). */
@@ -90,8 +95,8 @@ export class Block extends Module {
   }
   forward(x: Tensor): Tensor {
     return scope(() => {
-      const a = residual(x, (t) => this.attn.forward(t), this.norm1);
-      return residual(a, (t) => this.mlp.forward(t), this.norm2);
+      const a = residual(x, (t, skip) => this.attn.forward(t, skip), this.norm1);
+      return residual(a, (t, skip) => this.mlp.forward(t, skip), this.norm2);
     });
   }
 }
@@ -114,8 +119,8 @@ export class PredictorBlock extends Module {
   forward(q: Tensor, kv: Tensor): Tensor {
     return scope(() => {
       const kvn = this.norm_kv.forward(kv);
-      const a = residual(q, (t) => this.xattn.forward(t, kvn), this.norm_q);
-      return residual(a, (t) => this.mlp.forward(t), this.norm2);
+      const a = residual(q, (t, skip) => this.xattn.forward(t, kvn, skip), this.norm_q);
+      return residual(a, (t, skip) => this.mlp.forward(t, skip), this.norm2);
     });
   }
 }

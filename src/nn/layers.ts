@@ -1,7 +1,7 @@
 /** Layers with PyTorch names and initialisations: Linear, LayerNorm, Conv1d, Conv2d. */
 import { Tensor, tensor } from '../tensor/tensor';
 import { Module } from './module';
-import { conv1d, conv2d, layerNorm, linear, ones, truncNormal, zeros } from '../ops';
+import { conv1d, conv2d, layerNorm, linear, ones, truncNormal, zeros, type LinearOptions } from '../ops';
 import type { Rng } from '../util/rng';
 
 export type LinearInit = 'trunc_normal' | 'xavier_uniform' | 'zeros' | 'normal';
@@ -35,9 +35,9 @@ export class Linear extends Module {
     if (opts.bias !== false) this.param('bias', zeros([outFeatures]));
   }
 
-  forward(x: Tensor, opts: { gelu?: boolean } = {}): Tensor {
+  forward(x: Tensor, opts: LinearOptions = {}): Tensor {
     if (x.shape[x.rank - 1] !== this.inFeatures) throw new Error(`Linear(${this.inFeatures} → ${this.outFeatures}): input has shape [${x.shape}]`);
-    // One fused kernel: x·Wᵀ + b (+ GELU) (src/ops/linear.ts).
+    // One fused kernel: x·Wᵀ + b (+ GELU) (+ residual) (src/ops/linear.ts).
     return linear(x, this.p('weight'), this.hasParam('bias') ? this.p('bias') : null, opts);
   }
 }

@@ -1,7 +1,8 @@
 /**
- * linear(x, W, b, {gelu}) = act(x·Wᵀ + b) with W [out, in] (PyTorch layout), bias and exact GELU fused
- * into the matmul epilogue. x may have any leading dims. Backward: gz = g·gelu'(z) (z, the
- * pre-activation, is saved by the forward kernel only when a gradient will be needed), then
+ * linear(x, W, b, {gelu, residual}) = act(x·Wᵀ + b) + residual with W [out, in] (PyTorch layout);
+ * bias, exact GELU and the residual (a transformer block's skip connection) fused into the matmul
+ * epilogue. x may have any leading dims. Backward: the residual gets g itself; gz = g·gelu'(z) (z,
+ * the pre-activation, is saved by the forward kernel only when a gradient will be needed), then
  * dx = gz·W, dW = gzᵀ·x (transposed operand read in place, no copy), db = Σ_rows gz.
  */
 import { Tensor } from '../tensor/tensor';
@@ -13,7 +14,11 @@ import { assertShape, checkF32, empty, grid, runtime } from './util';
 import { sum } from './reduce';
 import type { OpSpec } from './spec';
 
-export interface LinearOptions { gelu?: boolean }
+export interface LinearOptions {
+  gelu?: boolean;
+  /** Added to the output last (after GELU), in the same kernel: x + f(x) without an add pass. */
+  residual?: Tensor | null;
+}
 
 /** A view of `t` with another shape, outside autograd (the op records its own node). */
 function view(t: Tensor, shape: number[]): Tensor { return new Tensor(shape, t.storage.retain(), t.dtype); }
@@ -26,15 +31,21 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   if (bias) { checkF32('linear', bias); assertShape('linear', 'bias', bias.shape, [out]); }
   const rows = x.size / Math.max(inF, 1);
   const gelu = !!opts.gelu;
-  const inputs = bias ? [x, weight, bias] : [x, weight];
+  const res = opts.residual ?? null;
+  if (res) { checkF32('linear', res); assertShape('linear', 'residual', res.shape, [...x.shape.slice(0, -1), out]); }
+  const inputs = [x, weight, ...(bias ? [bias] : []), ...(res ? [res] : [])];
   const needGrad = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   const x2 = view(x, [rows, inF]);
-  const { y: y2, z } = mmDispatch(x2, weight, false, true, { bias, gelu, saveZ: gelu && needGrad });
+  const r2 = res && view(res, [rows, out]);
+  const { y: y2, z } = mmDispatch(x2, weight, false, true, { bias, gelu, saveZ: gelu && needGrad, residual: r2 });
   x2.dispose();
+  r2?.dispose();
   const y = view(y2, [...x.shape.slice(0, -1), out]);
   y2.dispose();
   const saved = z ? [x, weight, z] : [x, weight];
   const r = record(gelu ? 'linear+gelu' : 'linear', y, inputs, saved, (g, [xs, ws, zs]) => {
+    // The residual's gradient is g itself (taken before gz replaces it).
+    const dres = res?.requiresGrad ? g.detach() : null;
     let gz = view(g, [rows, out]);
     if (zs) {
       const d = empty([rows, out]);
@@ -59,7 +70,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
       xv.dispose();
     } else if (bias?.requiresGrad) db = sum(gz, 0);
     gz.dispose();
-    return bias ? [dx, dw, db] : [dx, dw];
+    return [dx, dw, ...(bias ? [db] : []), ...(res ? [dres] : [])];
   });
   z?.dispose();
   return r;
@@ -67,14 +78,14 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
 
 // ---- reference ----
 
-function linearRef(x: NDArray, w: NDArray, b: NDArray | null, gelu: boolean): NDArray {
+function linearRef(x: NDArray, w: NDArray, b: NDArray | null, gelu: boolean, res: NDArray | null = null): NDArray {
   const inF = w.shape[1], out = w.shape[0];
   const rows = x.data.length / inF;
   const y = matmulND(nd([rows, inF], x.data), w, false, true);
   for (let i = 0; i < rows; i++) for (let j = 0; j < out; j++) {
     let v = y.data[i * out + j] + (b ? b.data[j] : 0);
     if (gelu) v = 0.5 * v * (1 + erf(v / Math.SQRT2));
-    y.data[i * out + j] = v;
+    y.data[i * out + j] = v + (res ? res.data[i * out + j] : 0);
   }
   return nd([...x.shape.slice(0, -1), out], y.data);
 }
@@ -89,9 +100,13 @@ const cases: number[][][] = [
   [[64, 16], [40, 16], [40]], [[300, 8], [8, 8], [8]],
 ];
 const tol = { atol: 2e-5, rtol: 1e-4, gradAtol: 2e-4, gradRtol: 1e-3 };
+const withResidual = cases.map(([x, w, b]) => [x, w, b, [...x.slice(0, -1), w[0]]]);
 
 export const linearSpecs: OpSpec[] = [
   { name: 'linear', cases, gpu: ([x, w, b]) => linear(x, w, b), ref: ([x, w, b]) => linearRef(x, w, b, false), tol },
   { name: 'linear(gelu)', cases, gpu: ([x, w, b]) => linear(x, w, b, { gelu: true }), ref: ([x, w, b]) => linearRef(x, w, b, true), tol },
   { name: 'linear(no bias)', cases: cases.map((c) => c.slice(0, 2)), gpu: ([x, w]) => linear(x, w), ref: ([x, w]) => linearRef(x, w, null, false), tol },
+  // The residual in the epilogue on every path above (general, sg8/tile, split-K), after GELU.
+  { name: 'linear(residual)', cases: withResidual, gpu: ([x, w, b, r]) => linear(x, w, b, { residual: r }), ref: ([x, w, b, r]) => linearRef(x, w, b, false, r), tol },
+  { name: 'linear(gelu, residual)', cases: withResidual, gpu: ([x, w, b, r]) => linear(x, w, b, { gelu: true, residual: r }), ref: ([x, w, b, r]) => linearRef(x, w, b, true, r), tol },
 ];

@@ -24,6 +24,8 @@ export interface Epilogue {
   gelu?: boolean;
   /** Also return the pre-activation (needed by GELU's backward). */
   saveZ?: boolean;
+  /** Added last, after GELU: a residual of the output's shape (y = act(A·B + bias) + residual). */
+  residual?: Tensor | null;
   /**
    * Also return Σ_k A[k, m] for a 2-D A taken transposed (a Linear's bias gradient beside
    * dW = dYᵀ·X): from the kernel's own loads of A on sg8 adapters, else a separate sum.
@@ -89,12 +91,25 @@ function epilogueAfter(y: Tensor, epi: Epilogue): { y: Tensor; z: Tensor | null 
     y.dispose();
     z = s;
   }
-  if (!epi.gelu) return { y: z, z: null };
+  if (!epi.gelu) return { y: addResidual(z, epi.residual), z: null };
   const g = empty(z.shape);
   runtime().dispatch(unaryK('main'), { buffers: { x: z.buffer, y: g.buffer }, uniforms: { n: z.size }, workgroups: grid(z.size), overrides: { OP: unaryCode('gelu') } });
-  if (epi.saveZ) return { y: g, z };
+  if (epi.saveZ) return { y: addResidual(g, epi.residual), z };
   z.dispose();
-  return { y: g, z: null };
+  return { y: addResidual(g, epi.residual), z: null };
+}
+
+/** y + residual with the elementwise kernel (general path and split-K). Consumes `y`. */
+function addResidual(y: Tensor, residual: Tensor | null | undefined): Tensor {
+  if (!residual) return y;
+  const s = empty(y.shape);
+  runtime().dispatch(binaryKernel('same'), {
+    buffers: { a: y.buffer, b: residual.buffer, y: s.buffer },
+    uniforms: { n: y.size, rank: 1, shape: pad8([y.size]), sa: pad8([1]), sb: pad8([1]), sc: pad8([]), scalar: 0, swap: 0 },
+    workgroups: grid(y.size), overrides: { OP: binaryCode('add') },
+  });
+  y.dispose();
+  return s;
 }
 
 /** C = op(A)·op(B) (+ epilogue) with no autograd. Returns z (pre-activation) when epi.saveZ and GELU. */
@@ -109,9 +124,12 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue): {
   const d = mmDims(a.shape, b.shape, tA, tB);
   const { M, N, K } = d;
   const outShape = [...d.batch, M, N];
+  if (epi.residual && (epi.residual.rank !== outShape.length || epi.residual.shape.some((v, i) => v !== outShape[i]))) {
+    throw new Error(`matmul: residual [${epi.residual.shape}] does not match the output [${outShape}]`);
+  }
   const plan = mmPlan(d, tA, tB);
   if (M * N * d.nb === 0) return { y: empty(outShape), z: null, rowSum: null };
-  if (K === 0) { const y = zeros(outShape); return { ...(epi.bias || epi.gelu ? epilogueAfter(y, epi) : { y, z: null }), rowSum: null }; }
+  if (K === 0) { const y = zeros(outShape); return { ...(epi.bias || epi.gelu || epi.residual ? epilogueAfter(y, epi) : { y, z: null }), rowSum: null }; }
   if (plan.kind === 'general') {
     const y = empty(outShape);
     const TX = 8, TY = 8;
@@ -121,7 +139,7 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue): {
       workgroups: [Math.ceil(N / (4 * TX)), Math.ceil(M / (4 * TY)), d.nb],
       overrides: { TX, TY },
     });
-    return { ...(epi.bias || epi.gelu ? epilogueAfter(y, epi) : { y, z: null }), rowSum: null };
+    return { ...(epi.bias || epi.gelu || epi.residual ? epilogueAfter(y, epi) : { y, z: null }), rowSum: null };
   }
   const t = tuningFor(runtime());
   // On sg8 adapters the kernel reads B[N, K] (k contiguous per column) ~1.5x faster than B[K, N]
@@ -140,6 +158,7 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue): {
   const bias = fuse && epi.bias ? epi.bias : null;
   const gelu = fuse && !!epi.gelu;
   const saveZ = gelu && !!epi.saveZ;
+  const res = fuse && epi.residual ? epi.residual : null;
   // Row sums of op(A) in the sg8 kernel, which sees every k of its rows in one dispatch.
   const rowSum = epi.rowSum && plan.kind === 'sg8' && tA && !split && d.nb === 1 ? empty([M]) : null;
   const nv = N % 4 === 0 ? 1 : 0;
@@ -149,10 +168,11 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue): {
   if (bias) buffers.bias = bias.buffer;
   if (z) buffers.Z = z.buffer;
   if (rowSum) buffers.rowsum = rowSum.buffer;
+  if (res) buffers.res = res.buffer;
   const uniforms = { M, N, K, kSplit: plan.kSplit, nSplit: plan.nSplit, _p0: 0, _p1: 0, ...batchUniforms(d) };
   const kBlock = plan.kind === 'sg8' && !tA ? 32 : 4;
   const kchk = K % kBlock !== 0 || plan.kSplit % kBlock !== 0 ? 1 : 0;
-  const flags = { TA: +tA, TB: +tB, NV: nv, BIAS: bias ? 1 : 0, GELU: +gelu, SAVEZ: +saveZ, KCHK: kchk, RSUM: rowSum ? 1 : 0 };
+  const flags = { TA: +tA, TB: +tB, NV: nv, BIAS: bias ? 1 : 0, GELU: +gelu, SAVEZ: +saveZ, KCHK: kchk, RSUM: rowSum ? 1 : 0, RES: res ? 1 : 0 };
   if (plan.kind === 'sg8') {
     const WS = M > plan.R ? t.sgPerGroup : 1;
     runtime().dispatch(templateKernel('matmul_sg', matmulSgSource, { R: plan.R, G: plan.G, ...flags }), {
@@ -172,5 +192,5 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue): {
   y.dispose();
   const r = reshape(s, outShape);
   s.dispose();
-  return { ...(epi.bias || epi.gelu ? epilogueAfter(r, epi) : { y: r, z: null }), rowSum: null };
+  return { ...(epi.bias || epi.gelu || epi.residual ? epilogueAfter(r, epi) : { y: r, z: null }), rowSum: null };
 }
