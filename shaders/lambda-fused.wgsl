@@ -193,10 +193,9 @@ fn bwd_dy2(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   if (t0 + {{u}}u < p.T2) {
     let e = o * p.T2 + t0 + {{u}}u;
     let z = y2[e];
-    // One erf for both: GELU = z·Φ(z), GELU′ = Φ(z) + z·φ(z).
-    let phi = 0.5 * (1.0 + erf_f(z * SQRT1_2));
-    let dgelu = phi + z * INV_SQRT_2PI * exp(-0.5 * z * z);
-    dy2[e] = dgelu * (a + c * (z * phi - ym));
+    // One erf (and one exp) for both: GELU = z·Φ(z), GELU′ = Φ(z) + z·φ(z).
+    let pg = phi_gelu_grad_f(z);
+    dy2[e] = pg.y * (a + c * (z * pg.x - ym));
   }
   //#end
 }

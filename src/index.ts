@@ -21,7 +21,7 @@ export {
   // shape
   reshape, expand, permute, transpose, unsqueeze, slice, concat, stack,
   // linear algebra and nn
-  matmul, linear, conv1d, conv2d, softmax, logSoftmax, layerNorm, crossEntropy, cosineSimilarity, l2Normalize,
+  matmul, linear, mlp, conv1d, conv2d, softmax, logSoftmax, layerNorm, crossEntropy, cosineSimilarity, l2Normalize,
   attention, selfAttention, crossAttention,
   // indexing
   indexSelect, indexAdd, patchRows, type TokenPick,

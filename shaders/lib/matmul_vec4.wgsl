@@ -25,6 +25,14 @@ struct Params {
 //#if SAVEZ && !NV
 @group(0) @binding(5) var<storage, read_write> Z: array<f32>;
 //#end
+// DGELU: the output times gelu'(Z) for a saved pre-activation Z of the output's shape (the gradient
+// through a GELU taken in the matmul that makes the gradient of its output). Not with SAVEZ / GELU.
+//#if DGELU && NV
+@group(0) @binding(5) var<storage, read> Z: array<vec4f>;
+//#end
+//#if DGELU && !NV
+@group(0) @binding(5) var<storage, read> Z: array<f32>;
+//#end
 //#if RSUM
 @group(0) @binding(6) var<storage, read_write> rowsum: array<vec4f>;
 //#end
@@ -58,13 +66,24 @@ fn bias4(col: u32) -> vec4f {
 //#end
 }
 
-// Epilogue for one row of 4 columns from `col`: bias, pre-activation (SAVEZ), GELU, guarded stores.
+// Epilogue for one row of 4 columns from `col`: bias, gelu'(Z) (DGELU), pre-activation (SAVEZ), GELU,
+// residual, guarded stores.
 fn epilogue(row: u32, col: u32, cBase: u32, acc: vec4f, bcol: vec4f) {
   let M = p.M;
   let N = p.N;
   var v = acc;
 //#if BIAS
   v += bcol;
+//#end
+//#if DGELU && NV
+  if (row < M && col < N) { v *= gelu_grad4(Z[(cBase + row * N + col) / 4u]); }
+//#end
+//#if DGELU && !NV
+  if (row < M) {
+    //#for cc in 0..4
+    if (col + {{cc}}u < N) { v[{{cc}}] *= gelu_grad_f(Z[cBase + row * N + col + {{cc}}u]); }
+    //#end
+  }
 //#end
 //#if SAVEZ && NV
   if (row < M && col < N) { Z[(cBase + row * N + col) / 4u] = v; }

@@ -5,6 +5,7 @@
  */
 import { scope, type Tensor } from '../tensor/tensor';
 import { Module } from '../nn/module';
+import { mlp } from '../ops';
 import { LayerNorm, Linear } from '../nn/layers';
 import type { Rng } from '../util/rng';
 import { multiHeadCross, multiHeadSelf } from './attention';
@@ -12,8 +13,9 @@ import { multiHeadCross, multiHeadSelf } from './attention';
 export const LN_EPS = 1e-6;
 
 /**
- * fc2(GELU(fc1(x))) (+ residual), the GELU in fc1's matmul epilogue and the residual in fc2's (one
- * dispatch and one activation fewer each).
+ * fc2(GELU(fc1(x))) (+ residual) as one op (src/ops/linear.ts `mlp`): the GELU in fc1's matmul
+ * epilogue, the residual in fc2's, and in the backward the GELU's gradient in the matmul that makes
+ * fc1's output gradient (one dispatch and one activation fewer each).
  */
 export class Mlp extends Module {
   readonly fc1: Linear;
@@ -24,7 +26,7 @@ export class Mlp extends Module {
     this.fc2 = this.child('fc2', new Linear(hidden, out, rng));
   }
   forward(x: Tensor, residual?: Tensor): Tensor {
-    return scope(() => this.fc2.forward(this.fc1.forward(x, { gelu: true }), { residual }));
+    return mlp(x, this.fc1.p('weight'), this.fc1.p('bias'), this.fc2.p('weight'), this.fc2.p('bias'), { residual });
   }
 }
 

@@ -76,6 +76,67 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   return r;
 }
 
+export interface MlpOptions {
+  /** Added to the output last, in fc2's kernel (a block's skip connection). */
+  residual?: Tensor | null;
+}
+
+/**
+ * mlp(x, W1, b1, W2, b2) = GELU(x·W1ᵀ + b1)·W2ᵀ + b2 (+ residual), a transformer MLP as one op: the
+ * forward is two fused linears; the backward takes the gradient through the GELU inside the matmul
+ * that makes it, dZ = (g·W2) ⊙ gelu'(Z) (the DGELU epilogue), instead of writing g·W2 and reading it
+ * back in a separate pass over the [rows, hidden] activations.
+ */
+export function mlp(x: Tensor, w1: Tensor, b1: Tensor | null, w2: Tensor, b2: Tensor | null, opts: MlpOptions = {}): Tensor {
+  checkF32('mlp', x, w1, w2);
+  if (w1.rank !== 2 || w2.rank !== 2) throw new Error(`mlp: weights must be [out, in], got [${w1.shape}] and [${w2.shape}]`);
+  const [hidden, inF] = w1.shape, out = w2.shape[0];
+  if (w2.shape[1] !== hidden) throw new Error(`mlp: fc2 weight [${w2.shape}] does not take fc1's ${hidden} outputs`);
+  if (x.rank < 1 || x.shape[x.rank - 1] !== inF) throw new Error(`mlp: input [${x.shape}] does not end in ${inF} (fc1 weight [${w1.shape}])`);
+  if (b1) { checkF32('mlp', b1); assertShape('mlp', 'fc1 bias', b1.shape, [hidden]); }
+  if (b2) { checkF32('mlp', b2); assertShape('mlp', 'fc2 bias', b2.shape, [out]); }
+  const res = opts.residual ?? null;
+  const outShape = [...x.shape.slice(0, -1), out];
+  if (res) { checkF32('mlp', res); assertShape('mlp', 'residual', res.shape, outShape); }
+  const rows = x.size / Math.max(inF, 1);
+  const inputs = [x, w1, ...(b1 ? [b1] : []), w2, ...(b2 ? [b2] : []), ...(res ? [res] : [])];
+  const needGrad = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  const x2 = view(x, [rows, inF]);
+  const { y: h, z } = mmDispatch(x2, w1, false, true, { bias: b1, gelu: true, saveZ: needGrad });
+  x2.dispose();
+  const r2 = res && view(res, [rows, out]);
+  const y2 = mmDispatch(h, w2, false, true, { bias: b2, residual: r2 }).y;
+  r2?.dispose();
+  const y = view(y2, outShape);
+  y2.dispose();
+  const r = record('mlp', y, inputs, needGrad ? [x, w1, z!, h, w2] : [], (g, [xs, w1s, zs, hs, w2s]) => {
+    const gv = view(g, [rows, out]);
+    const dres = res?.requiresGrad ? g.detach() : null;
+    let dw2: Tensor | null = null, db2: Tensor | null = null;
+    if (w2.requiresGrad) ({ y: dw2, rowSum: db2 } = mmDispatch(gv, hs, true, false, { rowSum: !!b2?.requiresGrad }));
+    else if (b2?.requiresGrad) db2 = sum(gv, 0);
+    let dx: Tensor | null = null, dw1: Tensor | null = null, db1: Tensor | null = null;
+    if (x.requiresGrad || w1.requiresGrad || b1?.requiresGrad) {
+      const dz = mmDispatch(gv, w2s, false, false, { dgelu: zs }).y;
+      const xv = view(xs, [rows, inF]);
+      if (w1.requiresGrad) ({ y: dw1, rowSum: db1 } = mmDispatch(dz, xv, true, false, { rowSum: !!b1?.requiresGrad }));
+      else if (b1?.requiresGrad) db1 = sum(dz, 0);
+      xv.dispose();
+      if (x.requiresGrad) {
+        const dx2 = mmDispatch(dz, w1s, false, false).y;
+        dx = view(dx2, [...xs.shape]);
+        dx2.dispose();
+      }
+      dz.dispose();
+    }
+    gv.dispose();
+    return [dx, dw1, ...(b1 ? [db1] : []), dw2, ...(b2 ? [db2] : []), ...(res ? [dres] : [])];
+  });
+  h.dispose();
+  z?.dispose();
+  return r;
+}
+
 // ---- reference ----
 
 function linearRef(x: NDArray, w: NDArray, b: NDArray | null, gelu: boolean, res: NDArray | null = null): NDArray {
@@ -101,6 +162,8 @@ const cases: number[][][] = [
 ];
 const tol = { atol: 2e-5, rtol: 1e-4, gradAtol: 2e-4, gradRtol: 1e-3 };
 const withResidual = cases.map(([x, w, b]) => [x, w, b, [...x.slice(0, -1), w[0]]]);
+const mlpCase = (x: number[], hidden: number, out: number): number[][] => [x, [hidden, x[x.length - 1]], [hidden], [out, hidden], [out], [...x.slice(0, -1), out]];
+const mlpCases: number[][][] = [mlpCase([3, 5], 7, 5), mlpCase([2, 3, 8], 12, 8), mlpCase([70, 16], 64, 16), mlpCase([4, 32], 512, 12), mlpCase([4, 8], 16, 256), mlpCase([33, 20], 36, 20)];
 
 export const linearSpecs: OpSpec[] = [
   { name: 'linear', cases, gpu: ([x, w, b]) => linear(x, w, b), ref: ([x, w, b]) => linearRef(x, w, b, false), tol },
@@ -109,4 +172,16 @@ export const linearSpecs: OpSpec[] = [
   // The residual in the epilogue on every path above (general, sg8/tile, split-K), after GELU.
   { name: 'linear(residual)', cases: withResidual, gpu: ([x, w, b, r]) => linear(x, w, b, { residual: r }), ref: ([x, w, b, r]) => linearRef(x, w, b, false, r), tol },
   { name: 'linear(gelu, residual)', cases: withResidual, gpu: ([x, w, b, r]) => linear(x, w, b, { gelu: true, residual: r }), ref: ([x, w, b, r]) => linearRef(x, w, b, true, r), tol },
+  // x, W1, b1, W2, b2, residual: the general kernel (odd sizes), the vec4 kernels (many rows: the sg8
+  // path copies W2 to [hidden, out] for dZ), few rows and a wide hidden layer, split-K in dZ (few rows,
+  // out 256), leading dims.
+  {
+    name: 'mlp(residual)', cases: mlpCases,
+    gpu: ([x, w1, b1, w2, b2, r]) => mlp(x, w1, b1, w2, b2, { residual: r }),
+    ref: ([x, w1, b1, w2, b2, r]) => linearRef(linearRef(x, w1, b1, true), w2, b2, false, r), tol,
+  },
+  {
+    name: 'mlp(no biases)', cases: mlpCases.map(([x, w1, , w2]) => [x, w1, w2]),
+    gpu: ([x, w1, w2]) => mlp(x, w1, null, w2, null), ref: ([x, w1, w2]) => linearRef(linearRef(x, w1, null, true), w2, null, false), tol,
+  },
 ];

@@ -27,6 +27,12 @@ export interface Epilogue {
   /** Added last, after GELU: a residual of the output's shape (y = act(A·B + bias) + residual). */
   residual?: Tensor | null;
   /**
+   * A saved pre-activation z of the output's shape: the output is multiplied by gelu'(z) (the
+   * gradient through a GELU, made by the matmul that makes the gradient of its output). Not with
+   * gelu or bias.
+   */
+  dgelu?: Tensor | null;
+  /**
    * Also return Σ_k A[k, m] for a 2-D A taken transposed (a Linear's bias gradient beside
    * dW = dYᵀ·X): from the kernel's own loads of A on sg8 adapters, else a separate sum.
    */
@@ -79,6 +85,12 @@ function batchUniforms(d: MatmulDims): Record<string, number[] | number> {
 
 /** Apply bias / GELU with elementwise kernels (general path and split-K). Consumes `y`. */
 function epilogueAfter(y: Tensor, epi: Epilogue): { y: Tensor; z: Tensor | null } {
+  if (epi.dgelu) {
+    const d = empty(y.shape);
+    runtime().dispatch(unaryK('backward'), { buffers: { x: epi.dgelu.buffer, g: y.buffer, dx: d.buffer }, uniforms: { n: d.size }, workgroups: grid(d.size), overrides: { OP: unaryCode('gelu') } });
+    y.dispose();
+    return { y: addResidual(d, epi.residual), z: null };
+  }
   let z = y;
   if (epi.bias) {
     const N = y.shape[y.rank - 1];
@@ -127,9 +139,12 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue): {
   if (epi.residual && (epi.residual.rank !== outShape.length || epi.residual.shape.some((v, i) => v !== outShape[i]))) {
     throw new Error(`matmul: residual [${epi.residual.shape}] does not match the output [${outShape}]`);
   }
+  if (epi.dgelu && (epi.gelu || epi.bias || epi.dgelu.rank !== outShape.length || epi.dgelu.shape.some((v, i) => v !== outShape[i]))) {
+    throw new Error(`matmul: dgelu [${epi.dgelu.shape}] must match the output [${outShape}], without gelu or bias`);
+  }
   const plan = mmPlan(d, tA, tB);
   if (M * N * d.nb === 0) return { y: empty(outShape), z: null, rowSum: null };
-  if (K === 0) { const y = zeros(outShape); return { ...(epi.bias || epi.gelu || epi.residual ? epilogueAfter(y, epi) : { y, z: null }), rowSum: null }; }
+  if (K === 0) { const y = zeros(outShape); return { ...(epi.bias || epi.gelu || epi.residual || epi.dgelu ? epilogueAfter(y, epi) : { y, z: null }), rowSum: null }; }
   if (plan.kind === 'general') {
     const y = empty(outShape);
     const TX = 8, TY = 8;
@@ -139,7 +154,7 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue): {
       workgroups: [Math.ceil(N / (4 * TX)), Math.ceil(M / (4 * TY)), d.nb],
       overrides: { TX, TY },
     });
-    return { ...(epi.bias || epi.gelu || epi.residual ? epilogueAfter(y, epi) : { y, z: null }), rowSum: null };
+    return { ...(epi.bias || epi.gelu || epi.residual || epi.dgelu ? epilogueAfter(y, epi) : { y, z: null }), rowSum: null };
   }
   const t = tuningFor(runtime());
   // On sg8 adapters the kernel reads B[N, K] (k contiguous per column) ~1.5x faster than B[K, N]
@@ -159,6 +174,7 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue): {
   const gelu = fuse && !!epi.gelu;
   const saveZ = gelu && !!epi.saveZ;
   const res = fuse && epi.residual ? epi.residual : null;
+  const dgelu = fuse && epi.dgelu ? epi.dgelu : null;
   // Row sums of op(A) in the sg8 kernel, which sees every k of its rows in one dispatch.
   const rowSum = epi.rowSum && plan.kind === 'sg8' && tA && !split && d.nb === 1 ? empty([M]) : null;
   const nv = N % 4 === 0 ? 1 : 0;
@@ -169,10 +185,11 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue): {
   if (z) buffers.Z = z.buffer;
   if (rowSum) buffers.rowsum = rowSum.buffer;
   if (res) buffers.res = res.buffer;
+  if (dgelu) buffers.Z = dgelu.buffer;
   const uniforms = { M, N, K, kSplit: plan.kSplit, nSplit: plan.nSplit, _p0: 0, _p1: 0, ...batchUniforms(d) };
   const kBlock = plan.kind === 'sg8' && !tA ? 32 : 4;
   const kchk = K % kBlock !== 0 || plan.kSplit % kBlock !== 0 ? 1 : 0;
-  const flags = { TA: +tA, TB: +tB, NV: nv, BIAS: bias ? 1 : 0, GELU: +gelu, SAVEZ: +saveZ, KCHK: kchk, RSUM: rowSum ? 1 : 0, RES: res ? 1 : 0 };
+  const flags = { TA: +tA, TB: +tB, NV: nv, BIAS: bias ? 1 : 0, GELU: +gelu, SAVEZ: +saveZ, KCHK: kchk, RSUM: rowSum ? 1 : 0, RES: res ? 1 : 0, DGELU: dgelu ? 1 : 0 };
   if (plan.kind === 'sg8') {
     const WS = M > plan.R ? t.sgPerGroup : 1;
     runtime().dispatch(templateKernel('matmul_sg', matmulSgSource, { R: plan.R, G: plan.G, ...flags }), {
@@ -192,5 +209,5 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue): {
   y.dispose();
   const r = reshape(s, outShape);
   s.dispose();
-  return { ...(epi.bias || epi.gelu || epi.residual ? epilogueAfter(r, epi) : { y: r, z: null }), rowSum: null };
+  return { ...(epi.bias || epi.gelu || epi.residual || epi.dgelu ? epilogueAfter(r, epi) : { y: r, z: null }), rowSum: null };
 }
