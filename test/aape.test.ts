@@ -131,6 +131,35 @@ describe('AaPE module', () => {
     m.dispose();
   });
 
+  it('the alias branch on picked tokens equals its full output at those tokens, in one pass and in clip chunks', async () => {
+    const rng = new Rng(12);
+    const m = new AaPE({ D: 16, F: 32 }, rng);
+    m.setParam('aape.fuse.weight', tensor(rand(rng, 256, 0.3), [16, 16]));
+    const data = rand(rng, 3 * 32 * 48, 2);
+    // 2 × 3 tokens of 6 per clip, in no particular order.
+    const picks = { data: Int32Array.from([4, 0, 5, 1, 3, 2, 5, 4, 3]), shape: [3, 3] as [number, number] };
+    const full = await scopeAsync(async () => m.alias(tensor(data, [3, 32, 48])).toFloat32());
+    const run = async () => scopeAsync(async () => {
+      const x = tensor(data, [3, 32, 48]);
+      const z = m.alias(x, picks);
+      const zv = await z.toFloat32();
+      backward(sum(mul(z, z)));
+      const out = { zv, gb: await m.aape!.lambda_enc.p('band_bias').grad!.toFloat32(), gw: await m.aape!.patch.p('weight').grad!.toFloat32() };
+      m.zeroGrad();
+      return out;
+    });
+    const whole = await run();
+    for (let b = 0; b < 3; b++) for (let k = 0; k < 3; k++) for (let d = 0; d < 16; d++) {
+      expect(whole.zv[(b * 3 + k) * 16 + d]).toBeCloseTo(full[(b * 6 + picks.data[b * 3 + k]) * 16 + d], 5);
+    }
+    m.aape!.maxClips = () => 2;
+    const chunked = await run();
+    expect(maxDiff(chunked.zv, whole.zv)).toBeLessThan(1e-6);
+    expect(maxDiff(chunked.gb, whole.gb)).toBeLessThan(1e-5);
+    expect(maxDiff(chunked.gw, whole.gw)).toBeLessThan(1e-5);
+    m.dispose();
+  });
+
   it('zeroMaskedCells zeroes exactly the masked 16×16 cells (and ragged edges stay)', async () => {
     const rng = new Rng(2);
     for (const T of [48, 53]) {
