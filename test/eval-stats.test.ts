@@ -139,6 +139,34 @@ describe('evaluation splits', () => {
     expect(() => makeSplits(esc, { onlyFolds: [7] })).toThrow(/fold 7/);
   });
 
+  it('grouped folds: every group in one fold, each fold tested once, groups stratified by label, the draw varies with the seed', () => {
+    // 20 instruments of 4 families (5 each), 6 notes each with pitch labels that vary inside a group.
+    const items = Array.from({ length: 120 }, (_, i) => {
+      const g = Math.floor(i / 6);
+      return { group: `gm${g}`, label: `fam${g % 4}`, split: g < 12 ? 'train' : g < 16 ? 'valid' : 'test' };
+    });
+    const splits = makeSplits(items, { seed: 3, groupFolds: 5 });
+    expect(splits.map((s) => s.name)).toEqual(['fold 1', 'fold 2', 'fold 3', 'fold 4', 'fold 5']);
+    const testedIn = new Map<string, number>();
+    for (const [k, s] of splits.entries()) {
+      expect(new Set([...s.train, ...s.valid, ...s.test]).size).toBe(120);
+      const testGroups = new Set(s.test.map((i) => items[i].group));
+      // No test instrument is seen in training or validation.
+      for (const i of [...s.train, ...s.valid]) expect(testGroups.has(items[i].group)).toBe(false);
+      // Stratified: 4 groups per fold, one of each family.
+      expect(testGroups.size).toBe(4);
+      expect(new Set(s.test.map((i) => items[i].label)).size).toBe(4);
+      for (const g of testGroups) { expect(testedIn.has(g)).toBe(false); testedIn.set(g, k); }
+    }
+    expect(testedIn.size).toBe(20);
+    // The dataset's own split is ignored; another seed draws other folds, the same seed the same.
+    const testOf = (seed: number) => makeSplits(items, { seed, groupFolds: 5 })[0].test;
+    expect(testOf(4)).not.toEqual(testOf(3));
+    expect(testOf(3)).toEqual(splits[0].test);
+    expect(() => makeSplits(items.map(({ label }) => ({ label })), { groupFolds: 5 })).toThrow(/group/);
+    expect(() => makeSplits(items.slice(0, 18), { groupFolds: 5 })).toThrow(/at least 5 groups/);
+  });
+
   it('official splits, with a held-out validation set when none is given', () => {
     const items = [...Array(20).fill({ split: 'train', label: 'a' }), ...Array(5).fill({ split: 'valid', label: 'a' }), ...Array(5).fill({ split: 'test', label: 'b' })];
     const [s] = makeSplits(items);

@@ -116,11 +116,14 @@ describe('proxy-bench CLI', () => {
     const inst = res.details[0].tasks.instruments;
     expect(inst.layout).toBe('nsynth');
     expect(inst.classes).toHaveLength(12);
-    // 2 instruments per family: the first trains, the second is the test split (unseen).
-    const nTest = inst.seeds[0].splits[0].nTest;
-    expect(nTest).toBeGreaterThan(30);
-    expect(nTest).toBeLessThanOrEqual(12 * 3);
-    expect(res.details[0].tasks['instrument-pitch'].ridge.seeds[0].splits[0].nTest).toBe(nTest);
+    // Grouped 5-fold cross-validation over the 24 instruments (each tested once, never trained on in
+    // its fold): the folds' test sets add up to every note.
+    const nTests = inst.seeds[0].splits.map((sp: { nTest: number }) => sp.nTest);
+    expect(nTests).toHaveLength(5);
+    expect(nTests.reduce((x: number, y: number) => x + y, 0)).toBe(inst.nItems);
+    expect(inst.nItems).toBeGreaterThan(60);
+    expect(res.details[0].tasks['instrument-pitch'].ridge.seeds[0].splits.map((sp: { nTest: number }) => sp.nTest)).toEqual(nTests);
+    expect(res.settings.instrumentFolds).toBe(5);
     // With the instruments set rendered, stability is also measured on recorded notes of the test split.
     expect(res.rows[0].stability.map((s: { set: string; clips: number[] }) => [s.set, s.clips.length])).toEqual([['procedural clips', 2], ['recorded notes', 3]]);
     expect(res.rows[1].stability).toBeUndefined();

@@ -26,6 +26,7 @@ const SPEC: Record<string, FlagSpec> = {
   seeds: { type: 'numbers', help: 'evaluation seeds (mean and 95% CI over them)', default: [0, 1, 2], meta: 'LIST' },
   folds: { type: 'numbers', help: 'only these test folds (default all)', meta: 'LIST' },
   'k-folds': { type: 'int', help: 'folds made for datasets without folds or splits', default: 5 },
+  'group-folds': { type: 'int', help: 'grouped K-fold cross-validation by source (NSynth: instrument) instead of the dataset\'s splits; 0: its own splits', default: 0, meta: 'K' },
   'valid-fraction': { type: 'number', help: 'share of train held out for validation when none is given', default: 0.1 },
   layout: { type: 'string', help: 'force a dataset layout (esc50, us8k, speechcommands, nsynth, class-folders, filelist, csv)', meta: 'NAME' },
   'label-key': { type: 'string', help: 'NSynth annotation used as the label', default: 'instrument_family', meta: 'KEY' },
@@ -42,6 +43,8 @@ const SYNOPSIS = 'node dist/linear-eval.js [options] DATASET...';
 function checkRanges(a: ReturnType<typeof parseArgs>): void {
   if (!(get.num(a, 'lr') > 0)) throw new UsageError('--lr must be positive');
   for (const k of ['batch', 'epochs', 'patience', 'k-folds', 'max-batch']) if (!(get.num(a, k) >= 1)) throw new UsageError(`--${k} must be at least 1`);
+  const gf = get.num(a, 'group-folds');
+  if (!(gf === 0 || (Number.isInteger(gf) && gf >= 2))) throw new UsageError('--group-folds must be 0 (the dataset\'s own splits) or at least 2');
   const vf = get.num(a, 'valid-fraction');
   if (!(vf > 0 && vf < 1)) throw new UsageError('--valid-fraction must be in (0, 1)');
   if ((get.nums(a, 'seeds') ?? []).length === 0) throw new UsageError('--seeds needs at least one seed');
@@ -64,7 +67,7 @@ async function main(): Promise<number> {
         layout: get.str(a, 'layout') as EvalLayout | undefined, labelKey: get.str(a, 'label-key'),
         cacheDir: get.bool(a, 'cache') ? get.str(a, 'cache-dir')! : null, maxBatch: get.num(a, 'max-batch'),
         lr: get.num(a, 'lr'), batchSize: get.num(a, 'batch'), maxEpochs: get.num(a, 'epochs'), patience: get.num(a, 'patience'),
-        seeds: get.nums(a, 'seeds'), onlyFolds: get.nums(a, 'folds'), kFolds: get.num(a, 'k-folds'), validFraction: get.num(a, 'valid-fraction'),
+        seeds: get.nums(a, 'seeds'), onlyFolds: get.nums(a, 'folds'), kFolds: get.num(a, 'k-folds'), groupFolds: get.num(a, 'group-folds'), validFraction: get.num(a, 'valid-fraction'),
         ridge: get.bool(a, 'ridge'), pool: get.oneOf(a, 'pool', POOLINGS), log: get.bool(a, 'verbose') ? log : (m) => { if (!/^(ridge )?seed /.test(m)) log(m); },
       });
       results.push(r);

@@ -49,6 +49,7 @@ const SPEC: Record<string, FlagSpec> = {
   'per-class': { type: 'int', help: 'examples per class (5 folds)', default: 50 },
   'instrument-notes': { type: 'int', help: 'notes per GM instrument in the instruments set (12 families, 95 instruments)', default: 12 },
   'instrument-programs': { type: 'int', help: 'only the first N instruments of each family (toy sizes)', meta: 'N' },
+  'instrument-folds': { type: 'int', help: 'instruments tasks: grouped K-fold cross-validation over all notes, each instrument in one fold (test instruments unseen in training; the draw varies with the seed); 0: the fixed NSynth-style split by instrument', default: 5, meta: 'K' },
   'clip-seconds': { type: 'number', help: 'length of the proxy clips', default: 3 },
   'data-seed': { type: 'int', help: 'seed of the proxy datasets', default: 0 },
   steps: { type: 'int', help: 'pre-training steps per run (0: random init only)', default: 24 },
@@ -123,6 +124,8 @@ async function main(): Promise<number> {
   // instruments set (NSynth layout) once per (notes, seed), complete when its three splits are.
   const dataDirs = new Map<BenchTaskName, string>();
   const progs = a.flags['instrument-programs'] as number | undefined;
+  const instFolds = get.num(a, 'instrument-folds');
+  if (!(instFolds === 0 || (Number.isInteger(instFolds) && instFolds >= 2))) throw new UsageError('--instrument-folds must be 0 (the fixed split) or at least 2');
   if (progs !== undefined && !(progs >= 2)) throw new UsageError('--instrument-programs must be at least 2 (one train and one test instrument per family)');
   const instDir = join(out, 'data', `instruments-n${notes}${progs ? `-p${progs}` : ''}-seed${dataSeed}`);
   const instDone = () => ['train', 'valid', 'test'].every((s) => existsSync(join(instDir, `nsynth-${s}`, 'examples.json')));
@@ -183,7 +186,7 @@ async function main(): Promise<number> {
   const rows: BenchRow[] = [];
   const evalOpts = (task: BenchTaskName) => ({
     seeds: get.nums(a, 'seeds'), onlyFolds: isInstrumentTask(task) ? undefined : get.nums(a, 'folds'),
-    ...(isInstrumentTask(task) ? { layout: 'nsynth' as const, labelKey: INSTRUMENT_TASKS[task].labelKey } : {}),
+    ...(isInstrumentTask(task) ? { layout: 'nsynth' as const, labelKey: INSTRUMENT_TASKS[task].labelKey, groupFolds: instFolds } : {}),
     lr: get.num(a, 'lr'), maxEpochs: get.num(a, 'epochs'), patience: get.num(a, 'patience'),
   });
   const details: { model: string; description: string; tasks: Record<string, LinearRunResult>; stability: Record<string, StabilityCurve> | null }[] = [];
@@ -237,7 +240,7 @@ async function main(): Promise<number> {
   const dims = dimensionalityTable(benchTasks, rows);
   const minutes = (Date.now() - t0) / 60000;
   const pretrain = cks ? { checkpoints: get.strs(a, 'checkpoints') } : { steps, batch: get.num(a, 'batch'), pretrainClipSeconds: get.num(a, 'pretrain-clip-seconds'), pretrainData: get.str(a, 'pretrain-data') ?? 'procedural corpus' };
-  const settings = { tasks, models: models.map((m) => m.name), perClass, clipSeconds: clipSec, instrumentNotes: notes, ...(progs ? { instrumentPrograms: progs } : {}), dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), pool, minutes };
+  const settings = { tasks, models: models.map((m) => m.name), perClass, clipSeconds: clipSec, instrumentNotes: notes, instrumentFolds: instFolds, ...(progs ? { instrumentPrograms: progs } : {}), dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), pool, minutes };
   await writeFile(join(out, 'results.json'), JSON.stringify({ settings, rows, details }, null, 1));
   await writeFile(join(out, 'table.md'), `${table}\n\n${verdict}\n\n${stabPairs ? `${stabPairs}\n\n` : ''}${dims ? `${dims}\n\n` : ''}Settings: ${JSON.stringify(settings)}\n`);
   const stabPlots: StabilityClips[] = [];

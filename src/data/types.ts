@@ -12,6 +12,8 @@ export interface DatasetItem {
   fold?: number;
   /** Official split name: 'train' | 'valid' | 'test', or the AudioSet CSV's name. */
   split?: string;
+  /** The source the clip comes from (NSynth: the instrument), for grouped cross-validation. */
+  group?: string;
 }
 
 /** Dataset layouts the readers understand. */

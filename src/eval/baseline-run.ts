@@ -23,9 +23,9 @@ export async function baselineEvalDataset(path: string, frontEnd: LogMelConfig, 
   }
   const t1 = Date.now();
   const { y } = encodeLabels(items.map((i) => i.label), classes);
-  const labelled = { x, n: items.length, dim, y, classes, items: items.map((i) => ({ label: i.label, fold: i.fold, split: i.split })) };
+  const labelled = { x, n: items.length, dim, y, classes, items: items.map((i) => ({ label: i.label, fold: i.fold, split: i.split, group: i.group })) };
   const result = await runLinearProtocol(labelled, { ...opts, log });
-  const ridge = opts.ridge === false ? undefined : runRidgeProtocol(labelled, { seeds: opts.seeds, validFraction: opts.validFraction, kFolds: opts.kFolds, onlyFolds: opts.onlyFolds, log });
+  const ridge = opts.ridge === false ? undefined : runRidgeProtocol(labelled, { seeds: opts.seeds, validFraction: opts.validFraction, kFolds: opts.kFolds, onlyFolds: opts.onlyFolds, groupFolds: opts.groupFolds, log });
   return {
     ...result, ...(ridge ? { ridge } : {}), dataset: path, layout: ds.layout, classes, nItems: items.length, skipped: [], fromCache: false,
     featureSeconds: (t1 - t0) / 1000, trainSeconds: (Date.now() - t1) / 1000,

@@ -5,14 +5,17 @@
  * - datasets with official splits (Speech Commands v2, NSynth, a CSV with a split column): train /
  *   valid / test as given (a random 10 % of train when there is no validation split);
  * - datasets with labels only (one folder per class, file lists): stratified random k folds, then
- *   as above.
+ *   as above;
+ * - with `groupFolds` k, whatever the dataset gives: grouped k folds, every group (NSynth: the
+ *   instrument) in exactly one fold, so a fold's test groups are unseen in its training (as NSynth's
+ *   split by instrument, but each group is tested once and the draw of groups varies with the seed).
  * The random choices depend on the seed, so each of the 3 evaluation seeds also draws its own
  * validation subset. Platform-neutral.
  */
 import { Rng } from '../util/rng';
 
 /** What the splitter needs of an item. */
-export interface SplitItem { label?: string; fold?: number; split?: string }
+export interface SplitItem { label?: string; fold?: number; split?: string; group?: string }
 
 export interface EvalSplit {
   /** "fold 3" or "official". */
@@ -30,6 +33,12 @@ export interface SplitOptions {
   kFolds?: number;
   /** Evaluate only these folds (1-based); default all. */
   onlyFolds?: number[];
+  /**
+   * Grouped k-fold cross-validation instead of the dataset's own folds or splits: groups dealt to
+   * folds after a seeded shuffle, stratified by each group's most common label. Needs `group` on
+   * every item. 0 or absent: the dataset's own folds or splits.
+   */
+  groupFolds?: number;
 }
 
 const VALID_NAMES = new Set(['valid', 'validation', 'val', 'dev']);
@@ -67,6 +76,35 @@ export function stratifiedFolds(labels: readonly (string | undefined)[], k: numb
   return folds;
 }
 
+/** Fold numbers 1..k by group: each group's items share a fold; groups stratified by their majority label. */
+export function groupedFolds(items: readonly SplitItem[], k: number, rng: Rng): number[] {
+  if (!Number.isInteger(k) || k < 2) throw new Error(`groupedFolds: need k ≥ 2, got ${k}`);
+  const members = new Map<string, number[]>();
+  items.forEach((it, i) => {
+    if (it.group === undefined) throw new Error(`grouped folds need a group (e.g. the NSynth instrument) on every item; item ${i} has none`);
+    const list = members.get(it.group) ?? [];
+    list.push(i);
+    members.set(it.group, list);
+  });
+  if (members.size < k) throw new Error(`grouped ${k}-fold cross-validation needs at least ${k} groups, the dataset has ${members.size}`);
+  const byLabel = new Map<string, string[]>();
+  for (const g of [...members.keys()].sort()) {
+    const counts = new Map<string, number>();
+    for (const i of members.get(g)!) counts.set(items[i].label ?? '', (counts.get(items[i].label ?? '') ?? 0) + 1);
+    const major = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0][0];
+    byLabel.set(major, [...(byLabel.get(major) ?? []), g]);
+  }
+  const folds = new Array<number>(items.length);
+  let offset = 0;
+  // Continuing the deal across labels keeps fold sizes balanced when a label has few groups.
+  for (const key of [...byLabel.keys()].sort()) {
+    const gs = rng.shuffle(byLabel.get(key)!);
+    gs.forEach((g, j) => { for (const i of members.get(g)!) folds[i] = ((offset + j) % k) + 1; });
+    offset += gs.length;
+  }
+  return folds;
+}
+
 function foldSplits(folds: readonly number[], opts: SplitOptions, rng: Rng): EvalSplit[] {
   const ids = [...new Set(folds)].sort((a, b) => a - b);
   if (ids.length < 2) throw new Error(`cross-validation needs at least 2 folds, the dataset has ${ids.length}`);
@@ -83,6 +121,7 @@ function foldSplits(folds: readonly number[], opts: SplitOptions, rng: Rng): Eva
 export function makeSplits(items: readonly SplitItem[], opts: SplitOptions = {}): EvalSplit[] {
   if (items.length === 0) throw new Error('makeSplits: the dataset is empty');
   const rng = new Rng(opts.seed ?? 0);
+  if (opts.groupFolds) return foldSplits(groupedFolds(items, opts.groupFolds, rng), opts, rng);
   const withFold = items.filter((it) => it.fold !== undefined).length;
   const withSplit = items.filter((it) => it.split !== undefined).length;
   if (withFold === items.length) return foldSplits(items.map((it) => it.fold!), opts, rng);

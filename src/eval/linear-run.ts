@@ -52,9 +52,9 @@ export async function linearEvalDataset(path: string, model: LoadedModel, opts: 
   const t1 = Date.now();
   const kept = feats.kept.map((i) => items[i]);
   const { y } = encodeLabels(kept.map((i) => i.label), classes);
-  const labelled = { x: feats.features, n: kept.length, dim: feats.dim, y, classes, items: kept.map((i) => ({ label: i.label, fold: i.fold, split: i.split })) };
+  const labelled = { x: feats.features, n: kept.length, dim: feats.dim, y, classes, items: kept.map((i) => ({ label: i.label, fold: i.fold, split: i.split, group: i.group })) };
   const result = await runLinearProtocol(labelled, { ...opts, log });
-  const ridge = opts.ridge === false ? undefined : runRidgeProtocol(labelled, { seeds: opts.seeds, validFraction: opts.validFraction, kFolds: opts.kFolds, onlyFolds: opts.onlyFolds, log });
+  const ridge = opts.ridge === false ? undefined : runRidgeProtocol(labelled, { seeds: opts.seeds, validFraction: opts.validFraction, kFolds: opts.kFolds, onlyFolds: opts.onlyFolds, groupFolds: opts.groupFolds, log });
   return {
     ...result, ...(ridge ? { ridge } : {}), dataset: path, layout: ds.layout, classes, nItems: kept.length, skipped: feats.skipped, fromCache: feats.fromCache,
     featureSeconds: (t1 - t0) / 1000, trainSeconds: (Date.now() - t1) / 1000,

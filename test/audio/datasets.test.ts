@@ -159,13 +159,15 @@ describe('dataset layouts', () => {
     put(join(root, 'nsynth-train', 'examples.json'), JSON.stringify({
       'guitar_acoustic_001-082-050': note('guitar', 3, 82), 'bass_synthetic_033-022-050': note('bass', 0, 22),
     }));
-    put(join(root, 'nsynth-test', 'examples.json'), JSON.stringify({ 'keyboard_electronic_001-100-127': note('keyboard', 4, 100) }));
+    put(join(root, 'nsynth-test', 'examples.json'), JSON.stringify({ 'keyboard_electronic_001-100-127': { ...note('keyboard', 4, 100), instrument_str: 'keyboard_electronic_001' } }));
     put(join(root, 'nsynth-train', 'audio', 'guitar_acoustic_001-082-050.wav'));
     put(join(root, 'nsynth-train', 'audio', 'bass_synthetic_033-022-050.wav'));
     put(join(root, 'nsynth-test', 'audio', 'keyboard_electronic_001-100-127.wav'));
     const ds = listDataset(root);
     expect(ds.layout).toBe('nsynth');
     expect(ds.items.map((i) => [i.label, i.split])).toEqual([['keyboard', 'test'], ['bass', 'train'], ['guitar', 'train']]);
+    // The instrument is the item's group (grouped cross-validation) where the metadata names it.
+    expect(ds.items.map((i) => i.group)).toEqual(['keyboard_electronic_001', undefined, undefined]);
     const byPitch = listDataset(join(root, 'nsynth-train'), { labelKey: 'pitch' });
     expect(byPitch.items.map((i) => i.label)).toEqual(['22', '82']);
     expect(listDataset(root, { labelKey: 'pitch' }).classes).toEqual(['22', '82', '100']);

@@ -122,6 +122,8 @@ function readNsynthSplit(dir: string, split: string | undefined, labelKey: strin
     if (!isFile(path)) { missing.add(id); continue; }
     const item: DatasetItem = { path, label: String(value) };
     if (split !== undefined) item.split = split;
+    const inst = rec?.instrument_str ?? rec?.instrument;
+    if (inst !== undefined) item.group = String(inst);
     items.push(item);
   }
 }
