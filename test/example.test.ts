@@ -12,3 +12,10 @@ it('examples/fit-mlp.mjs fits the MLP and exits', () => {
   expect(losses[6]).toBeLessThan(losses[0] * 0.2);
   expect(Date.now() - t0).toBeLessThan(60_000);
 });
+
+it('examples/fused-ops.mjs: the fused ops equal the same maths composed of basic ops', () => {
+  const out = execFileSync('node', ['examples/fused-ops.mjs'], { encoding: 'utf8', timeout: 60_000 });
+  const diffs = [...out.matchAll(/max \|fused - composed\| = ([0-9.e+-]+)/g)].map((m) => Number(m[1]));
+  expect(diffs).toHaveLength(3);
+  for (const d of diffs) expect(d).toBeLessThan(1e-4);
+});
