@@ -7,6 +7,8 @@
 //   weight_grad  one thread per (ci, k), one workgroup per block of rows: all COUT weights of that
 //                (ci, k) summed over the block; the blocks' partials are added up afterwards. The
 //                bias gradient (Σ g over rows and positions) comes with it from the same loads.
+//   weight_grad_taps  one thread per ci with all KW taps (CIN ≥ 8: conv2)
+//   weight_grad_co    one thread per co with all CIN·KW weights, vec4 loads (conv1, stride 1)
 // SG = 1 (CPU adapters with 8-wide subgroups): a value every lane needs (a weight in forward and
 // input_grad, an output gradient in weight_grad) is loaded once across the 8 lanes and handed out
 // with subgroupBroadcast, since a per-lane storage load costs ~30 FMAs there (shaders/matmul_sg.wgsl);
@@ -295,6 +297,64 @@ fn weight_grad_taps(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
   //#for k in 0..KW
   //#for co in 0..COUT
   part[((q * {{COUT}}u + {{co}}u) * {{CIN}}u + ci) * {{KW}}u + {{k}}u] = acc{{k}}_{{co}};
+  //#end
+  //#end
+}
+
+// weight_grad with one thread per output channel co (workgroup size COUT rounded up to 8), for few
+// input channels (CIN·KW ≤ 16 accumulators: conv1) at stride 1 with vec4-aligned rows (L, LO and PAD
+// multiples of 4; the host checks). Per 8 positions a thread makes 2 vec4 loads of its own output
+// gradients and (7 + KW)/4 vec4 loads of the x window every lane shares, then 8·KW FMAs: on lavapipe
+// weight_grad spends 24 per-lane loads and 128 broadcasts per 8 positions for 16 of its 9 useful lanes.
+// x4 and g4 are x and g bound a second time, as vec4s. Same partials.
+@group(0) @binding(9) var<storage, read> x4: array<vec4f>;
+@group(0) @binding(10) var<storage, read> g4: array<vec4f>;
+
+@compute @workgroup_size({{(COUT + 7) / 8 * 8}})
+fn weight_grad_co(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let q = wid.x;
+  let inRange = lid.x < {{COUT}}u;
+  let co = min(lid.x, {{COUT - 1}}u);
+  //#for ci in 0..CIN
+  //#for k in 0..KW
+  var acc{{ci}}_{{k}} = 0.0;
+  //#end
+  //#end
+  var bsum = 0.0;
+  let L4 = i32(p.L / 4u);
+  let r1 = min(p.R, (q + 1u) * p.rowsPerGroup);
+  for (var r = q * p.rowsPerGroup; r < r1; r++) {
+    let gb = (r * {{COUT}}u + co) * (p.LO / 4u);
+    for (var t8 = 0u; t8 < p.LO; t8 += 8u) {
+      // This lane's output gradients at t8 .. t8 + 7 (the second vec4 is past LO only as a whole).
+      let ga = g4[gb + t8 / 4u];
+      let gc = select(vec4f(0.0), g4[gb + min(t8 / 4u + 1u, p.LO / 4u - 1u)], t8 + 4u < p.LO);
+      bsum += ga.x + ga.y + ga.z + ga.w + gc.x + gc.y + gc.z + gc.w;
+      //#for ci in 0..CIN
+      {
+        // x at t8 − PAD + 4j .. +3: each vec4 lies wholly inside [0, L) or wholly outside.
+        let xv = i32((r * {{CIN}}u + {{ci}}u) * (p.L / 4u));
+        //#for j in 0..(7 + KW + 3) / 4
+        let j{{j}} = i32(t8 / 4u) - {{PAD / 4}} + {{j}};
+        let xw{{j}} = select(vec4f(0.0), x4[xv + clamp(j{{j}}, 0, L4 - 1)], j{{j}} >= 0 && j{{j}} < L4);
+        //#end
+        //#for k in 0..KW
+        //#for u in 0..4
+        acc{{ci}}_{{k}} += ga[{{u}}] * xw{{(u + k) / 4}}[{{(u + k) % 4}}];
+        //#end
+        //#for u in 4..8
+        acc{{ci}}_{{k}} += gc[{{u - 4}}] * xw{{(u + k) / 4}}[{{(u + k) % 4}}];
+        //#end
+        //#end
+      }
+      //#end
+    }
+  }
+  if (!inRange) { return; }
+  bpart[q * {{COUT}}u + co] = bsum;
+  //#for ci in 0..CIN
+  //#for k in 0..KW
+  part[((q * {{COUT}}u + co) * {{CIN}}u + {{ci}}u) * {{KW}}u + {{k}}u] = acc{{ci}}_{{k}};
   //#end
   //#end
 }

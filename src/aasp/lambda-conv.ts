@@ -68,9 +68,13 @@ function weightGrad(d: ConvGeometry, sg: 0 | 1, x: Tensor, g: Tensor): { weight:
   const rowsPerGroup = Math.ceil(d.R / Math.min(d.R, 512));
   const groups = Math.ceil(d.R / rowsPerGroup);
   const part = empty([groups, d.Cout, d.Cin, d.K]), bpart = empty([groups, d.Cout]);
-  // All taps per thread where there are enough input channels to fill the lanes (tuning).
-  const entry = d.Cin >= 8 && (forcedWgrad ?? tuningFor(runtime()).lambdaWgradTaps) ? 'weight_grad_taps' : 'weight_grad';
-  runtime().dispatch(convKernel(d, sg, entry), { buffers: { x: x.buffer, g: g.buffer, part: part.buffer, bpart: bpart.buffer }, uniforms: { R: d.R, L: d.L, LO: d.LO, rowsPerGroup }, workgroups: [groups] });
+  // All taps per thread where there are enough input channels to fill the lanes (conv2), or all
+  // weights of an output channel per thread with vec4 loads where there are few (conv1) (tuning).
+  const taps = forcedWgrad ?? tuningFor(runtime()).lambdaWgradTaps;
+  const perCo = taps && sg === 1 && d.Cin * d.K <= 16 && d.stride === 1 && d.pad % 4 === 0 && d.L % 4 === 0 && d.LO % 4 === 0;
+  const entry = perCo ? 'weight_grad_co' : d.Cin >= 8 && taps ? 'weight_grad_taps' : 'weight_grad';
+  const buffers: Record<string, GPUBuffer> = perCo ? { x4: x.buffer, g4: g.buffer } : { x: x.buffer, g: g.buffer };
+  runtime().dispatch(convKernel(d, sg, entry), { buffers: { ...buffers, part: part.buffer, bpart: bpart.buffer }, uniforms: { R: d.R, L: d.L, LO: d.LO, rowsPerGroup }, workgroups: [groups] });
   const grads = { weight: sum(part, 0), bias: sum(bpart, 0) };
   part.dispose();
   bpart.dispose();
@@ -139,4 +143,14 @@ export const lambdaConvSpecs: OpSpec[] = [
     ...base[1], name: `${base[1].name} [weight grad ${taps ? 'all taps' : 'per tap'}, ${v}]`, cases: [[[2, 16, 37], [16, 16, 9], [16]], [[3, 9, 20], [5, 9, 9], [5]]],
     gpu: (xs: Tensor[]) => withWgradTaps(taps, () => withVariant(v as LambdaConvVariant, () => base[1].gpu(xs))),
   }))),
+  // conv1-like (stride 1, pad 4, rows a multiple of 4): on 8-wide subgroups the weight gradient takes
+  // one thread per output channel (a partial last vec4 of output gradients, 5 of 8 lanes, 2 channels).
+  {
+    ...base[0], name: `${base[0].name} [weight grad per output channel]`, cases: [[[3, 1, 40], [16, 1, 9], [16]], [[2, 1, 12], [5, 1, 9], [5]]],
+    gpu: (xs: Tensor[]) => withWgradTaps(true, () => base[0].gpu(xs)),
+  },
+  {
+    name: 'lambdaConv1d(k5, pad4) [weight grad per output channel]', cases: [[[2, 2, 16], [3, 2, 5], [3]]], tol,
+    gpu: ([x, w, b]) => withWgradTaps(true, () => lambdaConv1d(x, w, b, { padding: 4 })), ref: ([x, w, b]) => as3(conv2dRef(as4(x), as4(w), b, [1, 1], [0, 4])),
+  },
 ];

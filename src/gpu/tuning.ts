@@ -37,7 +37,10 @@ export interface Tuning {
   lambdaFused: boolean;
   /** Values of m (STRIDE positions each) per thread of the fused Lambda Encoder's dL/dy1 kernel: each weight serves that many. */
   lambdaDy1Block: number;
-  /** Lambda Encoder conv weight gradient: one thread per input channel with all taps (Cin ≥ 8) instead of per (channel, tap). */
+  /**
+   * Lambda Encoder conv weight gradient: one thread per input channel with all taps (Cin ≥ 8), or on
+   * 8-wide subgroups per output channel with vec4 loads (Cin·k ≤ 16, stride 1), instead of per (channel, tap).
+   */
   lambdaWgradTaps: boolean;
   /** SBLU: one tile per row (as long as the workgroup memory allows) instead of 256-position tiles. */
   sbluWholeRow: boolean;
