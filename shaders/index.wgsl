@@ -3,12 +3,20 @@
 // index_add loops over J per output element instead of using atomics, so it is deterministic;
 // add_csr_main, for indices known on the host, visits only each position's matches (listed in
 // ascending j by the host), which gives the same sums in the same order.
+// Template V: the unit of `inner` and of every value moved, f32 (1) or vec4f (4, when the host's
+// inner size is a multiple of 4: a quarter of the per-lane loads, which CPU adapters pay for per lane);
+// inner and total are given in units.
+//#if V == 4
+alias unit = vec4f;
+//#else
+alias unit = f32;
+//#end
 struct Params { outer: u32, n: u32, inner: u32, J: u32, batched: u32, total: u32 }
-@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<unit>;
 @group(0) @binding(1) var<storage, read> idx: array<i32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<unit>;
 @group(0) @binding(3) var<uniform> p: Params;
-@group(0) @binding(4) var<storage, read> src: array<f32>;
+@group(0) @binding(4) var<storage, read> src: array<unit>;
 @group(0) @binding(5) var<storage, read> start: array<i32>;   // [rows·n + 1]: CSR row starts
 @group(0) @binding(6) var<storage, read> list: array<i32>;    // [rows·J]: the matching j, ascending
 
@@ -31,7 +39,7 @@ fn select_main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   let k = index_at(o, j);
   // Out-of-range indices read NaN so the mistake shows (a runtime value: NaN is no f32 constant).
   var nanBits = 0x7fc00000u;
-  if (k < 0 || u32(k) >= p.n) { y[t] = bitcast<f32>(nanBits); return; }
+  if (k < 0 || u32(k) >= p.n) { y[t] = unit(bitcast<f32>(nanBits)); return; }
   y[t] = x[(o * p.n + u32(k)) * p.inner + i];
 }
 

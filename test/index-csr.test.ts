@@ -27,6 +27,7 @@ describe('indexSelect with host indices (CSR backward)', () => {
     ['[J] over axis 0, duplicates, J > n', [33, 3], 0, [40]],
     ['[outer, J] over axis 1, duplicates', [3, 190, 7], 1, [3, 57]],
     ['[outer, J] over axis 1, inner 1', [2, 33, 1], 1, [2, 7]],
+    ['[outer, J] over axis 1, inner 8 (vec4 kernels)', [3, 190, 8], 1, [3, 57]],
     ['[J] over axis 1 shared by 5 rows, a position never picked', [5, 11, 4], 1, [9]],
   ];
   for (const [name, shape, axis, idxShape] of cases) {

@@ -59,14 +59,7 @@ export function indexSelect(x: Tensor, axis: number, index: Index): Tensor {
   checkF32('indexSelect', x);
   const { t: idx, owned, host } = toIndexTensor('indexSelect', index, x.shape[normAxis('indexSelect', axis, x.rank)]);
   const g = geometry('indexSelect', x.shape, axis, idx);
-  const shape = x.shape.map((d, i) => (i === g.ax ? g.J : d));
-  const y = empty(shape);
-  const total = y.size;
-  runtime().dispatch(indexK('select_main'), {
-    buffers: { x: x.buffer, idx: idx.buffer, y: y.buffer },
-    uniforms: { outer: g.outer, n: g.n, inner: g.inner, J: g.J, batched: g.batched, total },
-    workgroups: grid(total),
-  });
+  const y = indexSelectRaw(x, g.ax, idx);
   // Host indices: the backward visits only each position's matches (CSR), not all J per element.
   const csr = host ? csrOf(host, g.batched ? g.outer : 1, g.J, g.n) : null;
   const out = record('indexSelect', y, [x], [idx], (gy, [ix]) => {
@@ -91,10 +84,11 @@ function indexAddRaw(base: Tensor, axis: number, idx: Tensor, src: Tensor, csr?:
   }
   const y = empty(base.shape);
   const lists = csr ? [tensor(csr.start, [csr.start.length], 'i32'), tensor(csr.list, [csr.list.length], 'i32')] : null;
-  runtime().dispatch(indexK(lists ? 'add_csr_main' : 'add_main'), {
+  const V = unitOf(g.inner);
+  runtime().dispatch(indexK(lists ? 'add_csr_main' : 'add_main', V), {
     buffers: { x: base.buffer, src: src.buffer, y: y.buffer, ...(lists ? { start: lists[0].buffer, list: lists[1].buffer } : { idx: idx.buffer }) },
-    uniforms: { outer: g.outer, n: g.n, inner: g.inner, J: g.J, batched: g.batched, total: y.size },
-    workgroups: grid(y.size),
+    uniforms: { outer: g.outer, n: g.n, inner: g.inner / V, J: g.J, batched: g.batched, total: y.size / V },
+    workgroups: grid(y.size / V),
   });
   for (const t of lists ?? []) t.dispose();
   return y;
@@ -111,13 +105,17 @@ export function indexAdd(base: Tensor, axis: number, index: Index, src: Tensor):
   return out;
 }
 
+/** The kernels' unit: vec4s of the inner slices where they are a multiple of 4 long. */
+const unitOf = (inner: number): 1 | 4 => (inner % 4 === 0 ? 4 : 1);
+
 function indexSelectRaw(x: Tensor, ax: number, idx: Tensor): Tensor {
   const g = geometry('indexSelect', x.shape, ax, idx);
   const y = empty(x.shape.map((d, i) => (i === g.ax ? g.J : d)));
-  runtime().dispatch(indexK('select_main'), {
+  const V = unitOf(g.inner);
+  runtime().dispatch(indexK('select_main', V), {
     buffers: { x: x.buffer, idx: idx.buffer, y: y.buffer },
-    uniforms: { outer: g.outer, n: g.n, inner: g.inner, J: g.J, batched: g.batched, total: y.size },
-    workgroups: grid(y.size),
+    uniforms: { outer: g.outer, n: g.n, inner: g.inner / V, J: g.J, batched: g.batched, total: y.size / V },
+    workgroups: grid(y.size / V),
   });
   return y;
 }
@@ -148,10 +146,11 @@ const randIdx = (n: number) => (shapes: number[][], i: number, rand: () => numbe
   (i === 1 ? Array.from({ length: shapes[1].reduce((a, b) => a * b, 1) }, () => Math.floor(rand() * n)) : null);
 
 export const indexSpecs: OpSpec[] = [
-  { name: 'indexSelect(axis=0)', cases: [[[7, 33], [5]], [[257], [1]], [[33, 3], [40]]], gpu: ([x, i]) => indexSelect(x, 0, i), ref: ([x, i]) => selectRef(x, 0, i), intInputs: [1], makeInput: (s, i, r) => randIdx(s[0][0])(s, i, r), grad: [true, false] },
-  { name: 'indexSelect(axis=1, batched)', cases: [[[3, 190, 7], [3, 57]], [[2, 33, 1], [2, 7]]], gpu: ([x, i]) => indexSelect(x, 1, i), ref: ([x, i]) => selectRef(x, 1, i), intInputs: [1], makeInput: (s, i, r) => randIdx(s[0][1])(s, i, r), grad: [true, false] },
+  // Inner sizes that are multiples of 4 take the vec4 kernels (32, 8, 4, 12), the others the f32 ones.
+  { name: 'indexSelect(axis=0)', cases: [[[7, 33], [5]], [[257], [1]], [[33, 3], [40]], [[7, 32], [5]]], gpu: ([x, i]) => indexSelect(x, 0, i), ref: ([x, i]) => selectRef(x, 0, i), intInputs: [1], makeInput: (s, i, r) => randIdx(s[0][0])(s, i, r), grad: [true, false] },
+  { name: 'indexSelect(axis=1, batched)', cases: [[[3, 190, 7], [3, 57]], [[2, 33, 1], [2, 7]], [[3, 190, 8], [3, 57]], [[2, 9, 4], [2, 7]]], gpu: ([x, i]) => indexSelect(x, 1, i), ref: ([x, i]) => selectRef(x, 1, i), intInputs: [1], makeInput: (s, i, r) => randIdx(s[0][1])(s, i, r), grad: [true, false] },
   {
-    name: 'indexAdd(axis=1, batched, duplicates)', cases: [[[3, 33, 5], [3, 40], [3, 40, 5]], [[1, 7, 1], [1, 7], [1, 7, 1]]],
+    name: 'indexAdd(axis=1, batched, duplicates)', cases: [[[3, 33, 5], [3, 40], [3, 40, 5]], [[1, 7, 1], [1, 7], [1, 7, 1]], [[3, 33, 12], [3, 40], [3, 40, 12]]],
     gpu: ([b, i, s]) => indexAdd(b, 1, i, s), ref: ([b, i, s]) => addRef(b, 1, i, s), intInputs: [1],
     makeInput: (s, i, r) => randIdx(s[0][1])(s, i, r), grad: [true, false, true],
   },

@@ -51,7 +51,8 @@ export const copyK = family('copy', copySrc);
 export const matmulK = family('matmul', matmulSrc);
 export const softmaxSource = softmaxSrc;
 export const layernormSource = layernormSrc;
-export const indexK = family('index', indexSrc);
+/** Index kernels moving f32 (V = 1) or vec4f (V = 4) units of the inner size. */
+export const indexK = (entry: string, V: 1 | 4 = 1): Kernel => templateKernel('index', indexSrc, { V }, entry);
 export const convK = family('conv', convSrc);
 export const optimK = family('optim', optimSrc);
 
