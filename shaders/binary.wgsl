@@ -16,6 +16,10 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> ga: array<f32>;
 @group(0) @binding(6) var<storage, read_write> gb: array<f32>;
 @group(0) @binding(7) var<storage, read> c: array<f32>;
+// a, b and y bound again as vec4s for same4 (same shapes, a multiple of 4 elements).
+@group(0) @binding(8) var<storage, read> a4: array<vec4f>;
+@group(0) @binding(9) var<storage, read> b4: array<vec4f>;
+@group(0) @binding(10) var<storage, read_write> y4: array<vec4f>;
 override OP: u32 = 0u;
 
 // The cases are generated from src/ops/elementwise-table.ts (one row per op; OP is the row's index).
@@ -72,6 +76,17 @@ fn same(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let i = thread_index(gid, nwg, 256u);
   if (i >= p.n) { return; }
   y[i] = op(a[i], b[i]);
+}
+
+// same, 4 elements per thread (p.n counts vec4s): a quarter of the per-lane loads and stores, which
+// CPU adapters pay for per lane.
+@compute @workgroup_size(256)
+fn same4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = thread_index(gid, nwg, 256u);
+  if (i >= p.n) { return; }
+  let u = a4[i];
+  let v = b4[i];
+  y4[i] = vec4f(op(u.x, v.x), op(u.y, v.y), op(u.z, v.z), op(u.w, v.w));
 }
 
 // a op scalar, or scalar op a when swap = 1.

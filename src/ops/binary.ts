@@ -34,11 +34,20 @@ function binaryTT(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   const code = binaryCode(name);
   const same = sameShape(a.shape, b.shape);
   const fwd = layout(shape, a.shape, b.shape);
-  runtime().dispatch(same ? binaryKernel('same') : binaryKernel('main', fwd.RANK), {
-    buffers: { a: a.buffer, b: b.buffer, y: y.buffer },
-    uniforms: { ...fwd.uniforms, scalar: 0, swap: 0 },
-    workgroups: grid(y.size), overrides: { OP: code },
-  });
+  if (same && y.size % 4 === 0) {
+    // Same shapes in vec4s (a residual stream's gradient sums, most elementwise pairs).
+    runtime().dispatch(binaryKernel('same4'), {
+      buffers: { a4: a.buffer, b4: b.buffer, y4: y.buffer },
+      uniforms: { ...fwd.uniforms, n: y.size / 4, scalar: 0, swap: 0 },
+      workgroups: grid(y.size / 4), overrides: { OP: code },
+    });
+  } else {
+    runtime().dispatch(same ? binaryKernel('same') : binaryKernel('main', fwd.RANK), {
+      buffers: { a: a.buffer, b: b.buffer, y: y.buffer },
+      uniforms: { ...fwd.uniforms, scalar: 0, swap: 0 },
+      workgroups: grid(y.size), overrides: { OP: code },
+    });
+  }
   if (!differentiable(name)) return y;
   // Only the gradients an input needs (a constant operand such as a mask gets none).
   const needA = a.requiresGrad, needB = b.requiresGrad;

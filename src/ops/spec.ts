@@ -29,5 +29,5 @@ export const shapeCases = {
   unary: [[[1]], [[7]], [[33]], [[257]], [[7, 33]], [[3, 1, 5]], [[4, 64]]] as number[][][],
   /** Two inputs including broadcasting. */
   // The last case keeps five axes after merging (no two neighbours are contiguous in both inputs).
-  binary: [[[1], [1]], [[7], [7]], [[257], [257]], [[7, 33], [7, 33]], [[7, 33], [33]], [[7, 1], [1, 33]], [[3, 1, 5], [4, 1]], [[33], [1]], [[2, 1, 3, 1, 5], [4, 1, 2, 5]]] as number[][][],
+  binary: [[[1], [1]], [[7], [7]], [[257], [257]], [[7, 33], [7, 33]], [[4, 64], [4, 64]], [[7, 33], [33]], [[7, 1], [1, 33]], [[3, 1, 5], [4, 1]], [[33], [1]], [[2, 1, 3, 1, 5], [4, 1, 2, 5]]] as number[][][],
 };
