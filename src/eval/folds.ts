@@ -78,30 +78,22 @@ export function stratifiedFolds(labels: readonly (string | undefined)[], k: numb
 
 /** Fold numbers 1..k by group: each group's items share a fold; groups stratified by their majority label. */
 export function groupedFolds(items: readonly SplitItem[], k: number, rng: Rng): number[] {
-  if (!Number.isInteger(k) || k < 2) throw new Error(`groupedFolds: need k ≥ 2, got ${k}`);
   const members = new Map<string, number[]>();
   items.forEach((it, i) => {
     if (it.group === undefined) throw new Error(`grouped folds need a group (e.g. the NSynth instrument) on every item; item ${i} has none`);
-    const list = members.get(it.group) ?? [];
-    list.push(i);
-    members.set(it.group, list);
+    members.set(it.group, [...(members.get(it.group) ?? []), i]);
   });
   if (members.size < k) throw new Error(`grouped ${k}-fold cross-validation needs at least ${k} groups, the dataset has ${members.size}`);
-  const byLabel = new Map<string, string[]>();
-  for (const g of [...members.keys()].sort()) {
+  const groups = [...members.keys()].sort();
+  const major = groups.map((g) => {
     const counts = new Map<string, number>();
     for (const i of members.get(g)!) counts.set(items[i].label ?? '', (counts.get(items[i].label ?? '') ?? 0) + 1);
-    const major = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0][0];
-    byLabel.set(major, [...(byLabel.get(major) ?? []), g]);
-  }
+    return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0][0];
+  });
+  // The groups are the units dealt to folds, stratified by their majority label.
+  const groupFold = stratifiedFolds(major, k, rng);
   const folds = new Array<number>(items.length);
-  let offset = 0;
-  // Continuing the deal across labels keeps fold sizes balanced when a label has few groups.
-  for (const key of [...byLabel.keys()].sort()) {
-    const gs = rng.shuffle(byLabel.get(key)!);
-    gs.forEach((g, j) => { for (const i of members.get(g)!) folds[i] = ((offset + j) % k) + 1; });
-    offset += gs.length;
-  }
+  groups.forEach((g, j) => { for (const i of members.get(g)!) folds[i] = groupFold[j]; });
   return folds;
 }
 
