@@ -53,27 +53,33 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
       gz.dispose();
       gz = d;
     }
-    // Only the gradients an input needs (no dX for a data input such as patch rows).
-    let dx: Tensor | null = null, dw: Tensor | null = null;
-    if (x.requiresGrad) {
-      const dx2 = mmDispatch(gz, ws, false, false).y;
-      dx = view(dx2, [...xs.shape]);
-      dx2.dispose();
-    }
-    let db: Tensor | null = null;
-    if (weight.requiresGrad) {
-      // The bias gradient Σ_rows gz comes with dW = gzᵀ·x (fused on sg8 adapters).
-      const xv = view(xs, [rows, inF]);
-      const r = mmDispatch(gz, xv, true, false, { rowSum: !!bias?.requiresGrad });
-      dw = r.y;
-      db = r.rowSum;
-      xv.dispose();
-    } else if (bias?.requiresGrad) db = sum(gz, 0);
+    const { dx, dw, db } = linearGrads(gz, xs, ws, { x: x.requiresGrad, w: weight.requiresGrad, b: !!bias?.requiresGrad });
     gz.dispose();
     return [dx, dw, ...(bias ? [db] : []), ...(res ? [dres] : [])];
   });
   z?.dispose();
   return r;
+}
+
+/**
+ * The gradients of a linear layer from gz = dL/d(x·Wᵀ + b) [rows, out], only those asked for (no
+ * dX for a data input such as patch rows): dx = gz·W, dW = gzᵀ·x, and db = Σ_rows gz, which comes
+ * with dW's matmul (fused on sg8 adapters) or as a sum when W needs none.
+ */
+function linearGrads(gz: Tensor, x: Tensor, w: Tensor, need: { x: boolean; w: boolean; b: boolean }): { dx: Tensor | null; dw: Tensor | null; db: Tensor | null } {
+  const [rows, inF] = [gz.shape[0], w.shape[1]];
+  let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
+  if (need.x) {
+    const dx2 = mmDispatch(gz, w, false, false).y;
+    dx = view(dx2, [...x.shape]);
+    dx2.dispose();
+  }
+  if (need.w) {
+    const xv = view(x, [rows, inF]);
+    ({ y: dw, rowSum: db } = mmDispatch(gz, xv, true, false, { rowSum: need.b }));
+    xv.dispose();
+  } else if (need.b) db = sum(gz, 0);
+  return { dx, dw, db };
 }
 
 export interface MlpOptions {
@@ -112,25 +118,15 @@ export function mlp(x: Tensor, w1: Tensor, b1: Tensor | null, w2: Tensor, b2: Te
   const r = record('mlp', y, inputs, needGrad ? [x, w1, z!, h, w2] : [], (g, [xs, w1s, zs, hs, w2s]) => {
     const gv = view(g, [rows, out]);
     const dres = res?.requiresGrad ? g.detach() : null;
-    let dw2: Tensor | null = null, db2: Tensor | null = null;
-    if (w2.requiresGrad) ({ y: dw2, rowSum: db2 } = mmDispatch(gv, hs, true, false, { rowSum: !!b2?.requiresGrad }));
-    else if (b2?.requiresGrad) db2 = sum(gv, 0);
-    let dx: Tensor | null = null, dw1: Tensor | null = null, db1: Tensor | null = null;
+    const fc2 = linearGrads(gv, hs, w2s, { x: false, w: w2.requiresGrad, b: !!b2?.requiresGrad });
+    let fc1: ReturnType<typeof linearGrads> = { dx: null, dw: null, db: null };
     if (x.requiresGrad || w1.requiresGrad || b1?.requiresGrad) {
       const dz = mmDispatch(gv, w2s, false, false, { dgelu: zs }).y;
-      const xv = view(xs, [rows, inF]);
-      if (w1.requiresGrad) ({ y: dw1, rowSum: db1 } = mmDispatch(dz, xv, true, false, { rowSum: !!b1?.requiresGrad }));
-      else if (b1?.requiresGrad) db1 = sum(dz, 0);
-      xv.dispose();
-      if (x.requiresGrad) {
-        const dx2 = mmDispatch(dz, w1s, false, false).y;
-        dx = view(dx2, [...xs.shape]);
-        dx2.dispose();
-      }
+      fc1 = linearGrads(dz, xs, w1s, { x: x.requiresGrad, w: w1.requiresGrad, b: !!b1?.requiresGrad });
       dz.dispose();
     }
     gv.dispose();
-    return [dx, dw1, ...(b1 ? [db1] : []), dw2, ...(b2 ? [db2] : []), ...(res ? [dres] : [])];
+    return [fc1.dx, fc1.dw, ...(b1 ? [fc1.db] : []), fc2.dw, ...(b2 ? [fc2.db] : []), ...(res ? [dres] : [])];
   });
   h.dispose();
   z?.dispose();
