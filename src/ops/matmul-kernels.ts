@@ -12,7 +12,7 @@ import { Tensor } from '../tensor/tensor';
 import { broadcastShapes, broadcastStrides } from '../tensor/ndarray';
 import { tuningFor } from '../gpu/tuning';
 import { matmulK, matmulSgSource, matmulTileSource, templateKernel, unaryCode, unaryK, binaryCode, binaryKernel } from './kernels';
-import { empty, grid, pad8, runtime } from './util';
+import { empty, grid, pad8, runtime, sameShape } from './util';
 import { sum } from './reduce';
 import { reshape, stridedCopy } from './shape';
 import { zeros } from './create';
@@ -83,7 +83,10 @@ function batchUniforms(d: MatmulDims): Record<string, number[] | number> {
   return { batchRank: d.batch.length, batchShape: pad8(d.batch), aBatch: pad8(d.aBatch), bBatch: pad8(d.bBatch) };
 }
 
-/** Apply bias / GELU with elementwise kernels (general path and split-K). Consumes `y`. */
+/**
+ * Apply what the kernel did not fuse (general path, split-K, K = 0) with elementwise kernels: gelu'(z),
+ * bias, GELU, residual. Consumes `y`; returns it unchanged when the epilogue is empty.
+ */
 function epilogueAfter(y: Tensor, epi: Epilogue): { y: Tensor; z: Tensor | null } {
   if (epi.dgelu) {
     const d = empty(y.shape);
@@ -136,15 +139,15 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue): {
   const d = mmDims(a.shape, b.shape, tA, tB);
   const { M, N, K } = d;
   const outShape = [...d.batch, M, N];
-  if (epi.residual && (epi.residual.rank !== outShape.length || epi.residual.shape.some((v, i) => v !== outShape[i]))) {
+  if (epi.residual && !sameShape(epi.residual.shape, outShape)) {
     throw new Error(`matmul: residual [${epi.residual.shape}] does not match the output [${outShape}]`);
   }
-  if (epi.dgelu && (epi.gelu || epi.bias || epi.dgelu.rank !== outShape.length || epi.dgelu.shape.some((v, i) => v !== outShape[i]))) {
+  if (epi.dgelu && (epi.gelu || epi.bias || !sameShape(epi.dgelu.shape, outShape))) {
     throw new Error(`matmul: dgelu [${epi.dgelu.shape}] must match the output [${outShape}], without gelu or bias`);
   }
   const plan = mmPlan(d, tA, tB);
   if (M * N * d.nb === 0) return { y: empty(outShape), z: null, rowSum: null };
-  if (K === 0) { const y = zeros(outShape); return { ...(epi.bias || epi.gelu || epi.residual || epi.dgelu ? epilogueAfter(y, epi) : { y, z: null }), rowSum: null }; }
+  if (K === 0) { const y = zeros(outShape); return { ...epilogueAfter(y, epi), rowSum: null }; }
   if (plan.kind === 'general') {
     const y = empty(outShape);
     const TX = 8, TY = 8;
@@ -154,7 +157,7 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue): {
       workgroups: [Math.ceil(N / (4 * TX)), Math.ceil(M / (4 * TY)), d.nb],
       overrides: { TX, TY },
     });
-    return { ...(epi.bias || epi.gelu || epi.residual || epi.dgelu ? epilogueAfter(y, epi) : { y, z: null }), rowSum: null };
+    return { ...epilogueAfter(y, epi), rowSum: null };
   }
   const t = tuningFor(runtime());
   // On sg8 adapters the kernel reads B[N, K] (k contiguous per column) ~1.5x faster than B[K, N]
@@ -209,5 +212,5 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue): {
   y.dispose();
   const r = reshape(s, outShape);
   s.dispose();
-  return { ...(epi.bias || epi.gelu || epi.residual || epi.dgelu ? epilogueAfter(r, epi) : { y: r, z: null }), rowSum: null };
+  return { ...epilogueAfter(r, epi), rowSum: null };
 }
