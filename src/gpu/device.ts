@@ -53,6 +53,8 @@ async function getGpu(): Promise<{ gpu: GPU; release: () => void; node: boolean 
   // Dawn's entry point; kept out of browser bundles by build.mjs.
   const mod = await import('webgpu');
   Object.assign(globalThis, mod.globals);
+  // Dawn waits for the GPU in a busy setImmediate loop; paced so that lavapipe keeps its cores (dawn-poll.ts).
+  (await import('./dawn-poll')).installDawnPollBackoff();
   // AASP_ADAPTER: Dawn's adapter name filter (one GPU of several; data-parallel ranks set it per rank).
   const adapter = process.env.AASP_ADAPTER;
   let gpu: GPU | null = mod.create(adapter ? [`adapter=${adapter}`] : []) as GPU;

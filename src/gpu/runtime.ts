@@ -20,6 +20,8 @@ export interface DispatchArgs {
   uniforms?: Record<string, UniformValue>;
   workgroups: [number, number?, number?];
   overrides?: Overrides;
+  /** Shown after the workgroups in a per-call-site profile (e.g. a matmul's M×N×K). */
+  note?: string;
 }
 
 export class Runtime {
@@ -219,7 +221,7 @@ export class Runtime {
     pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount++;
     if (profiling) {
-      this.timing!.labels!.push(this.profileDetail ? `${kernel.name} (${x},${y},${z}) ${callerChain()}` : kernel.name);
+      this.timing!.labels!.push(this.profileDetail ? `${kernel.name} (${x},${y},${z})${args.note ? ` ${args.note}` : ''} ${callerChain()}` : kernel.name);
       pass.end();
       this.pass = null;
       if (this.timing!.passes >= MAX_TIMESTAMP_PASSES) this.flushProfile();

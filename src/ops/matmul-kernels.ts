@@ -196,13 +196,13 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue): {
   if (plan.kind === 'sg8') {
     const WS = M > plan.R ? t.sgPerGroup : 1;
     runtime().dispatch(templateKernel('matmul_sg', matmulSgSource, { R: plan.R, G: plan.G, ...flags }), {
-      buffers, uniforms, overrides: { WG: 8 * WS },
+      buffers, uniforms, overrides: { WG: 8 * WS }, note: `${d.nb}×${M}×${N}×${K}`,
       workgroups: [Math.ceil(N / (32 * plan.G)), Math.ceil(M / (plan.R * WS)), d.nb * plan.nSplit],
     });
   } else {
     const R = t.tileRows, C4 = t.tileCol4;
     runtime().dispatch(templateKernel('matmul_tile', matmulTileSource, { R, C4, ...flags }), {
-      buffers, uniforms, overrides: { WX: t.tileWX, WY: t.tileWY },
+      buffers, uniforms, overrides: { WX: t.tileWX, WY: t.tileWY }, note: `${d.nb}×${M}×${N}×${K}`,
       workgroups: [Math.ceil(N / (4 * C4 * t.tileWX)), Math.ceil(M / (R * t.tileWY)), d.nb * plan.nSplit],
     });
   }

@@ -1,0 +1,76 @@
+/**
+ * Dawn's busy wait is paced: a chain of native no-argument setImmediate callbacks (the binding's
+ * ProcessEvents loop) spins for DAWN_SPIN_MS and then waits for timers, every other callback runs
+ * at once, and waiting for real GPU work leaves the main thread mostly idle.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { DAWN_SPIN_MS, dawnPollStats, installDawnPollBackoff } from '../src/gpu/dawn-poll';
+import { useGpu } from './helpers/gpu';
+import { matmul, randn } from '../src/ops';
+import { Rng } from '../src/util/rng';
+
+/** Run a chain of `n` setImmediate callbacks made by `make`; resolves to the wall milliseconds. */
+function chain(n: number, make: (f: () => void) => () => void): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    let left = n;
+    const step = make(() => { if (--left > 0) setImmediate(step); else resolve(performance.now() - t0); });
+    setImmediate(step);
+  });
+}
+
+/** CPU seconds of this process's main thread so far (Linux), or null elsewhere. */
+function mainThreadCpu(): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks of 10 ms
+  } catch { return null; }
+}
+
+describe('Dawn poll back-off', () => {
+  const gpu = useGpu();
+
+  it('paces a chain of native no-argument callbacks after DAWN_SPIN_MS, and nothing else', async () => {
+    gpu.rt();
+    expect(installDawnPollBackoff()).toBe(true);
+    expect(dawnPollStats().installed).toBe(true);
+    // A bound function is native code with length 0, as the binding's callback is.
+    const before = dawnPollStats();
+    const nativeMs = await chain(60, (f) => f.bind(null));
+    const after = dawnPollStats();
+    expect(after.polls - before.polls).toBe(60);
+    expect(after.delayed - before.delayed).toBeGreaterThan(40);
+    expect(nativeMs).toBeGreaterThan(40 * 1 + DAWN_SPIN_MS);
+    // Plain JS callbacks (and promise resolvers, which take an argument) are not counted or delayed.
+    const jsMs = await chain(2000, (f) => () => f());
+    await chain(200, (f) => { const r = (_v?: unknown) => f(); return r; });
+    expect(dawnPollStats().polls).toBe(after.polls);
+    expect(jsMs).toBeLessThan(1000);
+  });
+
+  it('waiting for GPU work leaves the main thread mostly idle', async () => {
+    const rt = gpu.rt();
+    const rng = new Rng(3);
+    const a = randn([768, 768], rng), b = randn([768, 768], rng);
+    await rt.sync();
+    const ys = [];
+    const stats0 = dawnPollStats();
+    for (let i = 0; i < 6; i++) ys.push(matmul(a, b));
+    rt.flush();
+    const cpu0 = mainThreadCpu();
+    const t0 = performance.now();
+    await rt.sync();
+    const wallS = (performance.now() - t0) / 1000;
+    const cpu1 = mainThreadCpu();
+    for (const y of ys) y.dispose();
+    a.dispose(); b.dispose();
+    const stats1 = dawnPollStats();
+    expect(stats1.polls).toBeGreaterThan(stats0.polls);
+    if (wallS < 0.1) return; // a real GPU finishes before the pacing starts
+    expect(stats1.delayed).toBeGreaterThan(stats0.delayed);
+    // Polling at once the whole time kept the main thread busy for ~100 % of the wait.
+    if (cpu0 !== null && cpu1 !== null) expect((cpu1 - cpu0) / wallS).toBeLessThan(0.5);
+  });
+});
