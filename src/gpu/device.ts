@@ -53,8 +53,6 @@ async function getGpu(): Promise<{ gpu: GPU; release: () => void; node: boolean 
   // Dawn's entry point; kept out of browser bundles by build.mjs.
   const mod = await import('webgpu');
   Object.assign(globalThis, mod.globals);
-  // Dawn waits for the GPU in a busy setImmediate loop; paced so that lavapipe keeps its cores (dawn-poll.ts).
-  (await import('./dawn-poll')).installDawnPollBackoff();
   // AASP_ADAPTER: Dawn's adapter name filter (one GPU of several; data-parallel ranks set it per rank).
   const adapter = process.env.AASP_ADAPTER;
   let gpu: GPU | null = mod.create(adapter ? [`adapter=${adapter}`] : []) as GPU;
@@ -63,6 +61,9 @@ async function getGpu(): Promise<{ gpu: GPU; release: () => void; node: boolean 
 
 /** Find an adapter and open a device with the adapter's maximum limits and the optional features it has. */
 export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredDevice> {
+  // In Node every WebGPU (ours, a host's device, a navigator.gpu set up by a benchmark) is Dawn,
+  // which waits for the GPU in a busy setImmediate loop: paced so lavapipe keeps its cores (dawn-poll.ts).
+  if (typeof process !== 'undefined' && !!process.versions?.node) (await import('./dawn-poll')).installDawnPollBackoff();
   if (opts.device) {
     const device = opts.device;
     const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
