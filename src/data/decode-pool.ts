@@ -16,7 +16,7 @@ export type LoadJob =
   | { kind: 'procedural'; seed: number; clipSeconds: number; index: number; types: readonly string[] };
 
 /**
- * Ask for the normalised log-mel instead of samples: `logMelCpu(samples, { mean, std, nMels })`,
+ * Ask for the normalised log-mel instead of samples: `logMelCpuFast(samples, { mean, std, nMels })`,
  * the same function and numbers as the in-thread `cpuLogMel`, returned as float32 (what a crop
  * keeps anyway, so crops are bit-identical to the in-thread path).
  */

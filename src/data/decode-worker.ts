@@ -6,7 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { AudioDecodeError } from '../audio/errors';
 import { loadAudio } from '../audio/file-io';
-import { logMelCpu } from '../audio/logmel-cpu';
+import { logMelCpuFast } from '../audio/logmel-cpu-fast';
 import { ProceduralCorpus, type CorpusType } from './procedural/corpus';
 import { defaultSpeechSynth } from './procedural/speech';
 import type { CancelRequest, DecodeReply, DecodeRequest, LoadJob, LoadResult } from './decode-pool';
@@ -57,7 +57,7 @@ async function run(req: DecodeRequest): Promise<LoadResult> {
     const { samples, sampleRate } = await samplesOf(req.job);
     if (!req.features) return { ok: true, samples: own(samples), sampleRate };
     const { mean, std, nMels } = req.features;
-    const mel = logMelCpu(samples, { mean, std, nMels });
+    const mel = logMelCpuFast(samples, { mean, std, nMels });
     return { ok: true, mel: { data: new Float32Array(mel.data), nMels: mel.nMels, nFrames: mel.nFrames } };
   } catch (e) {
     return { ok: false, reason: e instanceof AudioDecodeError ? e.reason : `unexpected error: ${e instanceof Error ? e.message : String(e)}` };

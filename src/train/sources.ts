@@ -13,7 +13,8 @@ import { ProceduralCorpus } from '../data/procedural/corpus';
 import { DatasetError, listDataset } from '../data/datasets';
 import { DecodePool, defaultWorkerUrl, type FeatureSpec, type LoadJob, type LoadResult } from '../data/decode-pool';
 import { loadAudio } from '../audio/file-io';
-import { logMelCpu, type LogMel } from '../audio/logmel-cpu';
+import type { LogMel } from '../audio/logmel-cpu';
+import { logMelCpuFast } from '../audio/logmel-cpu-fast';
 import type { ClipSource } from './data';
 
 /** Where a source loads its items. */
@@ -64,7 +65,7 @@ export function proceduralSource(seed: number, durationSec = 10, log: (m: string
     async close() { closed = true; await pool?.close(); },
   };
   if (pool) {
-    src.loadFeatures = (i, spec) => viaPool<{ mel: LogMel<Float32Array | Float64Array> }>(i, spec, (r) => ({ mel: r.mel! }), () => ({ mel: logMelCpu(corpus.clip(i).samples, spec) }));
+    src.loadFeatures = (i, spec) => viaPool<{ mel: LogMel<Float32Array | Float64Array> }>(i, spec, (r) => ({ mel: r.mel! }), () => ({ mel: logMelCpuFast(corpus.clip(i).samples, spec) }));
   }
   return src;
 }
