@@ -10,6 +10,7 @@
 import logmelSrc from '../../shaders/logmel.wgsl?raw';
 import { kernelFamily } from '../gpu/kernel';
 import { grid1d, runtime, type Runtime } from '../gpu/runtime';
+import { isCpuAdapterName } from '../gpu/device';
 import { matmulRaw } from '../ops/matmul';
 import { empty, Storage, Tensor } from '../tensor/tensor';
 import { DEFAULT_LOGMEL_CONFIG, numFrames, type LogMelConfig } from './logmel-cpu';
@@ -44,7 +45,7 @@ export const DEFAULT_LOGMEL_TUNING: LogMelGpuTuning = { method: 'auto', workgrou
 
 /** Whether the adapter is a CPU rasteriser (lavapipe/llvmpipe, SwiftShader) rather than a GPU. */
 export function isCpuAdapter(rt: Runtime): boolean {
-  return /llvmpipe|lavapipe|swiftshader|software/i.test(rt.adapterName);
+  return isCpuAdapterName(rt.adapterName);
 }
 
 /** The concrete method and workgroup size `auto`/0 resolve to on this runtime. */

@@ -12,14 +12,20 @@
  * `spinMs` of a chain poll at once, as before (short waits keep their latency); after that every
  * poll waits for a 1 ms timer. Every other `setImmediate` call goes straight through.
  *
- * Node only, installed once when we create Dawn's instance ourselves (device.ts); `AASP_DAWN_SPIN=1`
- * leaves Dawn's loop alone (for A/B timing).
+ * Node only, installed once by `acquireDevice` (device.ts), which turns the pacing off again when the
+ * adapter turns out to be a GPU: there the spinning core is idle anyway, and a wait that outlasts the
+ * spin would lose up to a timer tick. `AASP_DAWN_SPIN=1` leaves Dawn's loop alone (for A/B timing).
  */
 
 /** Polls of the binding's chains so far: `delayed` of them waited for a timer. */
-export interface DawnPollStats { polls: number; delayed: number; installed: boolean }
+export interface DawnPollStats { polls: number; delayed: number; installed: boolean; pacing: boolean }
 
-const stats: DawnPollStats = { polls: 0, delayed: 0, installed: false };
+const stats: DawnPollStats = { polls: 0, delayed: 0, installed: false, pacing: false };
+
+/** Pace the binding's polls (true, once installed) or let them spin as Dawn does (false). */
+export function setDawnPollPacing(on: boolean): void {
+  stats.pacing = on && stats.installed;
+}
 
 /** How long a chain of polls may spin before it is paced by timers (ms). */
 export const DAWN_SPIN_MS = 2;
@@ -45,7 +51,7 @@ export function installDawnPollBackoff(spinMs = DAWN_SPIN_MS, env: Record<string
   let inPoll = false;
   let chainStart = 0;
   const paced: Immediate = function (cb, ...args) {
-    if (!isNativeNoArg(cb)) return original(cb, ...args);
+    if (!stats.pacing || !isNativeNoArg(cb)) return original(cb, ...args);
     const now = performance.now();
     if (!inPoll) chainStart = now;
     stats.polls++;
@@ -58,6 +64,6 @@ export function installDawnPollBackoff(spinMs = DAWN_SPIN_MS, env: Record<string
     return setTimeout(run, 1);
   };
   g.setImmediate = Object.assign(paced, original);
-  stats.installed = true;
+  stats.installed = stats.pacing = true;
   return true;
 }

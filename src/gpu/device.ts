@@ -39,6 +39,11 @@ function featuresOf(set: ReadonlySet<string>, info?: GPUAdapterInfo): DeviceFeat
   };
 }
 
+/** Whether an adapter name is a CPU rasteriser (lavapipe/llvmpipe, SwiftShader) rather than a GPU. */
+export function isCpuAdapterName(name: string): boolean {
+  return /llvmpipe|lavapipe|swiftshader|software/i.test(name);
+}
+
 function describeAdapter(info: GPUAdapterInfo | undefined): string {
   if (!info) return 'unknown adapter';
   const parts = [info.vendor, info.architecture, info.device, info.description].filter((s) => s && s.length > 0);
@@ -62,8 +67,16 @@ async function getGpu(): Promise<{ gpu: GPU; release: () => void; node: boolean 
 /** Find an adapter and open a device with the adapter's maximum limits and the optional features it has. */
 export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredDevice> {
   // In Node every WebGPU (ours, a host's device, a navigator.gpu set up by a benchmark) is Dawn,
-  // which waits for the GPU in a busy setImmediate loop: paced so lavapipe keeps its cores (dawn-poll.ts).
-  if (typeof process !== 'undefined' && !!process.versions?.node) (await import('./dawn-poll')).installDawnPollBackoff();
+  // which waits for the GPU in a busy setImmediate loop: paced so a CPU adapter keeps its cores
+  // (dawn-poll.ts); on a GPU the loop is left spinning, as Dawn has it.
+  const poll = typeof process !== 'undefined' && !!process.versions?.node ? await import('./dawn-poll') : null;
+  poll?.installDawnPollBackoff();
+  const acquired = await acquire(opts);
+  poll?.setDawnPollPacing(isCpuAdapterName(acquired.adapterName));
+  return acquired;
+}
+
+async function acquire(opts: DeviceOptions): Promise<AcquiredDevice> {
   if (opts.device) {
     const device = opts.device;
     const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
