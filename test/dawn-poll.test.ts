@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { DAWN_SPIN_MS, dawnPollStats, installDawnPollBackoff, setDawnPollPacing } from '../src/gpu/dawn-poll';
+import { DAWN_SPIN_MS, dawnPollStats, installDawnPollPacing, setDawnPollPacing } from '../src/gpu/dawn-poll';
 import { isCpuAdapterName } from '../src/gpu/device';
 import { useGpu } from './helpers/gpu';
 import { matmul, randn } from '../src/ops';
@@ -30,12 +30,12 @@ function mainThreadCpu(): number | null {
   } catch { return null; }
 }
 
-describe('Dawn poll back-off', () => {
+describe('Dawn poll pacing', () => {
   const gpu = useGpu();
 
   it('paces a chain of native no-argument callbacks after DAWN_SPIN_MS, and nothing else', async () => {
     const rt = gpu.rt();
-    expect(installDawnPollBackoff()).toBe(true);
+    expect(installDawnPollPacing()).toBe(true);
     // acquireDevice paced a CPU adapter and left a GPU's loop spinning.
     expect(dawnPollStats()).toMatchObject({ installed: true, pacing: isCpuAdapterName(rt.adapterName) });
     setDawnPollPacing(true);

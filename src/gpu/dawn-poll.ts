@@ -43,7 +43,7 @@ const isNativeNoArg = (f: unknown): f is () => void =>
  * Replace `globalThis.setImmediate` with the pacing wrapper (idempotent). Returns false where there
  * is no `setImmediate` (browsers) or the user asked for Dawn's own loop.
  */
-export function installDawnPollBackoff(spinMs = DAWN_SPIN_MS, env: Record<string, string | undefined> = process.env): boolean {
+export function installDawnPollPacing(spinMs = DAWN_SPIN_MS, env: Record<string, string | undefined> = process.env): boolean {
   if (stats.installed) return true;
   const g = globalThis as { setImmediate?: Immediate };
   const original = g.setImmediate;

@@ -70,7 +70,7 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredD
   // which waits for the GPU in a busy setImmediate loop: paced so a CPU adapter keeps its cores
   // (dawn-poll.ts); on a GPU the loop is left spinning, as Dawn has it.
   const poll = typeof process !== 'undefined' && !!process.versions?.node ? await import('./dawn-poll') : null;
-  poll?.installDawnPollBackoff();
+  poll?.installDawnPollPacing();
   const acquired = await acquire(opts);
   poll?.setDawnPollPacing(isCpuAdapterName(acquired.adapterName));
   return acquired;
