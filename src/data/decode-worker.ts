@@ -58,7 +58,7 @@ async function run(req: DecodeRequest): Promise<LoadResult> {
     if (!req.features) return { ok: true, samples: own(samples), sampleRate };
     const { mean, std, nMels } = req.features;
     const mel = logMelCpuFast(samples, { mean, std, nMels });
-    return { ok: true, mel: { data: new Float32Array(mel.data), nMels: mel.nMels, nFrames: mel.nFrames } };
+    return { ok: true, mel: { data: own(mel.data), nMels: mel.nMels, nFrames: mel.nFrames } };
   } catch (e) {
     return { ok: false, reason: e instanceof AudioDecodeError ? e.reason : `unexpected error: ${e instanceof Error ? e.message : String(e)}` };
   }

@@ -193,16 +193,17 @@ function mmRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean, epi: Epilogue): {
   const kBlock = plan.kind === 'sg8' && !tA ? 32 : 4;
   const kchk = K % kBlock !== 0 || plan.kSplit % kBlock !== 0 ? 1 : 0;
   const flags = { TA: +tA, TB: +tB, NV: nv, BIAS: bias ? 1 : 0, GELU: +gelu, SAVEZ: +saveZ, KCHK: kchk, RSUM: rowSum ? 1 : 0, RES: res ? 1 : 0, DGELU: dgelu ? 1 : 0 };
+  const note = `${d.nb}×${M}×${N}×${K}`; // for per-call-site profiles
   if (plan.kind === 'sg8') {
     const WS = M > plan.R ? t.sgPerGroup : 1;
     runtime().dispatch(templateKernel('matmul_sg', matmulSgSource, { R: plan.R, G: plan.G, ...flags }), {
-      buffers, uniforms, overrides: { WG: 8 * WS }, note: `${d.nb}×${M}×${N}×${K}`,
+      buffers, uniforms, overrides: { WG: 8 * WS }, note,
       workgroups: [Math.ceil(N / (32 * plan.G)), Math.ceil(M / (plan.R * WS)), d.nb * plan.nSplit],
     });
   } else {
     const R = t.tileRows, C4 = t.tileCol4;
     runtime().dispatch(templateKernel('matmul_tile', matmulTileSource, { R, C4, ...flags }), {
-      buffers, uniforms, overrides: { WX: t.tileWX, WY: t.tileWY }, note: `${d.nb}×${M}×${N}×${K}`,
+      buffers, uniforms, overrides: { WX: t.tileWX, WY: t.tileWY }, note,
       workgroups: [Math.ceil(N / (4 * C4 * t.tileWX)), Math.ceil(M / (R * t.tileWY)), d.nb * plan.nSplit],
     });
   }
