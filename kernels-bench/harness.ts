@@ -12,19 +12,23 @@ export interface Timing { ms: number; wallMs: number; cpuMs: number | null }
 
 let procOk: boolean | null = null;
 
+/** CPU milliseconds (user + system) thread `tid` of this process has used so far (Linux; throws elsewhere). */
+export function threadCpuMs(tid: number | string): number {
+  const s = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10; // clock ticks, USER_HZ = 100 on Linux
+}
+
 /** CPU milliseconds used so far by this process's threads other than the main one (null if unknown). */
 export function workerCpuMs(): number | null {
   if (procOk === false) return null;
   try {
-    let ticks = 0;
+    let ms = 0;
     for (const t of readdirSync('/proc/self/task')) {
-      if (Number(t) === process.pid) continue;
-      const s = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
+      if (Number(t) !== process.pid) ms += threadCpuMs(t);
     }
     procOk = true;
-    return ticks * 10; // USER_HZ = 100 on Linux
+    return ms;
   } catch {
     procOk = false;
     return null;

@@ -9,7 +9,7 @@
  * The binding looks `setImmediate` up on the global object at every reschedule, so a wrapper there
  * can pace it. The wrapper recognises the binding's callback (a native function taking no
  * arguments) and the chain it forms (a callback scheduled from inside the previous one): the first
- * `spinMs` of a chain poll at once, as before (short waits keep their latency); after that every
+ * DAWN_SPIN_MS of a chain poll at once, as before (short waits keep their latency); after that every
  * poll waits for a 1 ms timer. Every other `setImmediate` call goes straight through.
  *
  * Node only, installed once by `acquireDevice` (device.ts), which turns the pacing off again when the
@@ -22,13 +22,14 @@ export interface DawnPollStats { polls: number; delayed: number; installed: bool
 
 const stats: DawnPollStats = { polls: 0, delayed: 0, installed: false, pacing: false };
 
+/** How long a chain of polls may spin before it is paced by timers (ms). */
+export const DAWN_SPIN_MS = 2;
+
 /** Pace the binding's polls (true, once installed) or let them spin as Dawn does (false). */
 export function setDawnPollPacing(on: boolean): void {
   stats.pacing = on && stats.installed;
 }
 
-/** How long a chain of polls may spin before it is paced by timers (ms). */
-export const DAWN_SPIN_MS = 2;
 
 export function dawnPollStats(): DawnPollStats {
   return { ...stats };
@@ -43,11 +44,11 @@ const isNativeNoArg = (f: unknown): f is () => void =>
  * Replace `globalThis.setImmediate` with the pacing wrapper (idempotent). Returns false where there
  * is no `setImmediate` (browsers) or the user asked for Dawn's own loop.
  */
-export function installDawnPollPacing(spinMs = DAWN_SPIN_MS, env: Record<string, string | undefined> = process.env): boolean {
+export function installDawnPollPacing(): boolean {
   if (stats.installed) return true;
   const g = globalThis as { setImmediate?: Immediate };
   const original = g.setImmediate;
-  if (typeof original !== 'function' || env.AASP_DAWN_SPIN === '1') return false;
+  if (typeof original !== 'function' || process.env.AASP_DAWN_SPIN === '1') return false;
   let inPoll = false;
   let chainStart = 0;
   const paced: Immediate = function (cb, ...args) {
@@ -59,7 +60,7 @@ export function installDawnPollPacing(spinMs = DAWN_SPIN_MS, env: Record<string,
       inPoll = true;
       try { cb(); } finally { inPoll = false; }
     };
-    if (now - chainStart < spinMs) return original(run);
+    if (now - chainStart < DAWN_SPIN_MS) return original(run);
     stats.delayed++;
     return setTimeout(run, 1);
   };
