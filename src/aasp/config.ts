@@ -76,8 +76,8 @@ export const PRESETS: Record<'tiny' | 'tiny-cpu' | 'small' | 'base', AaspConfig>
   tiny: TINY,
   /**
    * The tiny model for a CPU budget (docs/results.md): 192-frame crops (1.9 s, 60 tokens instead of
-   * 190), so a step of 16 clips takes ~3.8 s with AaPE on (~2.1 s off) on 2 lavapipe cores and the
-   * default 1000 steps fit about an hour; evaluation windows are 192 frames too. Peak lr 3e-4, a
+   * 190), so the default 1000 steps of 16 clips fit well under an hour on 2 lavapipe cores (times
+   * in docs/results.md, "The tiny-cpu preset"); evaluation windows are 192 frames too. Peak lr 3e-4, a
    * third of tiny's: at 1e-3 pre-training falls below random init on the pitch and voice tasks,
    * at 3e-4 no task does under the ridge probe (docs/results.md runs L, M, N). Use with
    * --clip-seconds 3 --batch 16.
