@@ -30,7 +30,6 @@ export function setDawnPollPacing(on: boolean): void {
   stats.pacing = on && stats.installed;
 }
 
-
 export function dawnPollStats(): DawnPollStats {
   return { ...stats };
 }
