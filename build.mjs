@@ -33,7 +33,7 @@ const noDawn = {
   },
 };
 
-const cli = ['pretrain', 'embed', 'linear-eval', 'finetune', 'stability', 'proxy-bench', 'loss-shares', 'aape-viz', 'gpu-check', 'logmel-bench', 'demo-server']
+const cli = ['pretrain', 'embed', 'linear-eval', 'finetune', 'stability', 'proxy-bench', 'proxy-seeds', 'loss-shares', 'aape-viz', 'gpu-check', 'logmel-bench', 'demo-server']
   .map((name) => ({ name, file: `src/cli/${name}.ts` }))
   .filter((e) => existsSync(e.file));
 const entries = [

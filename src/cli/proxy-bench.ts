@@ -12,7 +12,7 @@
  * finished pieces are reused when the command is run again, so an interrupted run resumes.
  * --docs DIR also writes DIR/results/bench-report.md beside copies of its plots.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { init } from '../gpu/runtime';
@@ -31,6 +31,7 @@ import { lineChartSvg } from '../eval/svg-plot';
 import { collectInputs, loadEvenlySpaced } from '../eval/inputs';
 import { benchTable, dimensionalityTable, stabilityPairsTable, verdictTable, type BenchRow, type BenchTask } from '../eval/proxy-table';
 import { pretrainOnce } from '../eval/proxy-pretrain';
+import { lossCurve } from '../eval/loss-curve';
 import { GM_FAMILIES, instrumentsUnavailable, writeInstrumentsDataset } from '../data/procedural/instruments';
 import { PRESETS, loadConfig } from '../aasp/config';
 import { baselineEvalDataset } from '../eval/baseline-run';
@@ -43,6 +44,7 @@ const isInstrumentTask = (t: string): t is InstrumentTask => t in INSTRUMENT_TAS
 
 const SPEC: Record<string, FlagSpec> = {
   out: { type: 'string', help: 'output folder', default: 'runs/proxy-bench', meta: 'DIR' },
+  'data-dir': { type: 'string', help: 'where the task data sets are written, or found when already there (default <out>/data; proxy-seeds shares one between seeds)', meta: 'DIR' },
   tasks: { type: 'strings', help: 'tasks (default: pitch, timbre, modulation, event, + keywords, voices with espeak-ng, + instruments, instrument-pitch with fluidsynth)', meta: 'LIST' },
   // 50 per class: 40 test clips per class over the 5 folds, so one clip moves a class's accuracy by
   // 2.5 points rather than the 10 of a 10-per-class set (whose EVAR scores swung ±10 by seed).
@@ -127,7 +129,8 @@ async function main(): Promise<number> {
   const instFolds = get.num(a, 'instrument-folds');
   if (!(instFolds === 0 || (Number.isInteger(instFolds) && instFolds >= 2))) throw new UsageError('--instrument-folds must be 0 (the fixed split) or at least 2');
   if (progs !== undefined && !(progs >= 2)) throw new UsageError('--instrument-programs must be at least 2 (one train and one test instrument per family)');
-  const instDir = join(out, 'data', `instruments-n${notes}${progs ? `-p${progs}` : ''}-seed${dataSeed}`);
+  const dataRoot = get.str(a, 'data-dir') ?? join(out, 'data');
+  const instDir = join(dataRoot, `instruments-n${notes}${progs ? `-p${progs}` : ''}-seed${dataSeed}`);
   const instDone = () => ['train', 'valid', 'test'].every((s) => existsSync(join(instDir, `nsynth-${s}`, 'examples.json')));
   const needInstruments = tasks.some(isInstrumentTask) || get.str(a, 'pretrain-data') === 'instruments-train';
   if (needInstruments && !instDone()) {
@@ -138,7 +141,7 @@ async function main(): Promise<number> {
   }
   for (const task of tasks) {
     if (isInstrumentTask(task)) { dataDirs.set(task, instDir); continue; }
-    const dir = join(out, 'data', `${task}-pc${perClass}-${clipSec}s-seed${dataSeed}`);
+    const dir = join(dataRoot, `${task}-pc${perClass}-${clipSec}s-seed${dataSeed}`);
     dataDirs.set(task, dir);
     if (existsSync(join(dir, 'meta', 'esc50.csv'))) continue;
     log(`writing proxy dataset ${task} (${PROXY_TASKS[task].classes.length} classes × ${perClass}) to ${dir}`);
@@ -289,17 +292,6 @@ async function recordedNotes(split: string, n: number, log: (m: string) => void)
   const { samples } = await loadEvenlySpaced(collectInputs([split], { layout: 'nsynth' }).items, n, (m) => log(`stability: ${m}`));
   if (!samples.length) throw new Error(`stability: no recorded note could be decoded from ${split}`);
   return samples;
-}
-
-/** Step and loss of a pre-training run's metrics.jsonl (empty when absent). */
-function lossCurve(path: string): { x: number[]; y: number[] } {
-  const x: number[] = [], y: number[] = [];
-  if (!existsSync(path)) return { x, y };
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try { const m = JSON.parse(line); if (Number.isFinite(m.step) && Number.isFinite(m.loss)) { x.push(m.step); y.push(m.loss); } } catch { /* a torn last line */ }
-  }
-  return { x, y };
 }
 
 runCli(main);

@@ -1,0 +1,127 @@
+/**
+ * `node dist/proxy-seeds.js --pretrain-seeds 0,1,2 --out DIR -- <proxy-bench options>`: the proxy
+ * benchmark repeated over pre-training seeds. For each seed s it runs `node dist/proxy-bench.js
+ * <options> --seed s --out DIR/seed-s --data-dir DIR/data` (one child process per seed, the data sets
+ * written once and shared), then combines the runs' results.json: per model, task and probe the mean
+ * ± 95 % CI over the seeds, which pre-trained rows beat random init with disjoint CIs, and the gain
+ * paired by seed (a run with seed s pre-trains from the random init drawn with seed s). A seed whose
+ * results.json exists is reused, and proxy-bench itself resumes an interrupted seed, so the command
+ * can be run again after an interruption. DIR/args.json keeps the options, so a second call with
+ * other options fails instead of mixing two benchmarks.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
+import { seedsReport, type SeedRun } from '../eval/seed-table';
+import type { BenchTask } from '../eval/proxy-table';
+import { lineChartSvg } from '../eval/svg-plot';
+import { benchLossCurves } from '../eval/loss-curve';
+
+const SPEC: Record<string, FlagSpec> = {
+  'pretrain-seeds': { type: 'numbers', help: 'pre-training (and random-init) seeds, one proxy-bench run each; 3 or more give an interval', default: [0, 1, 2], meta: 'LIST' },
+  out: { type: 'string', help: 'output folder (DIR/seed-<s>/ per seed, DIR/data/ shared)', default: 'runs/proxy-seeds', meta: 'DIR' },
+  docs: { type: 'string', help: 'also write DIR/results/seeds-report.md with its loss plot', meta: 'DIR' },
+};
+const SYNOPSIS = 'node dist/proxy-seeds.js [options] -- <proxy-bench options>';
+/** Options this command sets for each seed itself. */
+const OWN = ['out', 'seed', 'data-dir', 'docs', 'checkpoints'];
+
+function proxyBench(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const p = [join(here, 'proxy-bench.js'), join(process.cwd(), 'dist', 'proxy-bench.js')].find((c) => existsSync(c));
+  if (!p) throw new Error('dist/proxy-bench.js not found; run node build.mjs');
+  return p;
+}
+
+function runChild(args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
+  });
+}
+
+interface Results { settings: { tasks: string[]; seed: number; steps?: number }; rows: SeedRun['rows']; details: { model: string; tasks: Record<string, { classes?: string[] } | undefined> }[] }
+
+async function main(): Promise<number> {
+  const a = parseArgs(process.argv.slice(2), SPEC);
+  if (a.help) { console.log(`${usage(SYNOPSIS, SPEC)}\n\nEverything after -- goes to proxy-bench (see node dist/proxy-bench.js --help) except ${OWN.map((o) => `--${o}`).join(', ')}, which this command sets.`); return 0; }
+  const seeds = get.nums(a, 'pretrain-seeds')!;
+  if (!seeds.length || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new UsageError('--pretrain-seeds must be non-negative integers');
+  if (new Set(seeds).size !== seeds.length) throw new UsageError('--pretrain-seeds lists a seed twice');
+  const pass = a.positional;
+  for (const arg of pass) {
+    const name = /^--(?:no-)?([^=]+)/.exec(arg)?.[1];
+    if (name && OWN.includes(name)) throw new UsageError(`--${name} after --: proxy-seeds sets it for each seed`);
+  }
+  const out = get.str(a, 'out')!;
+  const log = (m: string) => console.error(m);
+  await mkdir(out, { recursive: true });
+  const argsFile = join(out, 'args.json');
+  if (existsSync(argsFile)) {
+    const before = JSON.parse(readFileSync(argsFile, 'utf8')) as string[];
+    if (JSON.stringify(before) !== JSON.stringify(pass)) throw new UsageError(`${out} holds runs made with other proxy-bench options (${before.join(' ')}); use another --out`);
+  } else await writeFile(argsFile, JSON.stringify(pass) + '\n');
+
+  const t0 = Date.now();
+  const runs: (SeedRun & { results: Results })[] = [];
+  for (const [i, seed] of seeds.entries()) {
+    const dir = join(out, `seed-${seed}`), file = join(dir, 'results.json');
+    if (existsSync(file)) log(`seed ${seed} (${i + 1}/${seeds.length}): reusing ${file}`);
+    else {
+      const args = [proxyBench(), ...pass, '--seed', String(seed), '--out', dir, '--data-dir', join(out, 'data')];
+      log(`seed ${seed} (${i + 1}/${seeds.length}): node ${args.join(' ')}`);
+      const code = await runChild(args);
+      if (code !== 0) throw new Error(`proxy-bench for seed ${seed} exited with code ${code}; run this command again to resume it`);
+    }
+    const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
+    if (results.settings.seed !== seed) throw new Error(`${file} was made with seed ${results.settings.seed}, not ${seed}`);
+    runs.push({ seed, rows: results.rows, results });
+  }
+
+  const taskNames = runs[0].results.settings.tasks;
+  for (const r of runs) if (JSON.stringify(r.results.settings.tasks) !== JSON.stringify(taskNames)) throw new Error(`seed ${r.seed} evaluated other tasks (${r.results.settings.tasks.join(', ')}) than seed ${runs[0].seed}`);
+  const tasks: BenchTask[] = taskNames.map((name) => ({ name, classes: classesOf(runs[0].results, name) }));
+  const { rows, table, verdict, paired } = seedsReport(tasks, runs);
+  const minutes = (Date.now() - t0) / 60000;
+  const losses = runs.flatMap((r) => benchLossCurves(join(out, `seed-${r.seed}`)).map((c) => ({ ...c, name: `seed ${r.seed}, ${c.name}` })));
+  if (losses.length) await writeFile(join(out, 'seeds-loss.svg'), lineChartSvg(losses, { title: 'Pre-training loss per seed', xLabel: 'step', yLabel: 'loss (pred + λ·con)' }));
+  const command = `node dist/proxy-seeds.js ${process.argv.slice(2).join(' ')}`;
+  const n = seeds.length;
+  const report = [
+    `Command: \`${command}\``, '',
+    `Time: ${minutes.toFixed(1)} min on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (reused seeds not counted).`, '',
+    `Test accuracy (%) over ${n} pre-training seeds (${seeds.join(', ')}): each cell is the mean ± 95 % CI (Student t, ${n - 1} dof) of the runs' own means (each a mean over the evaluation seeds). A random-init row uses the init drawn with each seed; a pre-trained row starts from it. The stability rows are per seed the mean over clips.`, '',
+    table, '', 'Pre-trained vs random init, intervals over pre-training seeds:', '', verdict, '',
+    'The same gains paired by seed (pre-trained(s) − random init(s)), which removes the init\'s own spread:', '', paired, '',
+    ...(losses.length ? ['![pre-training loss per seed](seeds-loss.svg)', ''] : []),
+    `Per-seed reports: ${seeds.map((s) => `[seed ${s}](seed-${s}/report.md)`).join(', ')}.`, '',
+  ].join('\n');
+  await writeFile(join(out, 'seeds.json'), JSON.stringify({ seeds, args: pass, tasks, rows, minutes }, null, 1));
+  await writeFile(join(out, 'seeds-report.md'), report);
+  const docs = get.str(a, 'docs');
+  if (docs) {
+    await mkdir(join(docs, 'results'), { recursive: true });
+    if (losses.length) await copyFile(join(out, 'seeds-loss.svg'), join(docs, 'results', 'seeds-loss.svg'));
+    await writeFile(join(docs, 'results', 'seeds-report.md'), report.replace(/\[seed (\d+)\]\(seed-\d+\/report\.md\)/g, 'seed $1'));
+    log(`wrote ${join(docs, 'results', 'seeds-report.md')}`);
+  }
+  console.log(table);
+  console.log(`\n${verdict}\n\n${paired}`);
+  console.log(`\naccuracy: mean ± 95% CI over ${n} pre-training seeds; results in ${out}/seeds-report.md`);
+  return 0;
+}
+
+/** A task's class count from a run's details (the labels its probe saw). */
+function classesOf(r: Results, task: string): number {
+  for (const d of r.details) {
+    const c = d.tasks[task]?.classes;
+    if (c?.length) return c.length;
+  }
+  throw new Error(`no class list for task ${task} in the results`);
+}
+
+runCli(main);

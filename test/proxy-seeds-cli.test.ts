@@ -1,0 +1,86 @@
+/**
+ * `node dist/proxy-seeds.js` end to end at toy size: two pre-training seeds of a D-32 one-block
+ * config, one task, one evaluation seed. It runs proxy-bench once per seed with shared data, combines
+ * the runs into intervals over seeds and gains paired by seed, reuses finished seeds on a second
+ * call, and refuses options that would mix two benchmarks in one folder.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const CLI = 'dist/proxy-seeds.js';
+const dir = mkdtempSync(join(tmpdir(), 'aasp-seeds-'));
+const cfg = join(dir, 'toy.json');
+const BENCH = ['--tasks', 'pitch', '--per-class', '5', '--clip-seconds', '1', '--seeds', '0', '--folds', '1', '--epochs', '3', '--patience', '2',
+  '--stability-clips', '2', '--config', cfg, '--steps', '1', '--batch', '2', '--pretrain-clip-seconds', '1', '--models', 'random-on,pretrained-on'];
+
+function run(args: string[]) {
+  const r = spawnSync('node', [CLI, ...args], { encoding: 'utf8', timeout: 600_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`node build.mjs\` first`);
+  writeFileSync(cfg, JSON.stringify({ base: 'tiny', D: 32, depth: 1, heads: 2, Dp: 16, predDepth: 1, predHeads: 2, projDim: 16, cropFrames: 64, masks: 2 }));
+});
+
+describe('proxy-seeds CLI', () => {
+  const out = join(dir, 'seeds');
+  it('runs proxy-bench per seed on shared data and combines them over seeds and paired by seed', { timeout: 900_000 }, () => {
+    const r = run(['--pretrain-seeds', '0,1', '--out', out, '--docs', join(dir, 'docs'), '--', ...BENCH]);
+    expect(r.code, r.stderr).toBe(0);
+    // One data set, written once, beside the two seeds' runs (each with its own pre-training).
+    expect(readdirSync(join(out, 'data'))).toEqual(['pitch-pc5-1s-seed0']);
+    for (const s of [0, 1]) {
+      expect(existsSync(join(out, `seed-${s}`, 'data'))).toBe(false);
+      expect(readdirSync(join(out, `seed-${s}`)).filter((f) => f.startsWith('pretrain-'))).toEqual([`pretrain-toy-aape-s1-b2-c1-seed${s}`]);
+      expect(JSON.parse(readFileSync(join(out, `seed-${s}`, 'results.json'), 'utf8')).settings.seed).toBe(s);
+    }
+    expect(r.stderr.match(/writing proxy dataset pitch/g)).toHaveLength(1);
+    // The random inits of the two seeds differ, so the combined row has a spread over seeds.
+    const per = [0, 1].map((s) => JSON.parse(readFileSync(join(out, `seed-${s}`, 'results.json'), 'utf8')).rows[0].stability[0].clips[0]);
+    expect(per[0]).not.toBe(per[1]);
+    const res = JSON.parse(readFileSync(join(out, 'seeds.json'), 'utf8'));
+    expect(res.seeds).toEqual([0, 1]);
+    expect(res.rows.map((x: { model: string }) => x.model)).toEqual(['random init, AaPE on', 'pre-trained 1 steps, AaPE on']);
+    const ridge = res.rows[0].cells.pitch.ridge;
+    const means = [0, 1].map((s) => JSON.parse(readFileSync(join(out, `seed-${s}`, 'results.json'), 'utf8')).rows[0].cells.pitch.ridge.mean);
+    expect(ridge.n).toBe(2);
+    expect(ridge.mean).toBeCloseTo((means[0] + means[1]) / 2, 12);
+    expect(r.stdout).toMatch(/^\| pitch +\| ridge +\| 8\.3 +\| \d+\.\d ± \d+\.\d +\| \d+\.\d ± \d+\.\d +\|$/m);
+    expect(r.stdout).toMatch(/^\| pre-trained 1 steps, AaPE on − random init, AaPE on \| pitch +\| ridge +\| [+-]\d+\.\d ± \d+\.\d +\| [+-]\d+\.\d, [+-]\d+\.\d +\|/m);
+    const report = readFileSync(join(out, 'seeds-report.md'), 'utf8');
+    expect(report).toContain('Command: `node dist/proxy-seeds.js --pretrain-seeds 0,1');
+    expect(report).toContain('over 2 pre-training seeds (0, 1)');
+    expect(report).toContain('![pre-training loss per seed](seeds-loss.svg)');
+    expect(readFileSync(join(out, 'seeds-loss.svg'), 'utf8').match(/<polyline/g)?.length).toBe(2);
+    expect(existsSync(join(dir, 'docs', 'results', 'seeds-report.md'))).toBe(true);
+    expect(existsSync(join(dir, 'docs', 'results', 'seeds-loss.svg'))).toBe(true);
+  });
+
+  it('reuses finished seeds, runs only a new one, and refuses other options in the same folder', { timeout: 900_000 }, () => {
+    const again = run(['--pretrain-seeds', '0,1', '--out', out, '--', ...BENCH]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('seed 0 (1/2): reusing');
+    expect(again.stderr).toContain('seed 1 (2/2): reusing');
+    expect(again.stderr).not.toMatch(/pre-training \(AaPE/);
+    const more = run(['--pretrain-seeds', '0,1,2', '--out', out, '--', ...BENCH]);
+    expect(more.code, more.stderr).toBe(0);
+    expect(more.stderr).toContain('seed 1 (2/3): reusing');
+    expect(more.stderr).toMatch(/seed 2 \(3\/3\): node .*--seed 2 /);
+    expect(more.stderr).not.toMatch(/writing proxy dataset/);
+    expect(JSON.parse(readFileSync(join(out, 'seeds.json'), 'utf8')).rows[0].cells.pitch.ridge.n).toBe(3);
+    const other = run(['--pretrain-seeds', '0,1', '--out', out, '--', ...BENCH.map((x) => (x === '--epochs' ? '--patience' : x))]);
+    expect(other.code).toBe(2);
+    expect(other.stderr.trim().split('\n')).toHaveLength(1);
+    expect(other.stderr).toMatch(/holds runs made with other proxy-bench options .*; use another --out/);
+    for (const own of ['--seed', '--out', '--data-dir']) {
+      const bad = run(['--out', join(dir, 'x'), '--', ...BENCH, own, '3']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr.trim()).toBe(`error: ${own} after --: proxy-seeds sets it for each seed (see --help)`);
+    }
+    expect(run(['--pretrain-seeds', '1,1', '--out', join(dir, 'y')]).stderr.trim()).toBe('error: --pretrain-seeds lists a seed twice (see --help)');
+  });
+});
