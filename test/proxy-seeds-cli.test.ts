@@ -54,6 +54,7 @@ describe('proxy-seeds CLI', () => {
     const report = readFileSync(join(out, 'seeds-report.md'), 'utf8');
     expect(report).toContain('Command: `node dist/proxy-seeds.js --pretrain-seeds 0,1');
     expect(report).toContain('over 2 pre-training seeds (0, 1)');
+    expect(report).toMatch(/^Time: seed 0 \d+\.\d min, seed 1 \d+\.\d min \(each proxy-bench run/m);
     expect(report).toContain('![pre-training loss per seed](seeds-loss.svg)');
     expect(readFileSync(join(out, 'seeds-loss.svg'), 'utf8').match(/<polyline/g)?.length).toBe(2);
     expect(existsSync(join(dir, 'docs', 'results', 'seeds-report.md'))).toBe(true);

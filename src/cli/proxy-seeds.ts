@@ -44,7 +44,7 @@ function runChild(args: string[]): Promise<number> {
   });
 }
 
-interface Results { settings: { tasks: string[]; seed: number; steps?: number }; rows: SeedRun['rows']; details: { model: string; tasks: Record<string, { classes?: string[] } | undefined> }[] }
+interface Results { settings: { tasks: string[]; seed: number; minutes?: number }; rows: SeedRun['rows']; details: { model: string; tasks: Record<string, { classes?: string[] } | undefined> }[] }
 
 async function main(): Promise<number> {
   const a = parseArgs(process.argv.slice(2), SPEC);
@@ -66,7 +66,6 @@ async function main(): Promise<number> {
     if (JSON.stringify(before) !== JSON.stringify(pass)) throw new UsageError(`${out} holds runs made with other proxy-bench options (${before.join(' ')}); use another --out`);
   } else await writeFile(argsFile, JSON.stringify(pass) + '\n');
 
-  const t0 = Date.now();
   const runs: (SeedRun & { results: Results })[] = [];
   for (const [i, seed] of seeds.entries()) {
     const dir = join(out, `seed-${seed}`), file = join(dir, 'results.json');
@@ -86,14 +85,14 @@ async function main(): Promise<number> {
   for (const r of runs) if (JSON.stringify(r.results.settings.tasks) !== JSON.stringify(taskNames)) throw new Error(`seed ${r.seed} evaluated other tasks (${r.results.settings.tasks.join(', ')}) than seed ${runs[0].seed}`);
   const tasks: BenchTask[] = taskNames.map((name) => ({ name, classes: classesOf(runs[0].results, name) }));
   const { rows, table, verdict, paired } = seedsReport(tasks, runs);
-  const minutes = (Date.now() - t0) / 60000;
+  const minutes = runs.reduce((m, r) => m + (r.results.settings.minutes ?? 0), 0);
   const losses = runs.flatMap((r) => benchLossCurves(join(out, `seed-${r.seed}`)).map((c) => ({ ...c, name: `seed ${r.seed}, ${c.name}` })));
   if (losses.length) await writeFile(join(out, 'seeds-loss.svg'), lineChartSvg(losses, { title: 'Pre-training loss per seed', xLabel: 'step', yLabel: 'loss (pred + λ·con)' }));
   const command = `node dist/proxy-seeds.js ${process.argv.slice(2).join(' ')}`;
   const n = seeds.length;
   const report = [
     `Command: \`${command}\``, '',
-    `Time: ${minutes.toFixed(1)} min on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (reused seeds not counted).`, '',
+    `Time: ${runs.map((r) => `seed ${r.seed} ${r.results.settings.minutes?.toFixed(1) ?? '?'} min`).join(', ')} (each proxy-bench run, its reused pieces not counted); combined on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`, '',
     `Test accuracy (%) over ${n} pre-training seeds (${seeds.join(', ')}): each cell is the mean ± 95 % CI (Student t, ${n - 1} dof) of the runs' own means (each a mean over the evaluation seeds). A random-init row uses the init drawn with each seed; a pre-trained row starts from it. The stability rows are per seed the mean over clips.`, '',
     table, '', 'Pre-trained vs random init, intervals over pre-training seeds:', '', verdict, '',
     'The same gains paired by seed (pre-trained(s) − random init(s)), which removes the init\'s own spread:', '', paired, '',
