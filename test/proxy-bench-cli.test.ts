@@ -6,27 +6,14 @@
  * and names the columns by step; a third renders a toy instruments set with fluidsynth (skipped,
  * saying why, without it).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
 import { instrumentsUnavailable } from '../src/data/procedural/instruments';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { proxyCliFixture } from './helpers/proxy-cli';
 
-const CLI = 'dist/proxy-bench.js';
-const dir = mkdtempSync(join(tmpdir(), 'aasp-proxy-'));
-const cfg = join(dir, 'toy.json');
+const { dir, cfg, run } = proxyCliFixture('dist/proxy-bench.js', 'aasp-proxy-');
 const COMMON = ['--tasks', 'pitch', '--per-class', '5', '--clip-seconds', '1', '--seeds', '0', '--folds', '1', '--epochs', '3', '--patience', '2', '--stability-clips', '2', '--config', cfg];
-
-function run(args: string[]) {
-  const r = spawnSync('node', [CLI, ...args], { encoding: 'utf8', timeout: 600_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`node build.mjs\` first`);
-  writeFileSync(cfg, JSON.stringify({ base: 'tiny', D: 32, depth: 1, heads: 2, Dp: 16, predDepth: 1, predHeads: 2, projDim: 16, cropFrames: 64, masks: 2 }));
-});
 
 describe('proxy-bench CLI', () => {
   const out = join(dir, 'bench');

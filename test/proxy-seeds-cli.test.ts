@@ -4,27 +4,14 @@
  * the runs into intervals over seeds and gains paired by seed, reuses finished seeds on a second
  * call, and refuses options that would mix two benchmarks in one folder.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { proxyCliFixture } from './helpers/proxy-cli';
 
-const CLI = 'dist/proxy-seeds.js';
-const dir = mkdtempSync(join(tmpdir(), 'aasp-seeds-'));
-const cfg = join(dir, 'toy.json');
+const { dir, cfg, run } = proxyCliFixture('dist/proxy-seeds.js', 'aasp-seeds-');
 const BENCH = ['--tasks', 'pitch', '--per-class', '5', '--clip-seconds', '1', '--seeds', '0', '--folds', '1', '--epochs', '3', '--patience', '2',
   '--stability-clips', '2', '--config', cfg, '--steps', '1', '--batch', '2', '--pretrain-clip-seconds', '1', '--models', 'random-on,pretrained-on'];
-
-function run(args: string[]) {
-  const r = spawnSync('node', [CLI, ...args], { encoding: 'utf8', timeout: 600_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`node build.mjs\` first`);
-  writeFileSync(cfg, JSON.stringify({ base: 'tiny', D: 32, depth: 1, heads: 2, Dp: 16, predDepth: 1, predHeads: 2, projDim: 16, cropFrames: 64, masks: 2 }));
-});
 
 describe('proxy-seeds CLI', () => {
   const out = join(dir, 'seeds');
