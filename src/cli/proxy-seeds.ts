@@ -9,16 +9,15 @@
  * can be run again after an interruption. DIR/args.json keeps the options, so a second call with
  * other options fails instead of mixing two benchmarks.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
 import { seedsReport, type SeedRun } from '../eval/seed-table';
 import type { BenchTask } from '../eval/proxy-table';
 import { lineChartSvg } from '../eval/svg-plot';
 import { benchLossCurves } from '../eval/loss-curve';
+import { distScript, runNode } from '../eval/proxy-pretrain';
 
 const SPEC: Record<string, FlagSpec> = {
   'pretrain-seeds': { type: 'numbers', help: 'pre-training (and random-init) seeds, one proxy-bench run each; 3 or more give an interval', default: [0, 1, 2], meta: 'LIST' },
@@ -28,21 +27,6 @@ const SPEC: Record<string, FlagSpec> = {
 const SYNOPSIS = 'node dist/proxy-seeds.js [options] -- <proxy-bench options>';
 /** Options this command sets for each seed itself. */
 const OWN = ['out', 'seed', 'data-dir', 'docs', 'checkpoints'];
-
-function proxyBench(): string {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  const p = [join(here, 'proxy-bench.js'), join(process.cwd(), 'dist', 'proxy-bench.js')].find((c) => existsSync(c));
-  if (!p) throw new Error('dist/proxy-bench.js not found; run node build.mjs');
-  return p;
-}
-
-function runChild(args: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('error', reject);
-    child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
-  });
-}
 
 interface Results { settings: { tasks: string[]; seed: number; minutes?: number }; rows: SeedRun['rows']; details: { model: string; tasks: Record<string, { classes?: string[] } | undefined> }[] }
 
@@ -71,9 +55,9 @@ async function main(): Promise<number> {
     const dir = join(out, `seed-${seed}`), file = join(dir, 'results.json');
     if (existsSync(file)) log(`seed ${seed} (${i + 1}/${seeds.length}): reusing ${file}`);
     else {
-      const args = [proxyBench(), ...pass, '--seed', String(seed), '--out', dir, '--data-dir', join(out, 'data')];
+      const args = [distScript('proxy-bench'), ...pass, '--seed', String(seed), '--out', dir, '--data-dir', join(out, 'data')];
       log(`seed ${seed} (${i + 1}/${seeds.length}): node ${args.join(' ')}`);
-      const code = await runChild(args);
+      const code = await runNode(args);
       if (code !== 0) throw new Error(`proxy-bench for seed ${seed} exited with code ${code}; run this command again to resume it`);
     }
     const results = JSON.parse(readFileSync(file, 'utf8')) as Results;

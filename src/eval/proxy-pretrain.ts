@@ -21,13 +21,22 @@ export interface PretrainRunSpec {
   extra?: string[];
 }
 
-/** The pretrain script next to this bundle (dist/pretrain.js). */
-export function pretrainScript(): string {
+/** A CLI bundle next to this one (dist/<name>.js), e.g. 'pretrain'. */
+export function distScript(name: string): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
-  const candidates = [join(here, 'pretrain.js'), join(here, '..', '..', 'dist', 'pretrain.js'), join(process.cwd(), 'dist', 'pretrain.js')];
+  const candidates = [join(here, `${name}.js`), join(here, '..', '..', 'dist', `${name}.js`), join(process.cwd(), 'dist', `${name}.js`)];
   const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`dist/pretrain.js not found (looked in ${candidates.join(', ')}); run node build.mjs`);
+  if (!found) throw new Error(`dist/${name}.js not found (looked in ${candidates.join(', ')}); run node build.mjs`);
   return found;
+}
+
+/** Run `node <args>` with this process's stdout and stderr; resolves to its exit code (128 when killed by a signal). */
+export function runNode(args: string[]): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
+  });
 }
 
 export function runDir(s: PretrainRunSpec): string {
@@ -44,7 +53,7 @@ export async function pretrainOnce(s: PretrainRunSpec, log: (m: string) => void)
   if (existsSync(final)) { log(`reusing ${final}`); return final; }
   const ckDir = join(dir, 'checkpoints');
   const resume = existsSync(ckDir) && readdirSync(ckDir).some((f) => /^step-\d+\.safetensors$/.test(f));
-  const args = [pretrainScript(), '--out', dir];
+  const args = [distScript('pretrain'), '--out', dir];
   if (resume) args.push('--resume');
   else {
     args.push('--config', s.config, '--steps', String(s.steps), '--batch', String(s.batch), '--clip-seconds', String(s.clipSeconds),
@@ -52,11 +61,7 @@ export async function pretrainOnce(s: PretrainRunSpec, log: (m: string) => void)
   }
   log(`pre-training (AaPE ${s.aape ? 'on' : 'off'}, ${s.steps} steps × ${s.batch} clips): node ${args.join(' ')}`);
   const t0 = Date.now();
-  const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('error', reject);
-    child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
-  });
+  const code = await runNode(args);
   if (code !== 0) throw new Error(`pre-training exited with code ${code} (log in ${dir})`);
   if (!existsSync(final)) throw new Error(`pre-training finished but ${final} is missing`);
   log(`pre-training done in ${((Date.now() - t0) / 60000).toFixed(1)} min: ${final}`);

@@ -36,7 +36,8 @@ function stabilitySetNames(rows: readonly BenchRow[]): string[] {
 const clipsIn = (r: BenchRow, set: string): number[] | undefined => r.stability?.find((s) => s.set === set)?.clips;
 export interface BenchTask { name: string; classes: number }
 
-function markdown(head: string[], body: string[][]): string {
+/** A Markdown table whose columns are padded to line up in a terminal too. */
+export function markdown(head: string[], body: string[][]): string {
   const widths = head.map((h, j) => Math.max(h.length, ...body.map((b) => b[j].length)));
   const line = (cells: string[]) => `| ${cells.map((c, j) => c.padEnd(widths[j])).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
@@ -114,19 +115,25 @@ export function compareCI(a: MeanCI, b: MeanCI): 'above' | 'below' | 'overlap' {
   return 'overlap';
 }
 
-/**
- * Per task and probe, each pre-trained model against the random init with the same AaPE setting:
- * "above" only when the 95 % CIs do not overlap. With one seed there is no interval, so the
- * comparison is of the means alone (and says so).
- */
-export function verdictTable(tasks: readonly BenchTask[], rows: readonly BenchRow[]): string {
-  const pairs: [BenchRow, BenchRow][] = [];
+/** Each pre-trained row with the random-init row of the same AaPE setting (rows without one are left out). */
+export function pretrainedPairs<T extends { model: string }>(rows: readonly T[]): [T, T][] {
+  const pairs: [T, T][] = [];
   for (const r of rows) {
     if (!r.model.startsWith('pre-trained')) continue;
     const aape = r.model.endsWith('AaPE off') ? 'AaPE off' : 'AaPE on';
     const base = rows.find((b) => b.model.startsWith('random init') && b.model.endsWith(aape));
     if (base) pairs.push([r, base]);
   }
+  return pairs;
+}
+
+/**
+ * Per task and probe, each pre-trained model against the random init with the same AaPE setting:
+ * "above" only when the 95 % CIs do not overlap. With one seed there is no interval, so the
+ * comparison is of the means alone (and says so).
+ */
+export function verdictTable(tasks: readonly BenchTask[], rows: readonly BenchRow[]): string {
+  const pairs = pretrainedPairs(rows);
   if (!pairs.length) return '';
   const head = ['task', 'probe', ...pairs.map(([p]) => `${p.model} vs random init`)];
   const body: string[][] = [];

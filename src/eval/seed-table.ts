@@ -9,7 +9,7 @@
  * Platform-neutral.
  */
 import { meanCI, type MeanCI } from './stats';
-import { benchTable, verdictTable, type BenchRow, type BenchTask } from './proxy-table';
+import { benchTable, markdown, pretrainedPairs, verdictTable, type BenchRow, type BenchTask } from './proxy-table';
 
 /** One proxy-bench run (its results.json rows) and the seed it pre-trained and initialised with. */
 export interface SeedRun { seed: number; rows: BenchRow[] }
@@ -73,21 +73,9 @@ export function rowsOverSeeds(tasks: readonly BenchTask[], runs: readonly SeedRu
 /** A paired comparison: the per-seed differences and their mean ± CI. */
 export interface PairedGain { task: string; probe: Probe; diffs: number[]; ci: MeanCI; verdict: 'gain' | 'loss' | 'no interval' | 'CI contains 0' }
 
-/** The pre-trained rows paired with the random-init row of the same AaPE setting. */
-function pairs(models: readonly string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (const m of models) {
-    if (!m.startsWith('pre-trained')) continue;
-    const aape = m.endsWith('AaPE off') ? 'AaPE off' : 'AaPE on';
-    const base = models.find((b) => b.startsWith('random init') && b.endsWith(aape));
-    if (base) out.push([m, base]);
-  }
-  return out;
-}
-
 /** Pre-trained(s) − random init(s) per task and probe, for every pre-trained model with a random-init partner. */
 export function pairedGains(tasks: readonly BenchTask[], runs: readonly SeedRun[]): { model: string; base: string; gains: PairedGain[] }[] {
-  return pairs(sharedModels(runs)).map(([model, base]) => ({
+  return pretrainedPairs(sharedModels(runs).map((model) => ({ model }))).map(([{ model }, { model: base }]) => ({
     model, base,
     gains: tasks.flatMap((t) => PROBES.flatMap((probe) => {
       const p = perSeed(runs, model, t.name, probe), b = perSeed(runs, base, t.name, probe);
@@ -101,12 +89,6 @@ export function pairedGains(tasks: readonly BenchTask[], runs: readonly SeedRun[
 }
 
 const pts = (x: number, d = 1) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(d)}`;
-
-function markdown(head: string[], body: string[][]): string {
-  const widths = head.map((h, j) => Math.max(h.length, ...body.map((b) => b[j].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, j) => c.padEnd(widths[j])).join(' | ')} |`;
-  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
-}
 
 /** The paired gains as a table: mean ± CI in points, the per-seed differences, the verdict. */
 export function pairedGainTable(tasks: readonly BenchTask[], runs: readonly SeedRun[]): string {
