@@ -69,6 +69,7 @@ describe('proxy-seeds CLI', () => {
       expect(bad.code).toBe(2);
       expect(bad.stderr.trim()).toBe(`error: ${own} after --: proxy-seeds sets it for each seed (see --help)`);
     }
+    expect(run(['--out', join(dir, 'x'), '--', ...BENCH, '--checkpoints', 'a.safetensors']).stderr.trim()).toBe('error: --checkpoints after --: proxy-seeds pre-trains each seed itself (evaluate given checkpoints with proxy-bench) (see --help)');
     expect(run(['--pretrain-seeds', '1,1', '--out', join(dir, 'y')]).stderr.trim()).toBe('error: --pretrain-seeds lists a seed twice (see --help)');
   });
 });

@@ -32,13 +32,14 @@ interface Results { settings: { tasks: string[]; seed: number; minutes?: number 
 
 async function main(): Promise<number> {
   const a = parseArgs(process.argv.slice(2), SPEC);
-  if (a.help) { console.log(`${usage(SYNOPSIS, SPEC)}\n\nEverything after -- goes to proxy-bench (see node dist/proxy-bench.js --help) except ${OWN.map((o) => `--${o}`).join(', ')}, which this command sets.`); return 0; }
+  if (a.help) { console.log(`${usage(SYNOPSIS, SPEC)}\n\nEverything after -- goes to proxy-bench (see node dist/proxy-bench.js --help) except ${OWN.map((o) => `--${o}`).join(', ')}, which this command sets (--checkpoints has no meaning here: each seed is pre-trained).`); return 0; }
   const seeds = get.nums(a, 'pretrain-seeds')!;
   if (!seeds.length || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new UsageError('--pretrain-seeds must be non-negative integers');
   if (new Set(seeds).size !== seeds.length) throw new UsageError('--pretrain-seeds lists a seed twice');
   const pass = a.positional;
   for (const arg of pass) {
     const name = /^--(?:no-)?([^=]+)/.exec(arg)?.[1];
+    if (name === 'checkpoints') throw new UsageError('--checkpoints after --: proxy-seeds pre-trains each seed itself (evaluate given checkpoints with proxy-bench)');
     if (name && OWN.includes(name)) throw new UsageError(`--${name} after --: proxy-seeds sets it for each seed`);
   }
   const out = get.str(a, 'out')!;
