@@ -8,7 +8,7 @@
  * is also given paired by seed (pre-trained(s) − random init(s)), which removes the init's own spread.
  * Platform-neutral.
  */
-import { meanCI, type MeanCI } from './stats';
+import { mean, meanCI, type MeanCI } from './stats';
 import { benchTable, markdown, pretrainedPairs, verdictTable, type BenchRow, type BenchTask } from './proxy-table';
 
 /** One proxy-bench run (its results.json rows) and the seed it pre-trained and initialised with. */
@@ -64,7 +64,7 @@ export function rowsOverSeeds(tasks: readonly BenchTask[], runs: readonly SeedRu
     const sets = runs[0].rows.find((x) => x.model === model)!.stability?.map((s) => s.set) ?? [];
     const stability = sets.flatMap((set) => {
       const vals = runs.map((run) => run.rows.find((x) => x.model === model)?.stability?.find((s) => s.set === set)?.clips);
-      return vals.every((v) => v?.length) ? [{ set, clips: vals.map((v) => meanCI(v!).mean) }] : [];
+      return vals.every((v) => v?.length) ? [{ set, clips: vals.map((v) => mean(v!)) }] : [];
     });
     return { model, cells, ...(stability.length ? { stability } : {}) };
   });
