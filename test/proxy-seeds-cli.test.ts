@@ -2,7 +2,8 @@
  * `node dist/proxy-seeds.js` end to end at toy size: two pre-training seeds of a D-32 one-block
  * config, one task, one evaluation seed. It runs proxy-bench once per seed with shared data, combines
  * the runs into intervals over seeds and gains paired by seed, reuses finished seeds on a second
- * call, and refuses options that would mix two benchmarks in one folder.
+ * call, refuses options that would mix two benchmarks in one folder, and with --also combines the
+ * AaPE-off runs of a second folder into the same report.
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -71,5 +72,33 @@ describe('proxy-seeds CLI', () => {
     }
     expect(run(['--out', join(dir, 'x'), '--', ...BENCH, '--checkpoints', 'a.safetensors']).stderr.trim()).toBe('error: --checkpoints after --: proxy-seeds pre-trains each seed itself (evaluate given checkpoints with proxy-bench) (see --help)');
     expect(run(['--pretrain-seeds', '1,1', '--out', join(dir, 'y')]).stderr.trim()).toBe('error: --pretrain-seeds lists a seed twice (see --help)');
+  });
+
+  it('--also combines the AaPE-off rows of another folder, paired with AaPE on by seed', { timeout: 900_000 }, () => {
+    const off = join(dir, 'seeds-off');
+    const OFF = BENCH.map((x) => (x === 'random-on,pretrained-on' ? 'random-off,pretrained-off' : x));
+    expect(run(['--pretrain-seeds', '0,1', '--out', off, '--', ...OFF]).code).toBe(0);
+    const r = run(['--pretrain-seeds', '0,1', '--out', out, '--also', off, '--', ...BENCH]);
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(readFileSync(join(out, 'seeds.json'), 'utf8'));
+    expect(res.rows.map((x: { model: string }) => x.model)).toEqual(['random init, AaPE on', 'random init, AaPE off', 'pre-trained 1 steps, AaPE on', 'pre-trained 1 steps, AaPE off']);
+    // The AaPE-off row over seeds is the mean of the other folder's two runs.
+    const means = [0, 1].map((s) => JSON.parse(readFileSync(join(off, `seed-${s}`, 'results.json'), 'utf8')).rows[1].cells.pitch.ridge.mean);
+    expect(res.rows[3].cells.pitch.ridge.mean).toBeCloseTo((means[0] + means[1]) / 2, 12);
+    expect(r.stdout).toMatch(/^\| pre-trained 1 steps, AaPE on − pre-trained 1 steps, AaPE off \| pitch +\| ridge +\| [+-]\d+\.\d ± \d+\.\d +\| [+-]\d+\.\d, [+-]\d+\.\d +\|/m);
+    expect(r.stdout).toMatch(/^\| pre-trained 1 steps, AaPE off − random init, AaPE off +\| pitch +\| EVAR +\|/m);
+    expect(r.stdout).toMatch(/^\| pre-trained 1 steps, AaPE on − pre-trained 1 steps, AaPE off \| procedural clips \| [+-]0\.\d{5} ± 0\.\d{5} +\| [+-]0\.\d{5}, [+-]0\.\d{5} +\|/m);
+    const report = readFileSync(join(out, 'seeds-report.md'), 'utf8');
+    expect(report).toContain(`the rows from ${off} are not counted`);
+    expect(report).toContain('Stability paired by seed');
+    expect(readFileSync(join(out, 'seeds-loss.svg'), 'utf8').match(/<polyline/g)?.length).toBe(4);
+    const bad = run(['--pretrain-seeds', '0,1,2', '--out', out, '--also', off, '--', ...BENCH]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe(`error: --also ${off}: ${join(off, 'seed-2', 'results.json')} is missing (run proxy-seeds there with seed 2 first) (see --help)`);
+    const other = run(['--pretrain-seeds', '0,1', '--out', join(dir, 'seeds-b'), '--also', off, '--', ...BENCH.map((x) => (x === '--epochs' ? '--patience' : x))]);
+    expect(other.code).toBe(2);
+    expect(other.stderr.trim().split('\n')).toHaveLength(1);
+    expect(other.stderr).toMatch(/--also .*: made with other proxy-bench options .*; only --models may differ/);
+    expect(run(['--pretrain-seeds', '0,1', '--out', out, '--also', join(dir, 'nowhere'), '--', ...BENCH]).stderr.trim()).toBe(`error: --also ${join(dir, 'nowhere')}: no args.json there (not a proxy-seeds folder) (see --help)`);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { meanCI, tQuantile } from '../src/eval/stats';
-import { pairedGains, pairedGainTable, rowsOverSeeds, seedsReport, type SeedRun } from '../src/eval/seed-table';
+import { pairedGains, pairedGainTable, pairedStability, pairedStabilityTable, rowsOverSeeds, seedsReport, type SeedRun } from '../src/eval/seed-table';
 import type { BenchRow } from '../src/eval/proxy-table';
 
 const TASKS = [{ name: 'pitch', classes: 12 }, { name: 'timbre', classes: 6 }];
@@ -62,6 +62,31 @@ describe('proxy benchmark over pre-training seeds', () => {
     expect(verdict).toMatch(/^\| timbre +\| ridge +\| \+20\.0 \(better, CIs disjoint\) +\|$/m);
     expect(verdict).toMatch(/^\| pitch +\| ridge +\| \+0\.0 \(CIs overlap\) +\|$/m);
     expect(table).toMatch(/^\| stability, procedural clips \(mean cos, s=1\.\.15\) \|/m);
+  });
+
+  it('pairs AaPE on with AaPE off by seed, for gains and stability, besides pre-trained vs random init', () => {
+    const RO = 'random init, AaPE off', PO = 'pre-trained 1000 steps, AaPE off';
+    // Off: timbre ridge 0.87, 0.85, 0.865 (on − off +0.02, +0.03, +0.025); stability 0.95, 0.97, 0.96
+    // against on's 0.96, 0.96, 0.95 per seed.
+    const both: SeedRun[] = runs.map((r, i) => ({ seed: r.seed, rows: [r.rows[0], row(RO, { pitch: [0.6, 0.7], timbre: [0.6, 0.6] }, [0.99, 0.99]), r.rows[1],
+      row(PO, { pitch: [0.6, 0.7], timbre: [0.7, [0.87, 0.85, 0.865][i]] }, [[0.95, 0.95], [0.97, 0.97], [0.96, 0.96]][i])] }));
+    const pairs = pairedGains(TASKS, both).map((g) => `${g.model} − ${g.base}`);
+    expect(pairs).toEqual([`${P} − ${R}`, `${PO} − ${RO}`, `${R} − ${RO}`, `${P} − ${PO}`]);
+    const onOff = pairedGains(TASKS, both)[3].gains.find((g) => g.task === 'timbre' && g.probe === 'ridge')!;
+    expect(onOff.diffs.map((d) => +d.toFixed(6))).toEqual([0.02, 0.03, 0.025]);
+    expect(onOff.verdict).toBe('gain');
+    const stab = pairedStability(both).find((g) => g.model === P && g.base === PO)!;
+    expect(stab.set).toBe('procedural clips');
+    expect(stab.diffs.map((d) => +d.toFixed(6))).toEqual([0.01, -0.01, -0.01]);
+    expect(stab.ci.mean).toBeCloseTo(-0.01 / 3, 12);
+    expect(stab.verdict).toBe('CI contains 0');
+    const rand = pairedStability(both).find((g) => g.model === P && g.base === R)!;
+    expect(rand.diffs.map((d) => +d.toFixed(6))).toEqual([-0.02, -0.03, -0.03]);
+    expect(rand.verdict).toBe('loss');
+    const t = pairedStabilityTable(both);
+    expect(t).toMatch(new RegExp(`^\\| ${P} − ${PO} +\\| procedural clips \\| -0\\.00333 ± 0\\.0\\d{4} +\\| \\+0\\.01000, -0\\.01000, -0\\.01000 \\| CI contains 0 +\\|$`, 'm'));
+    expect(seedsReport(TASKS, both).stability).toBe(t);
+    expect(pairedStabilityTable(runs.map((r) => ({ seed: r.seed, rows: r.rows.map((x) => ({ ...x, stability: undefined })) })))).toBe('');
   });
 
   it('with one seed there is no interval, and says so', () => {

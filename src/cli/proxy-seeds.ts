@@ -7,7 +7,10 @@
  * paired by seed (a run with seed s pre-trains from the random init drawn with seed s). A seed whose
  * results.json exists is reused, and proxy-bench itself resumes an interrupted seed, so the command
  * can be run again after an interruption. DIR/args.json keeps the options, so a second call with
- * other options fails instead of mixing two benchmarks.
+ * other options fails instead of mixing two benchmarks. `--also OTHER` adds the rows of another such
+ * folder made with the same seeds and options apart from --models (typically the AaPE-off models run
+ * after the AaPE-on ones), so one report holds random init vs pre-trained × AaPE on/off, with
+ * AaPE on − off paired by seed as well.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
@@ -23,6 +26,7 @@ const SPEC: Record<string, FlagSpec> = {
   'pretrain-seeds': { type: 'numbers', help: 'pre-training (and random-init) seeds, one proxy-bench run each; 3 or more give an interval', default: [0, 1, 2], meta: 'LIST' },
   out: { type: 'string', help: 'output folder (DIR/seed-<s>/ per seed, DIR/data/ shared)', default: 'runs/proxy-seeds', meta: 'DIR' },
   docs: { type: 'string', help: 'also write DIR/results/seeds-report.md with its loss plot', meta: 'DIR' },
+  also: { type: 'string', help: 'combine with the runs in another proxy-seeds folder (same seeds and options apart from --models, e.g. the AaPE-off models)', meta: 'DIR' },
 };
 const SYNOPSIS = 'node dist/proxy-seeds.js [options] -- <proxy-bench options>';
 /** Options this command sets for each seed itself. */
@@ -51,6 +55,9 @@ async function main(): Promise<number> {
     if (JSON.stringify(before) !== JSON.stringify(pass)) throw new UsageError(`${out} holds runs made with other proxy-bench options (${before.join(' ')}); use another --out`);
   } else await writeFile(argsFile, JSON.stringify(pass) + '\n');
 
+  const also = get.str(a, 'also');
+  if (also) checkAlso(also, pass, seeds); // before any seed runs, not hours later
+
   const runs: (SeedRun & { results: Results })[] = [];
   for (const [i, seed] of seeds.entries()) {
     const dir = join(out, `seed-${seed}`), file = join(dir, 'results.json');
@@ -65,22 +72,25 @@ async function main(): Promise<number> {
     if (results.settings.seed !== seed) throw new Error(`${file} was made with seed ${results.settings.seed}, not ${seed}`);
     runs.push({ seed, rows: results.rows, results });
   }
+  if (also) addRuns(runs, also);
 
   const taskNames = runs[0].results.settings.tasks;
   for (const r of runs) if (JSON.stringify(r.results.settings.tasks) !== JSON.stringify(taskNames)) throw new Error(`seed ${r.seed} evaluated other tasks (${r.results.settings.tasks.join(', ')}) than seed ${runs[0].seed}`);
   const tasks: BenchTask[] = taskNames.map((name) => ({ name, classes: classesOf(runs[0].results, name) }));
-  const { rows, table, verdict, paired } = seedsReport(tasks, runs);
+  const { rows, table, verdict, paired, stability } = seedsReport(tasks, runs);
   const minutes = runs.reduce((m, r) => m + (r.results.settings.minutes ?? 0), 0);
-  const losses = runs.flatMap((r) => benchLossCurves(join(out, `seed-${r.seed}`)).map((c) => ({ ...c, name: `seed ${r.seed}, ${c.name}` })));
+  const folders = also ? [out, also] : [out];
+  const losses = runs.flatMap((r) => folders.flatMap((f) => benchLossCurves(join(f, `seed-${r.seed}`))).map((c) => ({ ...c, name: `seed ${r.seed}, ${c.name}` })));
   if (losses.length) await writeFile(join(out, 'seeds-loss.svg'), lineChartSvg(losses, { title: 'Pre-training loss per seed', xLabel: 'step', yLabel: 'loss (pred + λ·con)' }));
   const command = `node dist/proxy-seeds.js ${process.argv.slice(2).join(' ')}`;
   const n = seeds.length;
   const report = [
     `Command: \`${command}\``, '',
-    `Time: ${runs.map((r) => `seed ${r.seed} ${r.results.settings.minutes?.toFixed(1) ?? '?'} min`).join(', ')} (each proxy-bench run, its reused pieces not counted); combined on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`, '',
+    `Time: ${runs.map((r) => `seed ${r.seed} ${r.results.settings.minutes?.toFixed(1) ?? '?'} min`).join(', ')} (each proxy-bench run, its reused pieces not counted${also ? `; the rows from ${also} are not counted` : ''}); combined on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`, '',
     `Test accuracy (%) over ${n} pre-training seeds (${seeds.join(', ')}): each cell is the mean ± 95 % CI (Student t, ${n - 1} dof) of the runs' own means (each a mean over the evaluation seeds). A random-init row uses the init drawn with each seed; a pre-trained row starts from it. The stability rows are per seed the mean over clips.`, '',
     table, '', 'Pre-trained vs random init, intervals over pre-training seeds:', '', verdict, '',
-    'The same gains paired by seed (pre-trained(s) − random init(s)), which removes the init\'s own spread:', '', paired, '',
+    'The same gains paired by seed (pre-trained(s) − random init(s)), which removes the init\'s own spread, and where both AaPE settings were run AaPE on(s) − AaPE off(s):', '', paired, '',
+    ...(stability ? ['Stability paired by seed (each seed\'s mean over the same clips):', '', stability, ''] : []),
     ...(losses.length ? ['![pre-training loss per seed](seeds-loss.svg)', ''] : []),
     `Per-seed reports: ${seeds.map((s) => `[seed ${s}](seed-${s}/report.md)`).join(', ')}.`, '',
   ].join('\n');
@@ -94,9 +104,47 @@ async function main(): Promise<number> {
     log(`wrote ${join(docs, 'results', 'seeds-report.md')}`);
   }
   console.log(table);
-  console.log(`\n${verdict}\n\n${paired}`);
+  console.log(`\n${verdict}\n\n${paired}${stability ? `\n\n${stability}` : ''}`);
   console.log(`\naccuracy: mean ± 95% CI over ${n} pre-training seeds; results in ${out}/seeds-report.md`);
   return 0;
+}
+
+/** proxy-bench's options without --models and its value (what two folders to combine must share). */
+function withoutModels(args: readonly string[]): string[] {
+  return args.filter((x, i) => !/^--models(=|$)/.test(x) && !(args[i - 1] === '--models' && !x.includes('=')));
+}
+
+/** The --also folder must be a proxy-seeds folder made with the same options apart from --models, holding every seed. */
+function checkAlso(other: string, pass: readonly string[], seeds: readonly number[]): void {
+  const argsFile = join(other, 'args.json');
+  if (!existsSync(argsFile)) throw new UsageError(`--also ${other}: no args.json there (not a proxy-seeds folder)`);
+  const theirs = JSON.parse(readFileSync(argsFile, 'utf8')) as string[];
+  if (JSON.stringify(withoutModels(theirs)) !== JSON.stringify(withoutModels(pass))) throw new UsageError(`--also ${other}: made with other proxy-bench options (${theirs.join(' ')}); only --models may differ`);
+  for (const seed of seeds) {
+    const file = join(other, `seed-${seed}`, 'results.json');
+    if (!existsSync(file)) throw new UsageError(`--also ${other}: ${file} is missing (run proxy-seeds there with seed ${seed} first)`);
+  }
+}
+
+/**
+ * Adds to each run the rows of the same seed in the --also folder (checked by checkAlso). A model
+ * both folders have (the same seed, data and config give the same row) is taken from this folder.
+ */
+function addRuns(runs: (SeedRun & { results: Results })[], other: string): void {
+  for (const run of runs) {
+    const file = join(other, `seed-${run.seed}`, 'results.json');
+    const r = JSON.parse(readFileSync(file, 'utf8')) as Results;
+    if (JSON.stringify(r.settings.tasks) !== JSON.stringify(run.results.settings.tasks)) throw new Error(`${file} evaluated other tasks (${r.settings.tasks.join(', ')})`);
+    const have = new Set(run.rows.map((x) => x.model));
+    run.rows = [...run.rows, ...r.rows.filter((x) => !have.has(x.model))].sort((x, y) => rank(x.model) - rank(y.model));
+    run.results = { ...run.results, details: [...run.results.details, ...r.details] };
+  }
+}
+
+/** Column order: random init before pre-trained, AaPE on before off, anything else (log-mel) last. */
+function rank(model: string): number {
+  const kind = model.startsWith('random init') ? 0 : model.startsWith('pre-trained') ? 2 : 4;
+  return kind + (model.endsWith('AaPE off') ? 1 : 0);
 }
 
 /** A task's class count from a run's details (the labels its probe saw). */

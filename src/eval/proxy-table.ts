@@ -91,12 +91,9 @@ function kindOf(model: string): string {
 export function stabilityPairsTable(rows: readonly BenchRow[]): string {
   const body: string[][] = [];
   for (const set of stabilitySetNames(rows)) {
-    for (const on of rows) {
-      const a = clipsIn(on, set);
-      if (!on.model.endsWith('AaPE on') || !a) continue;
-      const off = rows.find((r) => r.model.endsWith('AaPE off') && kindOf(r.model) === kindOf(on.model) && clipsIn(r, set)?.length === a.length);
-      if (!off) continue;
-      const b = clipsIn(off, set)!;
+    for (const [on, off] of aapePairs(rows)) {
+      const a = clipsIn(on, set), b = clipsIn(off, set);
+      if (!a || b?.length !== a.length) continue;
       const d = meanCI(a.map((v, i) => v - b[i]));
       const steadier = pairedSign(d);
       const verdict = steadier === null ? 'one clip, no interval' : ['AaPE off steadier, CI excludes 0', 'CI contains 0', 'AaPE on steadier, CI excludes 0'][steadier + 1];
@@ -113,6 +110,14 @@ export function compareCI(a: MeanCI, b: MeanCI): 'above' | 'below' | 'overlap' {
   if (lo(a) > hi(b)) return 'above';
   if (hi(a) < lo(b)) return 'below';
   return 'overlap';
+}
+
+/** Each AaPE-on row with the AaPE-off row of the same kind (random init, pre-trained), as [on, off]. */
+export function aapePairs<T extends { model: string }>(rows: readonly T[]): [T, T][] {
+  return rows.flatMap((on) => {
+    const off = on.model.endsWith('AaPE on') ? rows.find((r) => r.model.endsWith('AaPE off') && kindOf(r.model) === kindOf(on.model)) : undefined;
+    return off ? [[on, off] as [T, T]] : [];
+  });
 }
 
 /** Each pre-trained row with the random-init row of the same AaPE setting (rows without one are left out). */

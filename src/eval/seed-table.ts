@@ -6,10 +6,12 @@
  * is one sample, and the table gives the mean and 95 % Student-t interval over the seeds. Because a
  * pre-training run with seed s starts from the random init drawn with seed s, the gain of pre-training
  * is also given paired by seed (pre-trained(s) − random init(s)), which removes the init's own spread.
+ * Where the runs hold both AaPE settings, AaPE on(s) − AaPE off(s) is paired by seed the same way
+ * (the two share the seed's data, masks and encoder init; only the front end differs).
  * Platform-neutral.
  */
 import { mean, meanCI, type MeanCI } from './stats';
-import { benchTable, markdown, pretrainedPairs, verdictTable, type BenchRow, type BenchTask } from './proxy-table';
+import { aapePairs, benchTable, markdown, pretrainedPairs, verdictTable, type BenchRow, type BenchTask } from './proxy-table';
 
 /** One proxy-bench run (its results.json rows) and the seed it pre-trained and initialised with. */
 export interface SeedRun { seed: number; rows: BenchRow[] }
@@ -73,39 +75,69 @@ export function rowsOverSeeds(tasks: readonly BenchTask[], runs: readonly SeedRu
 /** A paired comparison: the per-seed differences and their mean ± CI. */
 export interface PairedGain { task: string; probe: Probe; diffs: number[]; ci: MeanCI; verdict: 'gain' | 'loss' | 'no interval' | 'CI contains 0' }
 
-/** Pre-trained(s) − random init(s) per task and probe, for every pre-trained model with a random-init partner. */
+/** The pairs compared by seed: each pre-trained model with its random init, then each AaPE-on model with its AaPE-off twin. */
+function seedPairs(runs: readonly SeedRun[]): [string, string][] {
+  const models = sharedModels(runs).map((model) => ({ model }));
+  return [...pretrainedPairs(models), ...aapePairs(models)].map(([a, b]) => [a.model, b.model]);
+}
+
+/** model(s) − base(s) per task and probe for every pair of seedPairs: pre-trained − random init, AaPE on − off. */
 export function pairedGains(tasks: readonly BenchTask[], runs: readonly SeedRun[]): { model: string; base: string; gains: PairedGain[] }[] {
-  return pretrainedPairs(sharedModels(runs).map((model) => ({ model }))).map(([{ model }, { model: base }]) => ({
+  return seedPairs(runs).map(([model, base]) => ({
     model, base,
     gains: tasks.flatMap((t) => PROBES.flatMap((probe) => {
       const p = perSeed(runs, model, t.name, probe), b = perSeed(runs, base, t.name, probe);
       if (!p || !b) return [];
-      const diffs = p.map((v, i) => v - b[i]);
-      const ci = meanCI(diffs);
-      const verdict = !Number.isFinite(ci.half) ? 'no interval' : ci.lo > 0 ? 'gain' : ci.hi < 0 ? 'loss' : 'CI contains 0';
-      return [{ task: t.name, probe, diffs, ci, verdict } as PairedGain];
+      return [{ task: t.name, probe, ...paired(p, b) }];
     })),
   }));
 }
 
+/** The per-seed differences a − b, their mean ± CI and what the CI says. */
+function paired(a: readonly number[], b: readonly number[]): Pick<PairedGain, 'diffs' | 'ci' | 'verdict'> {
+  const diffs = a.map((v, i) => v - b[i]);
+  const ci = meanCI(diffs);
+  return { diffs, ci, verdict: !Number.isFinite(ci.half) ? 'no interval' : ci.lo > 0 ? 'gain' : ci.hi < 0 ? 'loss' : 'CI contains 0' };
+}
+
+/** Per clip set and pair of seedPairs, the stability (each seed's mean over its clips) model(s) − base(s). */
+export function pairedStability(runs: readonly SeedRun[]): { model: string; base: string; set: string; diffs: number[]; ci: MeanCI; verdict: PairedGain['verdict'] }[] {
+  const rows = rowsOverSeeds([], runs);
+  const perSeed = (model: string, set: string) => rows.find((r) => r.model === model)?.stability?.find((s) => s.set === set)?.clips;
+  return seedPairs(runs).flatMap(([model, base]) => (rows.find((r) => r.model === model)?.stability ?? []).flatMap(({ set, clips }) => {
+    const b = perSeed(base, set);
+    return b ? [{ model, base, set, ...paired(clips, b) }] : [];
+  }));
+}
+
 const pts = (x: number, d = 1) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(d)}`;
+const cos = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(5)}`;
+const WORDS = { gain: 'gain, CI excludes 0', loss: 'loss, CI excludes 0', 'no interval': 'one seed, no interval', 'CI contains 0': 'CI contains 0' };
 
 /** The paired gains as a table: mean ± CI in points, the per-seed differences, the verdict. */
 export function pairedGainTable(tasks: readonly BenchTask[], runs: readonly SeedRun[]): string {
   const all = pairedGains(tasks, runs);
   if (!all.length) return '';
   const seeds = runs.map((r) => r.seed).join(', ');
-  const words = { gain: 'gain, CI excludes 0', loss: 'loss, CI excludes 0', 'no interval': 'one seed, no interval', 'CI contains 0': 'CI contains 0' };
   const body = all.flatMap(({ model, base, gains }) => gains.map((g) => [
     `${model} − ${base}`, g.task, g.probe,
     Number.isFinite(g.ci.half) ? `${pts(g.ci.mean)} ± ${(100 * g.ci.half).toFixed(1)}` : pts(g.ci.mean),
-    g.diffs.map((d) => pts(d)).join(', '), words[g.verdict],
+    g.diffs.map((d) => pts(d)).join(', '), WORDS[g.verdict],
   ]));
   return markdown(['paired by seed', 'task', 'probe', 'difference (points)', `per seed (${seeds})`, 'verdict'], body);
 }
 
-/** Everything the combined report shows: the table over seeds, the CI verdicts and the paired gains. */
-export function seedsReport(tasks: readonly BenchTask[], runs: readonly SeedRun[]): { rows: BenchRow[]; table: string; verdict: string; paired: string } {
+/** The stability differences paired by seed as a table (mean cosine over s = 1..15). */
+export function pairedStabilityTable(runs: readonly SeedRun[]): string {
+  const all = pairedStability(runs);
+  if (!all.length) return '';
+  const seeds = runs.map((r) => r.seed).join(', ');
+  const body = all.map((g) => [`${g.model} − ${g.base}`, g.set, Number.isFinite(g.ci.half) ? `${cos(g.ci.mean)} ± ${g.ci.half.toFixed(5)}` : cos(g.ci.mean), g.diffs.map(cos).join(', '), WORDS[g.verdict]]);
+  return markdown(['stability, paired by seed', 'clip set', 'difference (mean cos)', `per seed (${seeds})`, 'verdict'], body);
+}
+
+/** Everything the combined report shows: the table over seeds, the CI verdicts and the paired gains and stability. */
+export function seedsReport(tasks: readonly BenchTask[], runs: readonly SeedRun[]): { rows: BenchRow[]; table: string; verdict: string; paired: string; stability: string } {
   const rows = rowsOverSeeds(tasks, runs);
-  return { rows, table: benchTable(tasks, rows), verdict: verdictTable(tasks, rows), paired: pairedGainTable(tasks, runs) };
+  return { rows, table: benchTable(tasks, rows), verdict: verdictTable(tasks, rows), paired: pairedGainTable(tasks, runs), stability: pairedStabilityTable(runs) };
 }
