@@ -7,7 +7,7 @@ import { holdOut, makeSplits, stratifiedFolds } from '../src/eval/folds';
 import { encodeLabels } from '../src/eval/protocol';
 import { get, parseArgs, usage, UsageError } from '../src/eval/cli-args';
 import { clipSummaries, pairedSign, pairedStabilityCI, stabilityCI, stabilityCsv, stabilitySummary, viewLength } from '../src/eval/stability';
-import { lineChartSvg, niceTicks } from '../src/eval/svg-plot';
+import { intervalChartSvg, lineChartSvg, niceTicks } from '../src/eval/svg-plot';
 import { benchTable, compareCI, dimensionalityTable, stabilityPairsTable, verdictTable } from '../src/eval/proxy-table';
 import { participationRatio } from '../src/eval/dimensionality';
 import { Rng } from '../src/util/rng';
@@ -245,6 +245,31 @@ describe('stability outputs', () => {
     expect(svg.match(/<polyline/g)?.length).toBe(2);
     expect(svg).toContain('b&lt;c&gt;');
     expect(niceTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+  });
+  it('line charts share a colour where asked and dash a series', () => {
+    const svg = lineChartSvg([{ name: 'a', x: [0, 1], y: [1, 2] }, { name: 'b', x: [0, 1], y: [2, 1], colorIndex: 0, dashed: true }]);
+    const lines = [...svg.matchAll(/<polyline [^>]*stroke="(#[0-9a-f]+)"[^>]*>/g)];
+    expect(lines.map((l) => l[1])).toEqual(['#1f77b4', '#1f77b4']);
+    expect(lines.map((l) => l[0].includes('stroke-dasharray'))).toEqual([false, true]);
+  });
+  it('interval charts put each mean and its CI on one axis with a line at 0', () => {
+    const svg = intervalChartSvg(['timbre', 'pitch<'], [{ name: 'on', mean: [20, -4], half: [2, 3] }, { name: 'off', mean: [10, 1], half: [NaN, 1] }], { title: 'gains' });
+    const dots = [...svg.matchAll(/<circle cx="([\d.]+)" cy="([\d.]+)" r="3.5"/g)].map((m) => [+m[1], +m[2]]);
+    const cis = [...svg.matchAll(/<line class="ci" x1="([\d.]+)" x2="([\d.]+)" y1="([\d.]+)"/g)].map((m) => [+m[1], +m[2], +m[3]]);
+    expect(cis).toHaveLength(3); // the off series has no interval on timbre
+    // Four data dots then (per series) a legend dot; each whisker centred on its dot.
+    const [onTimbre, onPitch, offTimbre, offPitch] = [dots[0], dots[1], dots[3], dots[4]];
+    expect((cis[0][0] + cis[0][1]) / 2).toBeCloseTo(onTimbre[0], 0);
+    expect(cis[0][2]).toBe(onTimbre[1]);
+    // The x axis is linear: 20 and 10 are as far apart as 10 and 0 (the dashed line).
+    const zero = +/<line x1="([\d.]+)" x2="[\d.]+" y1="[\d.]+" y2="[\d.]+" stroke="#333" stroke-dasharray/.exec(svg)![1];
+    expect(onTimbre[0] - offTimbre[0]).toBeCloseTo(offTimbre[0] - zero, 0);
+    expect(onPitch[0]).toBeLessThan(zero);
+    expect(offPitch[0]).toBeGreaterThan(zero);
+    // Rows top to bottom in the given order, series apart within a row.
+    expect(onTimbre[1]).toBeLessThan(offTimbre[1]);
+    expect(offTimbre[1]).toBeLessThan(onPitch[1]);
+    expect(svg).toContain('pitch&lt;');
   });
   // Two models whose clips differ far more among themselves than the models differ per clip: the
   // unpaired intervals overlap, the paired one does not.

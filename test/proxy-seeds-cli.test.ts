@@ -47,6 +47,7 @@ describe('proxy-seeds CLI', () => {
     expect(readFileSync(join(out, 'seeds-loss.svg'), 'utf8').match(/<polyline/g)?.length).toBe(2);
     expect(existsSync(join(dir, 'docs', 'results', 'seeds-report.md'))).toBe(true);
     expect(existsSync(join(dir, 'docs', 'results', 'seeds-loss.svg'))).toBe(true);
+    for (const p of ['ridge', 'evar']) expect(existsSync(join(dir, 'docs', 'results', `seeds-gains-${p}.svg`))).toBe(true);
   });
 
   it('reuses finished seeds, runs only a new one, and refuses other options in the same folder', { timeout: 900_000 }, () => {
@@ -91,7 +92,11 @@ describe('proxy-seeds CLI', () => {
     const report = readFileSync(join(out, 'seeds-report.md'), 'utf8');
     expect(report).toContain(`the rows from ${off} are not counted`);
     expect(report).toContain('Stability paired by seed');
-    expect(readFileSync(join(out, 'seeds-loss.svg'), 'utf8').match(/<polyline/g)?.length).toBe(4);
+    const loss = readFileSync(join(out, 'seeds-loss.svg'), 'utf8');
+    expect(loss.match(/<polyline/g)?.length).toBe(4);
+    expect(loss.match(/<polyline [^>]*stroke-dasharray/g)?.length).toBe(2); // the AaPE-off runs
+    expect(report).toContain('![ridge probe: differences paired by seed](seeds-gains-ridge.svg)');
+    expect(readFileSync(join(out, 'seeds-gains-ridge.svg'), 'utf8')).toContain('pre-trained 1 steps, AaPE on − pre-trained 1 steps, AaPE off');
     const bad = run(['--pretrain-seeds', '0,1,2', '--out', out, '--also', off, '--', ...BENCH]);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe(`error: --also ${off}: ${join(off, 'seed-2', 'results.json')} is missing (run proxy-seeds there with seed 2 first) (see --help)`);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { meanCI, tQuantile } from '../src/eval/stats';
-import { pairedGains, pairedGainTable, pairedStability, pairedStabilityTable, rowsOverSeeds, seedsReport, type SeedRun } from '../src/eval/seed-table';
+import { pairedGainCharts, pairedGains, pairedGainTable, pairedStability, pairedStabilityTable, rowsOverSeeds, seedsReport, type SeedRun } from '../src/eval/seed-table';
 import type { BenchRow } from '../src/eval/proxy-table';
 
 const TASKS = [{ name: 'pitch', classes: 12 }, { name: 'timbre', classes: 6 }];
@@ -86,6 +86,11 @@ describe('proxy benchmark over pre-training seeds', () => {
     const t = pairedStabilityTable(both);
     expect(t).toMatch(new RegExp(`^\\| ${P} − ${PO} +\\| procedural clips \\| -0\\.00333 ± 0\\.0\\d{4} +\\| \\+0\\.01000, -0\\.01000, -0\\.01000 \\| CI contains 0 +\\|$`, 'm'));
     expect(seedsReport(TASKS, both).stability).toBe(t);
+    const charts = pairedGainCharts(TASKS, both);
+    expect(charts.map((c) => c.probe)).toEqual(['EVAR', 'ridge']);
+    // 4 pairs × 2 tasks, each with an interval over the 3 seeds.
+    expect(charts[1].svg.match(/<line class="ci"/g)).toHaveLength(8);
+    expect(charts[1].svg).toContain(`${P} − ${PO}`);
     expect(pairedStabilityTable(runs.map((r) => ({ seed: r.seed, rows: r.rows.map((x) => ({ ...x, stability: undefined })) })))).toBe('');
   });
 

@@ -16,7 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
-import { seedsReport, type SeedRun } from '../eval/seed-table';
+import { pairedGainCharts, seedsReport, type SeedRun } from '../eval/seed-table';
 import type { BenchTask } from '../eval/proxy-table';
 import { lineChartSvg } from '../eval/svg-plot';
 import { benchLossCurves } from '../eval/loss-curve';
@@ -80,8 +80,11 @@ async function main(): Promise<number> {
   const { rows, table, verdict, paired, stability } = seedsReport(tasks, runs);
   const minutes = runs.reduce((m, r) => m + (r.results.settings.minutes ?? 0), 0);
   const folders = also ? [out, also] : [out];
-  const losses = runs.flatMap((r) => folders.flatMap((f) => benchLossCurves(join(f, `seed-${r.seed}`))).map((c) => ({ ...c, name: `seed ${r.seed}, ${c.name}` })));
+  // One colour per seed, AaPE off dashed.
+  const losses = runs.flatMap((r, i) => folders.flatMap((f) => benchLossCurves(join(f, `seed-${r.seed}`))).map((c) => ({ ...c, name: `seed ${r.seed}, ${c.name}`, colorIndex: i, dashed: c.name === 'AaPE off' })));
   if (losses.length) await writeFile(join(out, 'seeds-loss.svg'), lineChartSvg(losses, { title: 'Pre-training loss per seed', xLabel: 'step', yLabel: 'loss (pred + λ·con)' }));
+  const charts = pairedGainCharts(tasks, runs).map(({ probe, svg }) => ({ probe, svg, file: `seeds-gains-${probe.toLowerCase()}.svg` }));
+  for (const c of charts) await writeFile(join(out, c.file), c.svg);
   const command = `node dist/proxy-seeds.js ${process.argv.slice(2).join(' ')}`;
   const n = seeds.length;
   const report = [
@@ -90,6 +93,7 @@ async function main(): Promise<number> {
     `Test accuracy (%) over ${n} pre-training seeds (${seeds.join(', ')}): each cell is the mean ± 95 % CI (Student t, ${n - 1} dof) of the runs' own means (each a mean over the evaluation seeds). A random-init row uses the init drawn with each seed; a pre-trained row starts from it. The stability rows are per seed the mean over clips.`, '',
     table, '', 'Pre-trained vs random init, intervals over pre-training seeds:', '', verdict, '',
     'The same gains paired by seed (pre-trained(s) − random init(s)), which removes the init\'s own spread, and where both AaPE settings were run AaPE on(s) − AaPE off(s):', '', paired, '',
+    ...charts.map((c) => `![${c.probe} probe: differences paired by seed](${c.file})\n`),
     ...(stability ? ['Stability paired by seed (each seed\'s mean over the same clips):', '', stability, ''] : []),
     ...(losses.length ? ['![pre-training loss per seed](seeds-loss.svg)', ''] : []),
     `Per-seed reports: ${seeds.map((s) => `[seed ${s}](seed-${s}/report.md)`).join(', ')}.`, '',
@@ -99,7 +103,7 @@ async function main(): Promise<number> {
   const docs = get.str(a, 'docs');
   if (docs) {
     await mkdir(join(docs, 'results'), { recursive: true });
-    if (losses.length) await copyFile(join(out, 'seeds-loss.svg'), join(docs, 'results', 'seeds-loss.svg'));
+    for (const f of [...(losses.length ? ['seeds-loss.svg'] : []), ...charts.map((c) => c.file)]) await copyFile(join(out, f), join(docs, 'results', f));
     await writeFile(join(docs, 'results', 'seeds-report.md'), report.replace(/\[seed (\d+)\]\(seed-\d+\/report\.md\)/g, 'seed $1'));
     log(`wrote ${join(docs, 'results', 'seeds-report.md')}`);
   }

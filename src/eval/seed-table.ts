@@ -11,6 +11,7 @@
  * Platform-neutral.
  */
 import { mean, meanCI, type MeanCI } from './stats';
+import { intervalChartSvg } from './svg-plot';
 import { aapePairs, benchTable, markdown, pretrainedPairs, verdictTable, type BenchRow, type BenchTask } from './proxy-table';
 
 /** One proxy-bench run (its results.json rows) and the seed it pre-trained and initialised with. */
@@ -125,6 +126,21 @@ export function pairedGainTable(tasks: readonly BenchTask[], runs: readonly Seed
     g.diffs.map((d) => pts(d)).join(', '), WORDS[g.verdict],
   ]));
   return markdown(['paired by seed', 'task', 'probe', 'difference (points)', `per seed (${seeds})`, 'verdict'], body);
+}
+
+/** Per probe, a chart of the paired gains: per task each pair's mean difference with its 95 % CI, in points. */
+export function pairedGainCharts(tasks: readonly BenchTask[], runs: readonly SeedRun[]): { probe: Probe; svg: string }[] {
+  const all = pairedGains(tasks, runs);
+  if (!all.length) return [];
+  const seeds = runs.map((r) => r.seed).join(', ');
+  return PROBES.map((probe) => {
+    const series = all.map(({ model, base, gains }) => {
+      const g = tasks.map((t) => gains.find((x) => x.task === t.name && x.probe === probe));
+      return { name: `${model} − ${base}`, mean: g.map((x) => 100 * (x?.ci.mean ?? NaN)), half: g.map((x) => 100 * (x?.ci.half ?? NaN)) };
+    });
+    const title = `${probe} probe: difference paired by seed, mean ± 95 % CI over seeds ${seeds}`;
+    return { probe, svg: intervalChartSvg(tasks.map((t) => t.name), series, { title, xLabel: 'difference in test accuracy (points)', width: 720 }) };
+  });
 }
 
 /** The stability differences paired by seed as a table (mean cosine over s = 1..15). */
