@@ -83,6 +83,7 @@ describe('proxy benchmark over pre-training seeds', () => {
     const rand = pairedStability(both).find((g) => g.model === P && g.base === R)!;
     expect(rand.diffs.map((d) => +d.toFixed(6))).toEqual([-0.02, -0.03, -0.03]);
     expect(rand.verdict).toBe('loss');
+    expect(pairedStabilityTable(both)).toMatch(new RegExp(`^\\| ${P} − ${R} +\\| procedural clips \\| -0\\.02667 ± 0\\.01434 +\\| -0\\.02000, -0\\.03000, -0\\.03000 \\| less steady, CI excludes 0 \\|$`, 'm'));
     const t = pairedStabilityTable(both);
     expect(t).toMatch(new RegExp(`^\\| ${P} − ${PO} +\\| procedural clips \\| -0\\.00333 ± 0\\.0\\d{4} +\\| \\+0\\.01000, -0\\.01000, -0\\.01000 \\| CI contains 0 +\\|$`, 'm'));
     expect(seedsReport(TASKS, both).stability).toBe(t);

@@ -114,6 +114,7 @@ export function pairedStability(runs: readonly SeedRun[]): { model: string; base
 const pts = (x: number, d = 1) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(d)}`;
 const cos = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(5)}`;
 const WORDS = { gain: 'gain, CI excludes 0', loss: 'loss, CI excludes 0', 'no interval': 'one seed, no interval', 'CI contains 0': 'CI contains 0' };
+const STABLE_WORDS = { ...WORDS, gain: 'steadier, CI excludes 0', loss: 'less steady, CI excludes 0' };
 
 /** The paired gains as a table: mean ± CI in points, the per-seed differences, the verdict. */
 export function pairedGainTable(tasks: readonly BenchTask[], runs: readonly SeedRun[]): string {
@@ -148,7 +149,7 @@ export function pairedStabilityTable(runs: readonly SeedRun[]): string {
   const all = pairedStability(runs);
   if (!all.length) return '';
   const seeds = runs.map((r) => r.seed).join(', ');
-  const body = all.map((g) => [`${g.model} − ${g.base}`, g.set, Number.isFinite(g.ci.half) ? `${cos(g.ci.mean)} ± ${g.ci.half.toFixed(5)}` : cos(g.ci.mean), g.diffs.map(cos).join(', '), WORDS[g.verdict]]);
+  const body = all.map((g) => [`${g.model} − ${g.base}`, g.set, Number.isFinite(g.ci.half) ? `${cos(g.ci.mean)} ± ${g.ci.half.toFixed(5)}` : cos(g.ci.mean), g.diffs.map(cos).join(', '), STABLE_WORDS[g.verdict]]);
   return markdown(['stability, paired by seed', 'clip set', 'difference (mean cos)', `per seed (${seeds})`, 'verdict'], body);
 }
 
