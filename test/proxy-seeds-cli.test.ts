@@ -90,7 +90,8 @@ describe('proxy-seeds CLI', () => {
     expect(r.stdout).toMatch(/^\| pre-trained 1 steps, AaPE off − random init, AaPE off +\| pitch +\| EVAR +\|/m);
     expect(r.stdout).toMatch(/^\| pre-trained 1 steps, AaPE on − pre-trained 1 steps, AaPE off \| procedural clips \| [+-]0\.\d{5} ± 0\.\d{5} +\| [+-]0\.\d{5}, [+-]0\.\d{5} +\|/m);
     const report = readFileSync(join(out, 'seeds-report.md'), 'utf8');
-    expect(report).toContain(`the rows from ${off} are not counted`);
+    expect(report).toMatch(new RegExp(`^Time: seed 0 \\d+\\.\\d min \\+ \\d+\\.\\d min, seed 1 \\d+\\.\\d min \\+ \\d+\\.\\d min \\(.*; the second number is the run in ${off}\\)`, 'm'));
+    expect(res.also).toBe(off);
     expect(report).toContain('Stability paired by seed');
     const loss = readFileSync(join(out, 'seeds-loss.svg'), 'utf8');
     expect(loss.match(/<polyline/g)?.length).toBe(4);

@@ -72,13 +72,14 @@ async function main(): Promise<number> {
     if (results.settings.seed !== seed) throw new Error(`${file} was made with seed ${results.settings.seed}, not ${seed}`);
     runs.push({ seed, rows: results.rows, results });
   }
-  if (also) addRuns(runs, also);
+  const alsoMinutes: (number | undefined)[] = also ? addRuns(runs, also) : [];
 
   const taskNames = runs[0].results.settings.tasks;
   for (const r of runs) if (JSON.stringify(r.results.settings.tasks) !== JSON.stringify(taskNames)) throw new Error(`seed ${r.seed} evaluated other tasks (${r.results.settings.tasks.join(', ')}) than seed ${runs[0].seed}`);
   const tasks: BenchTask[] = taskNames.map((name) => ({ name, classes: classesOf(runs[0].results, name) }));
   const { rows, table, verdict, paired, stability } = seedsReport(tasks, runs);
-  const minutes = runs.reduce((m, r) => m + (r.results.settings.minutes ?? 0), 0);
+  const minutes = runs.reduce((m, r) => m + (r.results.settings.minutes ?? 0), 0) + alsoMinutes.reduce<number>((m, x) => m + (x ?? 0), 0);
+  const fmt = (x: number | undefined) => `${x?.toFixed(1) ?? '?'} min`;
   const folders = also ? [out, also] : [out];
   // One colour per seed, AaPE off dashed.
   const losses = runs.flatMap((r, i) => folders.flatMap((f) => benchLossCurves(join(f, `seed-${r.seed}`))).map((c) => ({ ...c, name: `seed ${r.seed}, ${c.name}`, colorIndex: i, dashed: c.name === 'AaPE off' })));
@@ -89,7 +90,7 @@ async function main(): Promise<number> {
   const n = seeds.length;
   const report = [
     `Command: \`${command}\``, '',
-    `Time: ${runs.map((r) => `seed ${r.seed} ${r.results.settings.minutes?.toFixed(1) ?? '?'} min`).join(', ')} (each proxy-bench run, its reused pieces not counted${also ? `; the rows from ${also} are not counted` : ''}); combined on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`, '',
+    `Time: ${runs.map((r, i) => `seed ${r.seed} ${fmt(r.results.settings.minutes)}${also ? ` + ${fmt(alsoMinutes[i])}` : ''}`).join(', ')} (each proxy-bench run, its reused pieces not counted${also ? `; the second number is the run in ${also}` : ''}); combined on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`, '',
     `Test accuracy (%) over ${n} pre-training seeds (${seeds.join(', ')}): each cell is the mean ± 95 % CI (Student t, ${n - 1} dof) of the runs' own means (each a mean over the evaluation seeds). A random-init row uses the init drawn with each seed; a pre-trained row starts from it. The stability rows are per seed the mean over clips.`, '',
     table, '', 'Pre-trained vs random init, intervals over pre-training seeds:', '', verdict, '',
     'The same gains paired by seed (pre-trained(s) − random init(s)), which removes the init\'s own spread, and where both AaPE settings were run AaPE on(s) − AaPE off(s):', '', paired, '',
@@ -98,7 +99,7 @@ async function main(): Promise<number> {
     ...(losses.length ? ['![pre-training loss per seed](seeds-loss.svg)', ''] : []),
     `Per-seed reports: ${seeds.map((s) => `[seed ${s}](seed-${s}/report.md)`).join(', ')}.`, '',
   ].join('\n');
-  await writeFile(join(out, 'seeds.json'), JSON.stringify({ seeds, args: pass, tasks, rows, minutes }, null, 1));
+  await writeFile(join(out, 'seeds.json'), JSON.stringify({ seeds, args: pass, ...(also ? { also } : {}), tasks, rows, minutes }, null, 1));
   await writeFile(join(out, 'seeds-report.md'), report);
   const docs = get.str(a, 'docs');
   if (docs) {
@@ -133,16 +134,18 @@ function checkAlso(other: string, pass: readonly string[], seeds: readonly numbe
 /**
  * Adds to each run the rows of the same seed in the --also folder (checked by checkAlso). A model
  * both folders have (the same seed, data and config give the same row) is taken from this folder.
+ * Returns the other runs' times.
  */
-function addRuns(runs: (SeedRun & { results: Results })[], other: string): void {
-  for (const run of runs) {
+function addRuns(runs: (SeedRun & { results: Results })[], other: string): (number | undefined)[] {
+  return runs.map((run) => {
     const file = join(other, `seed-${run.seed}`, 'results.json');
     const r = JSON.parse(readFileSync(file, 'utf8')) as Results;
     if (JSON.stringify(r.settings.tasks) !== JSON.stringify(run.results.settings.tasks)) throw new Error(`${file} evaluated other tasks (${r.settings.tasks.join(', ')})`);
     const have = new Set(run.rows.map((x) => x.model));
     run.rows = [...run.rows, ...r.rows.filter((x) => !have.has(x.model))].sort((x, y) => rank(x.model) - rank(y.model));
     run.results = { ...run.results, details: [...run.results.details, ...r.details] };
-  }
+    return r.settings.minutes;
+  });
 }
 
 /** Column order: random init before pre-trained, AaPE on before off, anything else (log-mel) last. */
