@@ -270,6 +270,9 @@ describe('stability outputs', () => {
     expect(onTimbre[1]).toBeLessThan(offTimbre[1]);
     expect(offTimbre[1]).toBeLessThan(onPitch[1]);
     expect(svg).toContain('pitch&lt;');
+    const gap = intervalChartSvg(['a', 'b'], [{ name: 's', mean: [5, NaN], half: [1, NaN] }]);
+    expect(gap).not.toContain('NaN');
+    expect(gap.match(/r="3.5"/g)).toHaveLength(2); // one data dot, one legend dot
   });
   // Two models whose clips differ far more among themselves than the models differ per clip: the
   // unpaired intervals overlap, the paired one does not.

@@ -82,13 +82,14 @@ export interface IntervalSeries { name: string; mean: readonly number[]; half: r
 
 /**
  * Per category (one row each, top to bottom) a dot at each series' mean with a whisker over its
- * interval, and a dashed line at 0, so "the interval excludes 0" reads at a glance.
+ * interval (none where the half-width is NaN; no dot where the mean is), and a dashed line at 0, so
+ * "the interval excludes 0" reads at a glance.
  */
 export function intervalChartSvg(categories: readonly string[], series: readonly IntervalSeries[], opts: Omit<ChartOptions, 'height' | 'yRange'> = {}): string {
   const W = opts.width ?? 640, rowH = 14 + 12 * series.length;
   const m = { l: 16 + 7 * Math.max(...categories.map((c) => c.length)), r: 16, t: (opts.title ? 36 : 16) + 18 * series.length, b: 48 };
   const H = m.t + m.b + rowH * categories.length;
-  const ends = series.flatMap((s) => s.mean.flatMap((v, i) => (Number.isFinite(s.half[i]) ? [v - s.half[i], v + s.half[i]] : [v])));
+  const ends = series.flatMap((s) => s.mean.flatMap((v, i) => (!Number.isFinite(v) ? [] : Number.isFinite(s.half[i]) ? [v - s.half[i], v + s.half[i]] : [v])));
   let lo = Math.min(0, ...ends), hi = Math.max(0, ...ends);
   const pad = (hi - lo || 1) * 0.05;
   lo -= pad; hi += pad;
@@ -110,6 +111,7 @@ export function intervalChartSvg(categories: readonly string[], series: readonly
   series.forEach((s, k) => {
     const c = COLORS[k % COLORS.length];
     s.mean.forEach((v, row) => {
+      if (!Number.isFinite(v)) return; // a pair without this category
       const y = py(row, k).toFixed(1), h = s.half[row];
       if (Number.isFinite(h)) parts.push(`<line class="ci" x1="${px(v - h).toFixed(1)}" x2="${px(v + h).toFixed(1)}" y1="${y}" y2="${y}" stroke="${c}" stroke-width="2"/>`);
       parts.push(`<circle cx="${px(v).toFixed(1)}" cy="${y}" r="3.5" fill="${c}"/>`);
