@@ -25,7 +25,7 @@ import { distScript, runNode } from '../eval/proxy-pretrain';
 const SPEC: Record<string, FlagSpec> = {
   'pretrain-seeds': { type: 'numbers', help: 'pre-training (and random-init) seeds, one proxy-bench run each; 3 or more give an interval', default: [0, 1, 2], meta: 'LIST' },
   out: { type: 'string', help: 'output folder (DIR/seed-<s>/ per seed, DIR/data/ shared)', default: 'runs/proxy-seeds', meta: 'DIR' },
-  docs: { type: 'string', help: 'also write DIR/results/seeds-report.md with its loss plot', meta: 'DIR' },
+  docs: { type: 'string', help: 'also write DIR/results/seeds-report.md with its loss plot and gain charts', meta: 'DIR' },
   also: { type: 'string', help: 'combine with the runs in another proxy-seeds folder (same seeds and options apart from --models, e.g. the AaPE-off models)', meta: 'DIR' },
 };
 const SYNOPSIS = 'node dist/proxy-seeds.js [options] -- <proxy-bench options>';
@@ -116,7 +116,7 @@ async function main(): Promise<number> {
 
 /** proxy-bench's options without --models and its value (what two folders to combine must share). */
 function withoutModels(args: readonly string[]): string[] {
-  return args.filter((x, i) => !/^--models(=|$)/.test(x) && !(args[i - 1] === '--models' && !x.includes('=')));
+  return args.filter((x, i) => !/^--models(=|$)/.test(x) && args[i - 1] !== '--models');
 }
 
 /** The --also folder must be a proxy-seeds folder made with the same options apart from --models, holding every seed. */

@@ -28,6 +28,16 @@ function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
+/** The opening of a chart: the svg element, a white background and the title. */
+function svgStart(W: number, H: number, title?: string): string[] {
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+  ];
+  if (title) parts.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="14">${esc(title)}</text>`);
+  return parts;
+}
+
 /** "Nice" tick values covering [lo, hi] (steps of 1, 2 or 5 × 10^k). */
 export function niceTicks(lo: number, hi: number, target = 6): number[] {
   if (!(hi > lo)) return [lo];
@@ -48,11 +58,7 @@ export function lineChartSvg(series: readonly Series[], opts: ChartOptions = {})
   if (!opts.yRange) { const pad = (yhi - ylo || Math.abs(yhi) || 1) * 0.08; ylo -= pad; yhi += pad; }
   const px = (x: number) => m.l + ((x - xlo) / (xhi - xlo || 1)) * (W - m.l - m.r);
   const py = (y: number) => H - m.b - ((y - ylo) / (yhi - ylo || 1)) * (H - m.t - m.b);
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-  ];
-  if (opts.title) parts.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="14">${esc(opts.title)}</text>`);
+  const parts = svgStart(W, H, opts.title);
   for (const t of niceTicks(ylo, yhi)) {
     parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${py(t).toFixed(1)}" y2="${py(t).toFixed(1)}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${m.l - 6}" y="${(py(t) + 4).toFixed(1)}" text-anchor="end">${t}</text>`);
@@ -95,11 +101,7 @@ export function intervalChartSvg(categories: readonly string[], series: readonly
   lo -= pad; hi += pad;
   const px = (x: number) => m.l + ((x - lo) / (hi - lo)) * (W - m.l - m.r);
   const py = (row: number, k: number) => m.t + row * rowH + 7 + 12 * k + 6;
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-  ];
-  if (opts.title) parts.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="14">${esc(opts.title)}</text>`);
+  const parts = svgStart(W, H, opts.title);
   for (const t of niceTicks(lo, hi, 8)) {
     parts.push(`<line x1="${px(t).toFixed(1)}" x2="${px(t).toFixed(1)}" y1="${m.t}" y2="${H - m.b}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${px(t).toFixed(1)}" y="${H - m.b + 16}" text-anchor="middle">${t}</text>`);
