@@ -56,6 +56,12 @@ describe('proxy-seeds CLI', () => {
     expect(again.stderr).toContain('seed 0 (1/2): reusing');
     expect(again.stderr).toContain('seed 1 (2/2): reusing');
     expect(again.stderr).not.toMatch(/pre-training \(AaPE/);
+    // The same options in another order, one of them written --flag=value, are the same benchmark.
+    const reordered = [...BENCH.slice(-2), ...BENCH.slice(0, -2)].map((x, i, all) => (all[i - 1] === '--steps' ? null : x === '--steps' ? '--steps=1' : x)).filter((x): x is string => x !== null);
+    expect(reordered).not.toEqual(BENCH);
+    const same = run(['--pretrain-seeds', '0,1', '--out', out, '--', ...reordered]);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stderr).toContain('seed 1 (2/2): reusing');
     const more = run(['--pretrain-seeds', '0,1,2', '--out', out, '--', ...BENCH]);
     expect(more.code, more.stderr).toBe(0);
     expect(more.stderr).toContain('seed 1 (2/3): reusing');

@@ -52,7 +52,7 @@ async function main(): Promise<number> {
   const argsFile = join(out, 'args.json');
   if (existsSync(argsFile)) {
     const before = JSON.parse(readFileSync(argsFile, 'utf8')) as string[];
-    if (JSON.stringify(before) !== JSON.stringify(pass)) throw new UsageError(`${out} holds runs made with other proxy-bench options (${before.join(' ')}); use another --out`);
+    if (!sameOptions(before, pass)) throw new UsageError(`${out} holds runs made with other proxy-bench options (${before.join(' ')}); use another --out`);
   } else await writeFile(argsFile, JSON.stringify(pass) + '\n');
 
   const also = get.str(a, 'also');
@@ -114,6 +114,22 @@ async function main(): Promise<number> {
   return 0;
 }
 
+/**
+ * Whether two proxy-bench option lists say the same thing, in whatever order: each option with its
+ * value ("--steps 1000", "--steps=1000", a bare flag) is one item, and the items are compared as sets.
+ */
+function sameOptions(a: readonly string[], b: readonly string[]): boolean {
+  const items = (args: readonly string[]) => {
+    const out: string[] = [];
+    for (const x of args) {
+      if (x.startsWith('--') || !out.length) out.push(x.replace('=', ' '));
+      else out[out.length - 1] += ` ${x}`;
+    }
+    return JSON.stringify(out.sort());
+  };
+  return items(a) === items(b);
+}
+
 /** proxy-bench's options without --models and its value (what two folders to combine must share). */
 function withoutModels(args: readonly string[]): string[] {
   return args.filter((x, i) => !/^--models(=|$)/.test(x) && args[i - 1] !== '--models');
@@ -124,7 +140,7 @@ function checkAlso(other: string, pass: readonly string[], seeds: readonly numbe
   const argsFile = join(other, 'args.json');
   if (!existsSync(argsFile)) throw new UsageError(`--also ${other}: no args.json there (not a proxy-seeds folder)`);
   const theirs = JSON.parse(readFileSync(argsFile, 'utf8')) as string[];
-  if (JSON.stringify(withoutModels(theirs)) !== JSON.stringify(withoutModels(pass))) throw new UsageError(`--also ${other}: made with other proxy-bench options (${theirs.join(' ')}); only --models may differ`);
+  if (!sameOptions(withoutModels(theirs), withoutModels(pass))) throw new UsageError(`--also ${other}: made with other proxy-bench options (${theirs.join(' ')}); only --models may differ`);
   for (const seed of seeds) {
     const file = join(other, `seed-${seed}`, 'results.json');
     if (!existsSync(file)) throw new UsageError(`--also ${other}: ${file} is missing (run proxy-seeds there with seed ${seed} first)`);
