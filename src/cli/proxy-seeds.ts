@@ -116,23 +116,19 @@ async function main(): Promise<number> {
 
 /**
  * Whether two proxy-bench option lists say the same thing, in whatever order: each option with its
- * value ("--steps 1000", "--steps=1000", a bare flag) is one item, and the items are compared as sets.
+ * value ("--steps 1000", "--steps=1000", a bare flag) is one item, and the items are compared as
+ * sets, leaving out those of the option `ignore` (e.g. '--models').
  */
-function sameOptions(a: readonly string[], b: readonly string[]): boolean {
+function sameOptions(a: readonly string[], b: readonly string[], ignore?: string): boolean {
   const items = (args: readonly string[]) => {
     const out: string[] = [];
     for (const x of args) {
       if (x.startsWith('--') || !out.length) out.push(x.replace('=', ' '));
       else out[out.length - 1] += ` ${x}`;
     }
-    return JSON.stringify(out.sort());
+    return JSON.stringify(out.filter((i) => i.split(' ')[0] !== ignore).sort());
   };
   return items(a) === items(b);
-}
-
-/** proxy-bench's options without --models and its value (what two folders to combine must share). */
-function withoutModels(args: readonly string[]): string[] {
-  return args.filter((x, i) => !/^--models(=|$)/.test(x) && args[i - 1] !== '--models');
 }
 
 /** The --also folder must be a proxy-seeds folder made with the same options apart from --models, holding every seed. */
@@ -140,7 +136,7 @@ function checkAlso(other: string, pass: readonly string[], seeds: readonly numbe
   const argsFile = join(other, 'args.json');
   if (!existsSync(argsFile)) throw new UsageError(`--also ${other}: no args.json there (not a proxy-seeds folder)`);
   const theirs = JSON.parse(readFileSync(argsFile, 'utf8')) as string[];
-  if (!sameOptions(withoutModels(theirs), withoutModels(pass))) throw new UsageError(`--also ${other}: made with other proxy-bench options (${theirs.join(' ')}); only --models may differ`);
+  if (!sameOptions(theirs, pass, '--models')) throw new UsageError(`--also ${other}: made with other proxy-bench options (${theirs.join(' ')}); only --models may differ`);
   for (const seed of seeds) {
     const file = join(other, `seed-${seed}`, 'results.json');
     if (!existsSync(file)) throw new UsageError(`--also ${other}: ${file} is missing (run proxy-seeds there with seed ${seed} first)`);

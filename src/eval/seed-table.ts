@@ -104,9 +104,10 @@ function paired(a: readonly number[], b: readonly number[]): Pick<PairedGain, 'd
 /** Per clip set and pair of seedPairs, the stability (each seed's mean over its clips) model(s) − base(s). */
 export function pairedStability(runs: readonly SeedRun[]): { model: string; base: string; set: string; diffs: number[]; ci: MeanCI; verdict: PairedGain['verdict'] }[] {
   const rows = rowsOverSeeds([], runs);
-  const perSeed = (model: string, set: string) => rows.find((r) => r.model === model)?.stability?.find((s) => s.set === set)?.clips;
+  // Each row's stability holds one value per seed (rowsOverSeeds), in run order.
+  const stabilityOf = (model: string, set: string) => rows.find((r) => r.model === model)?.stability?.find((s) => s.set === set)?.clips;
   return seedPairs(runs).flatMap(([model, base]) => (rows.find((r) => r.model === model)?.stability ?? []).flatMap(({ set, clips }) => {
-    const b = perSeed(base, set);
+    const b = stabilityOf(base, set);
     return b ? [{ model, base, set, ...paired(clips, b) }] : [];
   }));
 }
