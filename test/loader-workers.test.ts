@@ -67,9 +67,14 @@ describe('loader in worker threads', () => {
     const pool = new DecodePool({ workers: 1, workerUrl: pathToFileURL(workerFile) });
     try {
       const corpus = new ProceduralCorpus({ seed: 5, durationSec: SECS, speech: null });
-      const job = { kind: 'procedural' as const, seed: 5, clipSeconds: SECS, index: 9, types: corpus.types };
+      const job = { kind: 'procedural' as const, seed: 5, clipSeconds: SECS, index: 9, types: corpus.types, speechShare: null };
       const s = await pool.load(job);
       expect(s.ok && s.samples).toEqual(corpus.clip(9).samples);
+      // The speech share travels with the job (0: no speech, the other types drawn evenly).
+      const shared = new ProceduralCorpus({ seed: 5, durationSec: SECS, speech: null, speechShare: 0 });
+      const s0 = await pool.load({ ...job, index: 4, speechShare: 0 });
+      expect(s0.ok && s0.samples).toEqual(shared.clip(4).samples);
+      expect(s0.ok && s0.samples).not.toEqual(corpus.clip(4).samples);
       const m = await pool.load(job, { mean: -7.1, std: 4.2, nMels: 80 });
       const ref = logMelCpu(corpus.clip(9).samples, { mean: -7.1, std: 4.2, nMels: 80 });
       expect(m.ok && m.mel && [m.mel.nMels, m.mel.nFrames]).toEqual([80, ref.nFrames]);
@@ -94,7 +99,7 @@ describe('loader in worker threads', () => {
   it('close() drops the jobs a worker has not started instead of running them', async () => {
     const pool = new DecodePool({ workers: 1, workerUrl: pathToFileURL(workerFile) });
     const types = new ProceduralCorpus({ seed: 5, durationSec: 4, speech: null }).types;
-    const jobs = Array.from({ length: 30 }, (_, i) => pool.load({ kind: 'procedural', seed: 5, clipSeconds: 4, index: i, types }, { mean: -7.1, std: 4.2, nMels: 80 }));
+    const jobs = Array.from({ length: 30 }, (_, i) => pool.load({ kind: 'procedural', seed: 5, clipSeconds: 4, index: i, types, speechShare: null }, { mean: -7.1, std: 4.2, nMels: 80 }));
     await jobs[0];
     const t1 = performance.now();
     await jobs[1];

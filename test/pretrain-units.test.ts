@@ -230,6 +230,9 @@ describe('command-line options', () => {
       contrastive: false, seed: 7, out: 'x', resume: '', checkpointEvery: 0 });
     expect(parseArgs(['--resume', 'a.safetensors'])!.resume).toBe('a.safetensors');
     expect(parseArgs(['--help'])).toBeNull();
+    expect(parseArgs([])!.speechShare).toBeNull();
+    expect(parseArgs(['--speech-share', '0.4'])!.speechShare).toBe(0.4);
+    expect(parseArgs(['--speech-share=1'])!.speechShare).toBe(1);
   });
   const bad: [string[], RegExp][] = [
     [['--steps', 'ten'], /--steps expects a positive integer/],
@@ -244,6 +247,8 @@ describe('command-line options', () => {
     [['--no-aape=1'], /takes no value/],
     [['--features', 'tpu'], /cpu or gpu/],
     [['extra'], /unknown option extra/],
+    [['--speech-share', '1.5'], /--speech-share expects a number in \[0, 1\], got "1.5"/],
+    [['--speech-share', '0.3', '--data', 'x'], /--speech-share applies to the procedural corpus, not to --data/],
   ];
   for (const [args, msg] of bad) {
     it(`rejects ${args.join(' ')}`, () => {

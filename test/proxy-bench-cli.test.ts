@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { instrumentsUnavailable } from '../src/data/procedural/instruments';
+import { hasEspeak } from '../src/data/procedural/speech';
 import { join } from 'node:path';
 import { proxyCliFixture } from './helpers/proxy-cli';
 
@@ -84,9 +85,26 @@ describe('proxy-bench CLI', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/--pool: unknown value max \(known: mean, mean\+std\)/);
+    for (const [args, msg] of [[['--pretrain-speech-share', '1.5'], 'error: --pretrain-speech-share must be in [0, 1], got 1.5'],
+      [['--pretrain-speech-share', '0.3', '--pretrain-data', o], 'error: --pretrain-speech-share applies to the procedural corpus, not to --pretrain-data']]) {
+      const r2 = run([...COMMON, '--steps', '1', ...args, '--out', o]);
+      expect(r2.code).toBe(2);
+      expect(r2.stderr.trim()).toBe(`${msg} (see --help)`);
+    }
     const none = run([...COMMON, '--steps', '0', '--stability-notes', '0', '--out', o]);
     expect(none.code).toBe(2);
     expect(none.stderr.trim()).toBe('error: --stability-clips and --stability-notes must be at least 1 (see --help)');
+  });
+
+  it.skipIf(!hasEspeak())('--pretrain-speech-share reaches the pre-training corpus and names its run and results', { timeout: 900_000 }, () => {
+    const o = join(dir, 'speech');
+    const r = run([...COMMON, '--steps', '1', '--batch', '2', '--pretrain-clip-seconds', '1', '--pretrain-speech-share', '1', '--models', 'pretrained-off', '--out', o]);
+    expect(r.code, r.stderr).toBe(0);
+    const runJson = JSON.parse(readFileSync(join(o, 'pretrain-toy-noaape-s1-b2-c1-seed0---speech-share_1', 'run.json'), 'utf8'));
+    expect(runJson.run.speechShare).toBe(1);
+    expect(runJson.data).toContain('speech share 1');
+    const res = JSON.parse(readFileSync(join(o, 'results.json'), 'utf8'));
+    expect(res.settings.pretrainData).toBe('procedural corpus, speech share 1');
   });
 
   const why = instrumentsUnavailable();

@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 /** What to load: an audio file, or clip `index` of the procedural corpus with these settings. */
 export type LoadJob =
   | { kind: 'file'; path: string; targetRate: number }
-  | { kind: 'procedural'; seed: number; clipSeconds: number; index: number; types: readonly string[] };
+  | { kind: 'procedural'; seed: number; clipSeconds: number; index: number; types: readonly string[]; speechShare: number | null };
 
 /**
  * Ask for the normalised log-mel instead of samples: `logMelCpuFast(samples, { mean, std, nMels })`,

@@ -28,6 +28,8 @@ export interface PretrainOptions {
   monitorEvery: number;
   plotEvery: number;
   clipSeconds: number;
+  /** Fraction of procedural corpus clips that are speech (null: every type equally likely). */
+  speechShare: number | null;
   features: 'cpu' | 'gpu';
   /** Step whose GPU kernels are timed one by one and printed (null: none). */
   profile: number | null;
@@ -48,6 +50,8 @@ Model and data
   --data PATH            folder of audio, file list (.txt), AudioSet *_segments.csv, or any dataset
                          layout the data readers know; default: the built-in procedural corpus
   --clip-seconds S       length of procedural corpus clips (default 10)
+  --speech-share P       fraction of procedural corpus clips that are espeak-ng speech, the other
+                         types sharing the rest evenly (default: all nine types alike, 1/9 speech)
   --features cpu|gpu     where the log-mel front end runs (default cpu; same numbers to float32
                          rounding, so a run must keep one choice to resume exactly)
 
@@ -90,16 +94,16 @@ Exit codes: 0 done, 1 failure, 2 bad options/config/data, 130/143 interrupted (a
 const DEFAULTS: Omit<PretrainOptions, 'given'> = {
   config: 'tiny', data: null, steps: null, epochs: null, batch: 8, lr: null, masks: null, maskRatio: null, maskType: null,
   aape: true, contrastive: true, seed: 0, out: 'runs/pretrain', resume: null, checkpointEvery: 500, monitorEvery: 25,
-  plotEvery: 10, clipSeconds: 10, features: 'cpu', profile: null, distributed: false, distTimeout: 300, distCheckEvery: 100,
+  plotEvery: 10, clipSeconds: 10, speechShare: null, features: 'cpu', profile: null, distributed: false, distTimeout: 300, distCheckEvery: 100,
 };
 
-type Kind = 'str' | 'int+' | 'int0' | 'num+' | 'ratio' | 'masktype' | 'flag-off' | 'flag-on' | 'seed' | 'features';
+type Kind = 'str' | 'int+' | 'int0' | 'num+' | 'ratio' | 'share' | 'masktype' | 'flag-off' | 'flag-on' | 'seed' | 'features';
 const SPEC: Record<string, [keyof PretrainOptions, Kind]> = {
   '--config': ['config', 'str'], '--data': ['data', 'str'], '--steps': ['steps', 'int+'], '--epochs': ['epochs', 'num+'],
   '--batch': ['batch', 'int+'], '--lr': ['lr', 'num+'], '--masks': ['masks', 'int+'], '--mask-ratio': ['maskRatio', 'ratio'],
   '--mask-type': ['maskType', 'masktype'], '--no-aape': ['aape', 'flag-off'], '--no-contrastive': ['contrastive', 'flag-off'],
   '--seed': ['seed', 'seed'], '--out': ['out', 'str'], '--checkpoint-every': ['checkpointEvery', 'int0'],
-  '--monitor-every': ['monitorEvery', 'int0'], '--plot-every': ['plotEvery', 'int0'], '--clip-seconds': ['clipSeconds', 'num+'],
+  '--monitor-every': ['monitorEvery', 'int0'], '--plot-every': ['plotEvery', 'int0'], '--clip-seconds': ['clipSeconds', 'num+'], '--speech-share': ['speechShare', 'share'],
   '--features': ['features', 'features'], '--profile': ['profile', 'int0'],
   '--distributed': ['distributed', 'flag-on'], '--dist-timeout': ['distTimeout', 'num+'], '--dist-check-every': ['distCheckEvery', 'int0'],
 };
@@ -114,6 +118,7 @@ function parseValue(opt: string, kind: Kind, v: string): unknown {
     case 'seed': if (!/^\d+$/.test(v) || num > 0xffffffff) throw bad('an integer in [0, 2^32)'); return num;
     case 'num+': if (v.trim() === '' || !Number.isFinite(num) || num <= 0) throw bad('a positive number'); return num;
     case 'ratio': if (v.trim() === '' || !Number.isFinite(num) || num < 0 || num >= 1) throw bad('a number in [0, 1)'); return num;
+    case 'share': if (v.trim() === '' || !Number.isFinite(num) || num < 0 || num > 1) throw bad('a number in [0, 1]'); return num;
     case 'masktype': if (v !== 'random' && v !== 'inverse-block') throw bad('random or inverse-block'); return v;
     case 'features': if (v !== 'cpu' && v !== 'gpu') throw bad('cpu or gpu'); return v;
     default: throw new Error(`unhandled option kind ${kind}`);
@@ -150,6 +155,7 @@ export function parseArgs(argv: string[]): PretrainOptions | null {
     rec[key] = parseValue(a, kind, v);
   }
   if (o.steps !== null && o.epochs !== null) throw new UsageError('give --steps or --epochs, not both');
+  if (o.speechShare !== null && o.data !== null) throw new UsageError('--speech-share applies to the procedural corpus, not to --data');
   if (o.epochs !== null && o.data === null) throw new UsageError('--epochs needs --data (the procedural corpus is endless; use --steps)');
   return o;
 }

@@ -13,6 +13,7 @@ import { init, type Runtime } from '../gpu/runtime';
 import { tensor } from '../tensor/tensor';
 import { Rng } from '../util/rng';
 import { rngFor } from '../data/procedural/seeding';
+import { hasEspeak } from '../data/procedural/speech';
 import { ConfigError, grid, loadConfig, maskCounts, peakLr, validateConfig, type AaspConfig } from '../aasp/config';
 import type { EmbedderFactory } from '../aasp/encoder';
 import { AaspStudent, Teacher } from '../aasp/model';
@@ -37,6 +38,8 @@ export interface RunSettings {
   seed: number;
   data: string | null;
   clipSeconds: number;
+  /** Speech fraction of the procedural corpus (absent in runs from before the option: null). */
+  speechShare?: number | null;
   corpusSeed: number;
   features: 'cpu' | 'gpu';
   /** Steps between checkpoints (kept by a resume unless --checkpoint-every is given again). */
@@ -95,6 +98,8 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
   // A dataset on disk is listed before the GPU starts, so a bad path fails at once.
   const dataPath = settings ? settings.data : o.data;
   const fileSrc = dataPath ? fileSource(dataPath, log) : null;
+  const share = settings ? settings.speechShare ?? null : o.speechShare;
+  if (!fileSrc && share !== null && share > 0 && !hasEspeak()) throw new UsageError(`--speech-share ${share} needs espeak-ng, which is not installed (bash scripts/setup.sh installs it)`);
 
   ensureOutDir(o.out); // fails in a second, with one line, where the folder cannot be made
   let stream: DataStream | null = null;
@@ -119,10 +124,10 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
       pos = DataStream.startPosition(rng);
     }
     const corpusSeed = settings ? settings.corpusSeed : rng.nextU32();
-    source = fileSrc ?? proceduralSource(corpusSeed, settings ? settings.clipSeconds : o.clipSeconds, log);
+    source = fileSrc ?? proceduralSource(corpusSeed, settings ? settings.clipSeconds : o.clipSeconds, log, {}, share);
     if (!settings) {
       const total = o.steps ?? (o.epochs !== null ? Math.ceil((o.epochs * source.size!) / o.batch) : 1000);
-      settings = { totalSteps: total, batch: o.batch, peakLr: o.lr ?? peakLr(cfg, o.batch), seed: o.seed, data: o.data, clipSeconds: o.clipSeconds, corpusSeed, features: o.features, checkpointEvery: o.checkpointEvery };
+      settings = { totalSteps: total, batch: o.batch, peakLr: o.lr ?? peakLr(cfg, o.batch), seed: o.seed, data: o.data, clipSeconds: o.clipSeconds, speechShare: o.speechShare, corpusSeed, features: o.features, checkpointEvery: o.checkpointEvery };
     }
     const run = settings;
     dist?.checkBatch(run.batch);

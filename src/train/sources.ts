@@ -40,15 +40,15 @@ function openPool(opts: LoaderOptions, what: string, log: (m: string) => void): 
 const workersNote = (pool: DecodePool | null) => (pool ? `; loading in ${pool.size} worker thread${pool.size === 1 ? '' : 's'}` : '; loading on the main thread');
 
 /** The built-in corpus; clip i is a pure function of (seed, i), wherever it is computed. */
-export function proceduralSource(seed: number, durationSec = 10, log: (m: string) => void = console.warn, opts: LoaderOptions = {}): ClipSource {
-  const corpus = new ProceduralCorpus({ seed, durationSec, log });
+export function proceduralSource(seed: number, durationSec = 10, log: (m: string) => void = console.warn, opts: LoaderOptions = {}, speechShare: number | null = null): ClipSource {
+  const corpus = new ProceduralCorpus({ seed, durationSec, log, speechShare: speechShare ?? undefined });
   const pool = openPool(opts, 'corpus synthesis', log);
   let closed = false;
   let warned = false;
   // A worker failure (crash, espeak-ng missing in the worker) must not change the data: the clip is
   // then made here, deterministically, and that is said once.
   const viaPool = async <T>(i: number, spec: FeatureSpec | null, use: (r: Extract<LoadResult, { ok: true }>) => T, here: () => T | Promise<T>): Promise<T | { skip: string }> => {
-    const job: LoadJob = { kind: 'procedural', seed, clipSeconds: durationSec, index: i, types: corpus.types };
+    const job: LoadJob = { kind: 'procedural', seed, clipSeconds: durationSec, index: i, types: corpus.types, speechShare };
     const r = await pool!.load(job, spec).catch((e: Error) => ({ ok: false as const, reason: e.message }));
     if (r.ok) return use(r);
     if (closed) return { skip: 'loader closed' };
@@ -57,7 +57,7 @@ export function proceduralSource(seed: number, durationSec = 10, log: (m: string
   };
   const src: ClipSource = {
     size: null,
-    description: `procedural corpus (seed ${seed}, ${durationSec} s clips, types: ${corpus.types.join(', ')})${workersNote(pool)}`,
+    description: `procedural corpus (seed ${seed}, ${durationSec} s clips, types: ${corpus.types.join(', ')}${speechShare === null ? '' : `; speech share ${speechShare}`})${workersNote(pool)}`,
     load: async (i) => {
       if (!pool) return { samples: corpus.clip(i).samples };
       return viaPool(i, null, (r) => ({ samples: r.samples! }), () => ({ samples: corpus.clip(i).samples }));

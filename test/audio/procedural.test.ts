@@ -17,6 +17,9 @@ const tmp = mkdtempSync(join(tmpdir(), 'aasp-proc-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const ESPEAK = hasEspeak();
 
+// The first 16 types of seed 42 as drawn before the speech share existed.
+const PINNED_TYPES = 'sweep clicks mixture mixture pluck tone pluck modulated modulated speech sweep clicks pluck clicks pluck clicks';
+
 const same = (a: Float32Array, b: Float32Array): boolean => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
 describe('procedural corpus', () => {
@@ -75,6 +78,39 @@ describe('procedural corpus', () => {
       else if (c.info.type !== 'mixture') expect(same(c.samples, clips[i].samples)).toBe(true);
     }
     expect(speechClips).toBeGreaterThan(0);
+  });
+
+  it('without a speech share the draw of types is as it always was (pinned: earlier runs stay reproducible)', () => {
+    const fake: SpeechSynth = { synth: (text) => new Float32Array(800 + text.length * 50).fill(0.1) };
+    const c = new ProceduralCorpus({ seed: 42, durationSec: 0.25, speech: fake });
+    expect(Array.from({ length: 16 }, (_, i) => c.clip(i).info.type).join(' ')).toBe(PINNED_TYPES);
+  });
+
+  it('a speech share sets the fraction of speech clips, the other types sharing the rest', () => {
+    const fake: SpeechSynth = { synth: (text) => new Float32Array(400 + text.length * 20).fill(0.1) };
+    const n = 600;
+    const count = (share: number) => {
+      const c = new ProceduralCorpus({ seed: 3, durationSec: 0.6, speech: fake, speechShare: share }); // longer than the speech onset (up to 0.5 s)
+      const byType = new Map<string, number>();
+      for (let i = 0; i < n; i++) { const t = c.clip(i).info.type; byType.set(t, (byType.get(t) ?? 0) + 1); }
+      return byType;
+    };
+    const half = count(0.5);
+    // Binomial sd of the fraction at n = 600 is 0.02: ±0.08 is four of them.
+    expect(Math.abs((half.get('speech') ?? 0) / n - 0.5)).toBeLessThan(0.08);
+    expect(half.size).toBe(CORPUS_TYPES.length); // every other type still appears
+    expect(count(0).get('speech')).toBeUndefined();
+    expect([...count(1).keys()]).toEqual(['speech']);
+    // Deterministic, and the same share from a fresh corpus gives the same clips.
+    const a = new ProceduralCorpus({ seed: 3, durationSec: 0.1, speech: fake, speechShare: 0.3 });
+    const b = new ProceduralCorpus({ seed: 3, durationSec: 0.1, speech: fake, speechShare: 0.3 });
+    for (const i of [0, 5, 77]) expect(same(a.clip(i).samples, b.clip(i).samples)).toBe(true);
+  });
+
+  it('a speech share is refused out of [0, 1] or without speech in the corpus', () => {
+    expect(() => new ProceduralCorpus({ speech: null, speechShare: 0.3 })).toThrow(/speech share 0\.3 asked for, but the corpus has no speech/);
+    expect(() => new ProceduralCorpus({ speech: null, speechShare: 1.5 })).toThrow(/must be in \[0, 1\], got 1\.5/);
+    expect(new ProceduralCorpus({ speech: null, speechShare: 0 }).clip(0).info.type).not.toBe('speech');
   });
 
   it('says once when espeak-ng is missing; a corpus without an engine leaves speech out', () => {

@@ -36,6 +36,11 @@ export interface ProceduralCorpusOptions {
   speech?: SpeechSynth | null | 'auto';
   /** Restrict to these types (default: all, speech included when available). */
   types?: readonly CorpusType[];
+  /**
+   * Fraction of clips that are speech, the rest drawn evenly from the other types (default: none
+   * given, every type equally likely, so speech is one clip in nine). Needs speech in the corpus.
+   */
+  speechShare?: number;
   /** Where the one "no espeak-ng" notice goes (default console.warn). */
   log?: (msg: string) => void;
 }
@@ -71,7 +76,10 @@ export class ProceduralCorpus {
   readonly length: number;
   /** Types actually produced (speech only when an engine is available). */
   readonly types: readonly CorpusType[];
+  /** The speech fraction asked for, or null for the even draw over types. */
+  readonly speechShare: number | null;
   private readonly speech: SpeechSynth | null;
+  private readonly nonSpeech: readonly CorpusType[];
 
   constructor(opts: ProceduralCorpusOptions = {}) {
     this.seed = opts.seed ?? 0;
@@ -84,6 +92,14 @@ export class ProceduralCorpus {
     this.speech = sp === 'auto' ? (needSpeech ? defaultSpeechSynth(opts.log) : null) : sp;
     this.types = wanted.filter((t) => t !== 'speech' || this.speech !== null);
     if (this.types.length === 0) throw new Error('ProceduralCorpus: no clip types left to generate');
+    this.nonSpeech = this.types.filter((t) => t !== 'speech');
+    this.speechShare = opts.speechShare ?? null;
+    const p = this.speechShare;
+    if (p !== null) {
+      if (!(p >= 0 && p <= 1)) throw new Error(`ProceduralCorpus: speech share must be in [0, 1], got ${p}`);
+      if (p > 0 && !this.hasSpeech) throw new Error(`ProceduralCorpus: speech share ${p} asked for, but the corpus has no speech (espeak-ng missing or speech not among the types)`);
+      if (p < 1 && this.nonSpeech.length === 0) throw new Error(`ProceduralCorpus: speech share ${p} leaves room for other types, but speech is the only one`);
+    }
   }
 
   /** Is speech part of this corpus? */
@@ -98,10 +114,7 @@ export class ProceduralCorpus {
   clip(index: number): Clip {
     const rng = rngFor(this.seed, index);
     const sr = this.sampleRate;
-    // Draw from the full list, then redraw among what is enabled, so that leaving speech out
-    // (no espeak-ng) changes only the clips that would have been speech.
-    let type = pick(rng, CORPUS_TYPES);
-    if (!this.types.includes(type)) type = pick(rng, this.types);
+    const type = this.drawType(rng);
     const out = new Float32Array(this.length);
     let info = this.render(rng, type, out, sr);
     if (peak(out) === 0) info = this.render(rng, 'tone', out, sr);
@@ -113,6 +126,14 @@ export class ProceduralCorpus {
     }
     normalizePeak(out, uniform(rng, 0.2, 0.95));
     return { index, samples: out, sampleRate: sr, info };
+  }
+
+  private drawType(rng: Rng): CorpusType {
+    if (this.speechShare !== null) return rng.uniform() < this.speechShare ? 'speech' : pick(rng, this.nonSpeech);
+    // Draw from the full list, then redraw among what is enabled, so that leaving speech out
+    // (no espeak-ng) changes only the clips that would have been speech.
+    const type = pick(rng, CORPUS_TYPES);
+    return this.types.includes(type) ? type : pick(rng, this.types);
   }
 
   private render(rng: Rng, type: CorpusType, out: Float32Array, sr: number): ClipInfo {
