@@ -7,6 +7,7 @@
  * saying why, without it).
  */
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { instrumentsUnavailable } from '../src/data/procedural/instruments';
 import { hasEspeak } from '../src/data/procedural/speech';
@@ -100,9 +101,15 @@ describe('proxy-bench CLI', () => {
     const o = join(dir, 'speech');
     const r = run([...COMMON, '--steps', '1', '--batch', '2', '--pretrain-clip-seconds', '1', '--pretrain-speech-share', '1', '--models', 'pretrained-off', '--out', o]);
     expect(r.code, r.stderr).toBe(0);
-    const runJson = JSON.parse(readFileSync(join(o, 'pretrain-toy-noaape-s1-b2-c1-seed0---speech-share_1', 'run.json'), 'utf8'));
-    expect(runJson.run.speechShare).toBe(1);
-    expect(runJson.data).toContain('speech share 1');
+    const runDir = join(o, 'pretrain-toy-noaape-s1-b2-c1-seed0---speech-share_1');
+    const runJson = () => JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+    expect(runJson().run.speechShare).toBe(1);
+    expect(runJson().data).toContain('speech share 1');
+    // Extending the run by a step resumes with the checkpoint's share, not the default draw.
+    const more = spawnSync('node', ['dist/pretrain.js', '--out', runDir, '--resume', '--steps', '2'], { encoding: 'utf8', timeout: 600_000 });
+    expect(more.status, more.stderr).toBe(0);
+    expect(runJson().run).toMatchObject({ speechShare: 1, totalSteps: 2 });
+    expect(runJson().data).toContain('speech share 1');
     const res = JSON.parse(readFileSync(join(o, 'results.json'), 'utf8'));
     expect(res.settings.pretrainData).toBe('procedural corpus, speech share 1');
   });
