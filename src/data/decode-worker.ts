@@ -26,7 +26,7 @@ function corpusFor(job: Extract<LoadJob, { kind: 'procedural' }>): ProceduralCor
     // produce exactly those, so a speech engine missing here is an error, not a silent change.
     const speech = types.includes('speech') ? defaultSpeechSynth(() => {}) : null;
     if (types.includes('speech') && !speech) throw new Error('espeak-ng is not runnable in the worker thread');
-    c = new ProceduralCorpus({ seed: job.seed, durationSec: job.clipSeconds, types, speech, speechShare: job.speechShare ?? undefined });
+    c = new ProceduralCorpus({ seed: job.seed, durationSec: job.clipSeconds, types, speech, speechShare: job.speechShare });
     if (c.types.join(',') !== types.join(',')) throw new Error(`worker corpus types ${c.types.join(',')} differ from ${types.join(',')}`);
     corpora.set(key, c);
   }

@@ -41,7 +41,7 @@ const workersNote = (pool: DecodePool | null) => (pool ? `; loading in ${pool.si
 
 /** The built-in corpus; clip i is a pure function of (seed, i), wherever it is computed. */
 export function proceduralSource(seed: number, durationSec = 10, log: (m: string) => void = console.warn, opts: LoaderOptions = {}, speechShare: number | null = null): ClipSource {
-  const corpus = new ProceduralCorpus({ seed, durationSec, log, speechShare: speechShare ?? undefined });
+  const corpus = new ProceduralCorpus({ seed, durationSec, log, speechShare });
   const pool = openPool(opts, 'corpus synthesis', log);
   let closed = false;
   let warned = false;

@@ -38,9 +38,9 @@ export interface ProceduralCorpusOptions {
   types?: readonly CorpusType[];
   /**
    * Fraction of clips that are speech, the rest drawn evenly from the other types (default: none
-   * given, every type equally likely, so speech is one clip in nine). Needs speech in the corpus.
+   * given or null, every type equally likely, so speech is one clip in nine). Needs speech in the corpus.
    */
-  speechShare?: number;
+  speechShare?: number | null;
   /** Where the one "no espeak-ng" notice goes (default console.warn). */
   log?: (msg: string) => void;
 }
