@@ -68,6 +68,22 @@ describe('proxy-seeds CLI', () => {
     expect(more.stderr).toMatch(/seed 2 \(3\/3\): node .*--seed 2 /);
     expect(more.stderr).not.toMatch(/writing proxy dataset/);
     expect(JSON.parse(readFileSync(join(out, 'seeds.json'), 'utf8')).rows[0].cells.pitch.ridge.n).toBe(3);
+    // --name gives a second report its own files, here and in --docs, and leaves the first one alone.
+    const firstReport = readFileSync(join(dir, 'docs', 'results', 'seeds-report.md'), 'utf8');
+    const named = run(['--pretrain-seeds', '0,1', '--out', out, '--name', 'recipe-b', '--docs', join(dir, 'docs'), '--', ...BENCH]);
+    expect(named.code, named.stderr).toBe(0);
+    for (const f of ['recipe-b-report.md', 'recipe-b-loss.svg', 'recipe-b-gains-ridge.svg', 'recipe-b-gains-evar.svg']) {
+      expect(existsSync(join(out, f))).toBe(true);
+      expect(existsSync(join(dir, 'docs', 'results', f))).toBe(true);
+    }
+    const namedReport = readFileSync(join(dir, 'docs', 'results', 'recipe-b-report.md'), 'utf8');
+    expect(namedReport).toContain('![pre-training loss per seed](recipe-b-loss.svg)');
+    expect(namedReport).toContain('](recipe-b-gains-ridge.svg)');
+    expect(readFileSync(join(dir, 'docs', 'results', 'seeds-report.md'), 'utf8')).toBe(firstReport);
+    expect(named.stdout).toContain(`results in ${join(out, 'recipe-b-report.md')}`);
+    const badName = run(['--out', out, '--name', '../x', '--', ...BENCH]);
+    expect(badName.code).toBe(2);
+    expect(badName.stderr.trim()).toBe('error: --name ../x: use letters, digits, - and _ (it names files) (see --help)');
     const other = run(['--pretrain-seeds', '0,1', '--out', out, '--', ...BENCH.map((x) => (x === '--epochs' ? '--patience' : x))]);
     expect(other.code).toBe(2);
     expect(other.stderr.trim().split('\n')).toHaveLength(1);

@@ -25,7 +25,8 @@ import { distScript, runNode } from '../eval/proxy-pretrain';
 const SPEC: Record<string, FlagSpec> = {
   'pretrain-seeds': { type: 'numbers', help: 'pre-training (and random-init) seeds, one proxy-bench run each; 3 or more give an interval', default: [0, 1, 2], meta: 'LIST' },
   out: { type: 'string', help: 'output folder (DIR/seed-<s>/ per seed, DIR/data/ shared)', default: 'runs/proxy-seeds', meta: 'DIR' },
-  docs: { type: 'string', help: 'also write DIR/results/seeds-report.md with its loss plot and gain charts', meta: 'DIR' },
+  name: { type: 'string', help: 'file-name prefix of the report and its plots: NAME-report.md, NAME-loss.svg, NAME-gains-{ridge,evar}.svg (a second recipe gets its own name, so --docs does not overwrite the first)', default: 'seeds', meta: 'NAME' },
+  docs: { type: 'string', help: 'also write DIR/results/NAME-report.md with its loss plot and gain charts', meta: 'DIR' },
   also: { type: 'string', help: 'combine with the runs in another proxy-seeds folder (same seeds and options apart from --models, e.g. the AaPE-off models)', meta: 'DIR' },
 };
 const SYNOPSIS = 'node dist/proxy-seeds.js [options] -- <proxy-bench options>';
@@ -47,6 +48,8 @@ async function main(): Promise<number> {
     if (name && OWN.includes(name)) throw new UsageError(`--${name} after --: proxy-seeds sets it for each seed`);
   }
   const out = get.str(a, 'out')!;
+  const prefix = get.str(a, 'name')!;
+  if (!/^[A-Za-z0-9_-]+$/.test(prefix)) throw new UsageError(`--name ${prefix}: use letters, digits, - and _ (it names files)`);
   const log = (m: string) => console.error(m);
   await mkdir(out, { recursive: true });
   const argsFile = join(out, 'args.json');
@@ -78,13 +81,14 @@ async function main(): Promise<number> {
   for (const r of runs) if (JSON.stringify(r.results.settings.tasks) !== JSON.stringify(taskNames)) throw new Error(`seed ${r.seed} evaluated other tasks (${r.results.settings.tasks.join(', ')}) than seed ${runs[0].seed}`);
   const tasks: BenchTask[] = taskNames.map((name) => ({ name, classes: classesOf(runs[0].results, name) }));
   const { rows, table, verdict, paired, stability } = seedsReport(tasks, runs);
+  const lossFile = `${prefix}-loss.svg`, reportFile = `${prefix}-report.md`;
   const minutes = runs.reduce((m, r) => m + (r.results.settings.minutes ?? 0), 0) + alsoMinutes.reduce<number>((m, x) => m + (x ?? 0), 0);
   const fmt = (x: number | undefined) => `${x?.toFixed(1) ?? '?'} min`;
   const folders = also ? [out, also] : [out];
   // One colour per seed, AaPE off dashed.
   const losses = runs.flatMap((r, i) => folders.flatMap((f) => benchLossCurves(join(f, `seed-${r.seed}`))).map((c) => ({ ...c, name: `seed ${r.seed}, ${c.name}`, colorIndex: i, dashed: c.name === 'AaPE off' })));
-  if (losses.length) await writeFile(join(out, 'seeds-loss.svg'), lineChartSvg(losses, { title: 'Pre-training loss per seed', xLabel: 'step', yLabel: 'loss (pred + λ·con)' }));
-  const charts = pairedGainCharts(tasks, runs).map(({ probe, svg }) => ({ probe, svg, file: `seeds-gains-${probe.toLowerCase()}.svg` }));
+  if (losses.length) await writeFile(join(out, lossFile), lineChartSvg(losses, { title: 'Pre-training loss per seed', xLabel: 'step', yLabel: 'loss (pred + λ·con)' }));
+  const charts = pairedGainCharts(tasks, runs).map(({ probe, svg }) => ({ probe, svg, file: `${prefix}-gains-${probe.toLowerCase()}.svg` }));
   for (const c of charts) await writeFile(join(out, c.file), c.svg);
   const command = `node dist/proxy-seeds.js ${process.argv.slice(2).join(' ')}`;
   const n = seeds.length;
@@ -96,21 +100,21 @@ async function main(): Promise<number> {
     'The same gains paired by seed (pre-trained(s) − random init(s)), which removes the init\'s own spread, and where both AaPE settings were run AaPE on(s) − AaPE off(s):', '', paired, '',
     ...charts.map((c) => `![${c.probe} probe: differences paired by seed](${c.file})\n`),
     ...(stability ? ['Stability paired by seed (each seed\'s mean over the same clips):', '', stability, ''] : []),
-    ...(losses.length ? ['![pre-training loss per seed](seeds-loss.svg)', ''] : []),
+    ...(losses.length ? [`![pre-training loss per seed](${lossFile})`, ''] : []),
     `Per-seed reports: ${seeds.map((s) => `[seed ${s}](seed-${s}/report.md)`).join(', ')}.`, '',
   ].join('\n');
   await writeFile(join(out, 'seeds.json'), JSON.stringify({ seeds, args: pass, ...(also ? { also } : {}), tasks, rows, minutes }, null, 1));
-  await writeFile(join(out, 'seeds-report.md'), report);
+  await writeFile(join(out, reportFile), report);
   const docs = get.str(a, 'docs');
   if (docs) {
     await mkdir(join(docs, 'results'), { recursive: true });
-    for (const f of [...(losses.length ? ['seeds-loss.svg'] : []), ...charts.map((c) => c.file)]) await copyFile(join(out, f), join(docs, 'results', f));
-    await writeFile(join(docs, 'results', 'seeds-report.md'), report.replace(/\[seed (\d+)\]\(seed-\d+\/report\.md\)/g, 'seed $1'));
-    log(`wrote ${join(docs, 'results', 'seeds-report.md')}`);
+    for (const f of [...(losses.length ? [lossFile] : []), ...charts.map((c) => c.file)]) await copyFile(join(out, f), join(docs, 'results', f));
+    await writeFile(join(docs, 'results', reportFile), report.replace(/\[seed (\d+)\]\(seed-\d+\/report\.md\)/g, 'seed $1'));
+    log(`wrote ${join(docs, 'results', reportFile)}`);
   }
   console.log(table);
   console.log(`\n${verdict}\n\n${paired}${stability ? `\n\n${stability}` : ''}`);
-  console.log(`\naccuracy: mean ± 95% CI over ${n} pre-training seeds; results in ${out}/seeds-report.md`);
+  console.log(`\naccuracy: mean ± 95% CI over ${n} pre-training seeds; results in ${join(out, reportFile)}`);
   return 0;
 }
 
