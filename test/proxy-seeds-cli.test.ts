@@ -72,6 +72,8 @@ describe('proxy-seeds CLI', () => {
     const firstReport = readFileSync(join(dir, 'docs', 'results', 'seeds-report.md'), 'utf8');
     const named = run(['--pretrain-seeds', '0,1', '--out', out, '--name', 'recipe-b', '--docs', join(dir, 'docs'), '--', ...BENCH]);
     expect(named.code, named.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'recipe-b.json'), 'utf8')).seeds).toEqual([0, 1]);
+    expect(JSON.parse(readFileSync(join(out, 'seeds.json'), 'utf8')).rows[0].cells.pitch.ridge.n).toBe(3); // the default name's results stay
     for (const f of ['recipe-b-report.md', 'recipe-b-loss.svg', 'recipe-b-gains-ridge.svg', 'recipe-b-gains-evar.svg']) {
       expect(existsSync(join(out, f))).toBe(true);
       expect(existsSync(join(dir, 'docs', 'results', f))).toBe(true);

@@ -25,7 +25,7 @@ import { distScript, runNode } from '../eval/proxy-pretrain';
 const SPEC: Record<string, FlagSpec> = {
   'pretrain-seeds': { type: 'numbers', help: 'pre-training (and random-init) seeds, one proxy-bench run each; 3 or more give an interval', default: [0, 1, 2], meta: 'LIST' },
   out: { type: 'string', help: 'output folder (DIR/seed-<s>/ per seed, DIR/data/ shared)', default: 'runs/proxy-seeds', meta: 'DIR' },
-  name: { type: 'string', help: 'file-name prefix of the report and its plots: NAME-report.md, NAME-loss.svg, NAME-gains-{ridge,evar}.svg (a second recipe gets its own name, so --docs does not overwrite the first)', default: 'seeds', meta: 'NAME' },
+  name: { type: 'string', help: 'file-name prefix of the combined results: NAME.json, NAME-report.md, NAME-loss.svg, NAME-gains-{ridge,evar}.svg (a second recipe gets its own name, so --docs does not overwrite the first)', default: 'seeds', meta: 'NAME' },
   docs: { type: 'string', help: 'also write DIR/results/NAME-report.md with its loss plot and gain charts', meta: 'DIR' },
   also: { type: 'string', help: 'combine with the runs in another proxy-seeds folder (same seeds and options apart from --models, e.g. the AaPE-off models)', meta: 'DIR' },
 };
@@ -81,7 +81,7 @@ async function main(): Promise<number> {
   for (const r of runs) if (JSON.stringify(r.results.settings.tasks) !== JSON.stringify(taskNames)) throw new Error(`seed ${r.seed} evaluated other tasks (${r.results.settings.tasks.join(', ')}) than seed ${runs[0].seed}`);
   const tasks: BenchTask[] = taskNames.map((name) => ({ name, classes: classesOf(runs[0].results, name) }));
   const { rows, table, verdict, paired, stability } = seedsReport(tasks, runs);
-  const lossFile = `${prefix}-loss.svg`, reportFile = `${prefix}-report.md`;
+  const lossFile = `${prefix}-loss.svg`, reportFile = `${prefix}-report.md`, jsonFile = `${prefix}.json`;
   const minutes = runs.reduce((m, r) => m + (r.results.settings.minutes ?? 0), 0) + alsoMinutes.reduce<number>((m, x) => m + (x ?? 0), 0);
   const fmt = (x: number | undefined) => `${x?.toFixed(1) ?? '?'} min`;
   const folders = also ? [out, also] : [out];
@@ -103,7 +103,7 @@ async function main(): Promise<number> {
     ...(losses.length ? [`![pre-training loss per seed](${lossFile})`, ''] : []),
     `Per-seed reports: ${seeds.map((s) => `[seed ${s}](seed-${s}/report.md)`).join(', ')}.`, '',
   ].join('\n');
-  await writeFile(join(out, 'seeds.json'), JSON.stringify({ seeds, args: pass, ...(also ? { also } : {}), tasks, rows, minutes }, null, 1));
+  await writeFile(join(out, jsonFile), JSON.stringify({ seeds, args: pass, ...(also ? { also } : {}), tasks, rows, minutes }, null, 1));
   await writeFile(join(out, reportFile), report);
   const docs = get.str(a, 'docs');
   if (docs) {
