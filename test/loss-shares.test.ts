@@ -1,6 +1,6 @@
 /**
  * The per-term gradient split (src/train/loss-shares.ts, `dist/loss-shares.js`): the terms'
- * gradients add up to the training step's, each term reaches only the groups it can, nothing is
+ * gradients (all four terms on) add up to the training step's, each term reaches only the groups it can, nothing is
  * left in `.grad`, and the CLI prints and writes the split and fails bad input with one line.
  */
 import { describe, expect, it } from 'vitest';
@@ -23,8 +23,8 @@ useGpu();
 const SMALL = { base: 'tiny', D: 32, depth: 2, heads: 2, Dp: 16, predDepth: 1, predHeads: 2, projDim: 16, nMels: 32, cropFrames: 48, masks: 2, modes: 2, K: 9 };
 
 describe('lossShares', () => {
-  it('splits the step gradient exactly into prediction, λ·contrastive and w·reconstruction', { timeout: 300_000 }, async () => {
-    const cfg = configFromObject({ ...SMALL, reconWeight: 3 }, 'shares');
+  it('splits the step gradient exactly into prediction, λ·contrastive, w·reconstruction and w·decorrelation', { timeout: 300_000 }, async () => {
+    const cfg = configFromObject({ ...SMALL, reconWeight: 3, decorWeight: 2 }, 'shares');
     const student = new AaspStudent(cfg, new Rng(1), makeEmbedder);
     const teacher = new Teacher(student, makeEmbedder);
     const rng = new Rng(2);
@@ -34,10 +34,10 @@ describe('lossShares', () => {
     const ms = drawMasks(rng, 'random', B, cfg.masks, Fp, Tp, maskCounts(cfg).nMasked);
     const r = await lossShares(student, teacher, x, ms);
     expect(student.parameters().every((p) => !p.grad)).toBe(true);
-    expect(r.terms.map((t) => [t.term, t.weight])).toEqual([['pred', 1], ['con', 0.5], ['rec', 3]]);
-    const [pred, con, rec] = r.terms;
+    expect(r.terms.map((t) => [t.term, t.weight])).toEqual([['pred', 1], ['con', 0.5], ['rec', 3], ['decor', 2]]);
+    const [pred, con, rec, decor] = r.terms;
     // Each term reaches only what it depends on.
-    expect([pred.norms.proj, pred.norms.recon, con.norms.predictor, con.norms.recon, rec.norms.proj]).toEqual([0, 0, 0, 0, 0]);
+    expect([pred.norms.proj, pred.norms.recon, con.norms.predictor, con.norms.recon, rec.norms.proj, decor.norms.predictor, decor.norms.proj, decor.norms.recon]).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
     for (const t of r.terms) for (const g of ['patch embedding', 'encoder'] as const) expect(t.norms[g]).toBeGreaterThan(0);
 
     const step = await computeGradients(student, teacher, x, ms);
@@ -45,6 +45,7 @@ describe('lossShares', () => {
     expect(Math.abs(pred.loss - step.lossPred)).toBeLessThan(1e-5);
     expect(Math.abs(con.loss - step.lossCon)).toBeLessThan(1e-5);
     expect(Math.abs(rec.loss - step.lossRec)).toBeLessThan(1e-5);
+    expect(Math.abs(decor.loss - step.lossDecor)).toBeLessThan(1e-5);
     const byGroup = Object.fromEntries(GROUPS.map((g) => [g, 0])) as Record<string, number>;
     for (const [n, p] of student.namedParameters()) for (const v of await p.grad!.toFloat32()) byGroup[groupOf(n)] += v * v;
     for (const g of GROUPS) expect(Math.abs(Math.sqrt(byGroup[g]) - r.total[g])).toBeLessThan(1e-4 * Math.max(r.total[g], 1e-6));

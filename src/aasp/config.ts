@@ -48,6 +48,12 @@ export interface AaspConfig {
    * reconWeight · mean squared error (src/aasp/losses.ts, docs/model.md).
    */
   reconWeight: number;
+  /**
+   * Weight of the feature-decorrelation term (not in spec 5; 0 = off, the spec's objective): the
+   * loss adds decorWeight · the mean squared off-diagonal correlation of the student's clip
+   * embeddings over the batch (src/aasp/losses.ts, docs/model.md). Adds no parameters.
+   */
+  decorWeight: number;
   // ---- optimisation (spec 5.9, 5.10)
   /** Base learning rate; the peak is baseLr·B/256 when lrScaleWithBatch, else baseLr. */
   baseLr: number;
@@ -66,7 +72,7 @@ export interface AaspConfig {
 const COMMON = {
   aape: true, modes: 4, K: 33,
   nMels: 80, cropFrames: 608, patch: 16, melMean: -7.1, melStd: 4.2,
-  masks: 4, maskRatio: 0.7, maskType: 'random' as MaskType, lambda: 0.5, tau: 0.1, projDim: 256, targetLayers: 1, reconWeight: 0,
+  masks: 4, maskRatio: 0.7, maskType: 'random' as MaskType, lambda: 0.5, tau: 0.1, projDim: 256, targetLayers: 1, reconWeight: 0, decorWeight: 0,
   beta1: 0.9, beta2: 0.95, adamEps: 1e-8, weightDecay: 0.05, clip: 3.0, warmupFraction: 0.1,
 };
 
@@ -96,7 +102,7 @@ type FieldKind = 'int+' | 'num' | 'num+' | 'bool' | 'ratio' | 'masktype' | 'str'
 const FIELDS: Record<keyof AaspConfig, FieldKind> = {
   name: 'str', D: 'int+', depth: 'int+', heads: 'int+', Dp: 'int+', predDepth: 'int+', predHeads: 'int+',
   aape: 'bool', modes: 'int+', K: 'int+', nMels: 'int+', cropFrames: 'int+', patch: 'int+', melMean: 'num', melStd: 'num+',
-  masks: 'int+', maskRatio: 'ratio', maskType: 'masktype', lambda: 'num', tau: 'num+', projDim: 'int+', targetLayers: 'int+', reconWeight: 'num',
+  masks: 'int+', maskRatio: 'ratio', maskType: 'masktype', lambda: 'num', tau: 'num+', projDim: 'int+', targetLayers: 'int+', reconWeight: 'num', decorWeight: 'num',
   baseLr: 'num+', lrScaleWithBatch: 'bool', beta1: 'ratio', beta2: 'ratio', adamEps: 'num+', weightDecay: 'num', clip: 'num+',
   warmupFraction: 'ratio', ema0: 'ema', ema1: 'ema',
 };
@@ -129,7 +135,7 @@ export function maskCounts(cfg: AaspConfig): { nMasked: number; nVisible: number
 }
 
 /** Fields added after the spec, with the values that keep its objective: older checkpoints lack them. */
-const LATER_FIELDS: Partial<AaspConfig> = { reconWeight: 0 };
+const LATER_FIELDS: Partial<AaspConfig> = { reconWeight: 0, decorWeight: 0 };
 
 /** Check the relations between fields; throws ConfigError naming the problem. */
 export function validateConfig(given: AaspConfig, where = 'config'): AaspConfig {
@@ -148,6 +154,7 @@ export function validateConfig(given: AaspConfig, where = 'config'): AaspConfig 
   if (nMasked < 1 || nVisible < 1) fail(`mask ratio ${cfg.maskRatio} leaves ${nVisible} visible and ${nMasked} masked of ${grid(cfg).N} tokens; both must be ≥ 1`);
   if (cfg.lambda < 0) fail(`lambda must be ≥ 0`);
   if (cfg.reconWeight < 0) fail(`reconWeight must be ≥ 0, got ${cfg.reconWeight}`);
+  if (cfg.decorWeight < 0) fail(`decorWeight must be ≥ 0, got ${cfg.decorWeight}`);
   if (cfg.lambda > 0 && cfg.masks < 2) fail(`the contrastive loss needs at least 2 masks per clip (masks = ${cfg.masks}); set lambda 0 or more masks`);
   return cfg;
 }

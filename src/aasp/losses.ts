@@ -62,6 +62,55 @@ export function reconstructionLoss(R: Tensor, X: Tensor): Tensor {
   return l;
 }
 
+/**
+ * Feature decorrelation (config `decorWeight`; not in spec 5, 0 = off): the mean over the D(D − 1)
+ * off-diagonal pairs of the squared correlation between two features of g [G, D], the student's
+ * clip-and-mask embeddings, over the G rows of the batch. It is 0 when the features are
+ * uncorrelated and 1 when they all move together. Why: after pre-training the clip features put
+ * their variance into few directions (docs/results.md, "What limits it" item 5), and a probe
+ * trained by gradient steps reads the small ones poorly; this term pushes the encoder to spread
+ * what it keeps over more directions (Barlow Twins' redundancy term, VICReg's covariance term,
+ * on correlations so it does not depend on the features' scale). Standardising uses the
+ * population std with eps 1e-5 added to the variance (LayerNorm over the rows).
+ */
+export function decorrelationLoss(g: Tensor): Tensor {
+  const [G, D] = g.shape;
+  if (G < 2 || D < 2) throw new Error(`decorrelationLoss: needs at least 2 rows and 2 features, got [${g.shape}]`);
+  const w = new Float32Array(D * D).fill(1 / (G * G * D * (D - 1)));
+  for (let i = 0; i < D; i++) w[i * D + i] = 0;
+  const offDiagonal = tensor(w, [D, D]);
+  const gt = permute(g, [1, 0]);
+  const z = layerNorm(gt, null, null, 1e-5);
+  const c = matmul(z, z, { transB: true });
+  const c2 = square(c);
+  const wc = mul(c2, offDiagonal);
+  const l = sum(wc);
+  for (const t of [offDiagonal, gt, z, c, c2, wc]) t.dispose();
+  return l;
+}
+
+/** Float64 CPU decorrelation loss of row-major g [G, D] (the reference the tests use). */
+export function decorrelationLossCpu(g: ArrayLike<number>, G: number, D: number): number {
+  const z = new Float64Array(G * D);
+  for (let j = 0; j < D; j++) {
+    let m = 0;
+    for (let i = 0; i < G; i++) m += g[i * D + j];
+    m /= G;
+    let v = 0;
+    for (let i = 0; i < G; i++) v += (g[i * D + j] - m) ** 2;
+    const s = Math.sqrt(v / G + 1e-5);
+    for (let i = 0; i < G; i++) z[i * D + j] = (g[i * D + j] - m) / s;
+  }
+  let total = 0;
+  for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) {
+    if (a === b) continue;
+    let c = 0;
+    for (let i = 0; i < G; i++) c += z[i * D + a] * z[i * D + b];
+    total += (c / G) ** 2;
+  }
+  return total / (D * (D - 1));
+}
+
 /** A large negative logit: exp underflows to exactly 0 in f32, without the NaN that 0·(−∞) gives. */
 const EXCLUDED = -1e9;
 

@@ -1,7 +1,7 @@
 /**
  * `node dist/loss-shares.js [options]`: which loss term trains which part of the student. Draws one
  * batch of the built-in procedural corpus (crops and masks from --seed), runs one backward per term
- * of the objective (prediction, λ·contrastive, w·reconstruction), and prints each term's gradient
+ * of the objective (prediction, λ·contrastive, w·reconstruction, w·decorrelation), and prints each term's gradient
  * norm per module group, with the step's total, as a table and (--json) JSON. With --checkpoint the
  * student and teacher are a pre-training checkpoint's (its config too); tensors the checkpoint lacks
  * (a `recon` head when --recon-weight turns it on) keep their init, and are named.
@@ -25,6 +25,7 @@ const SPEC: Record<string, FlagSpec> = {
   checkpoint: { type: 'string', help: 'a pre-training checkpoint: its student, teacher and config', meta: 'PATH' },
   lambda: { type: 'number', help: 'override the contrastive weight λ' },
   'recon-weight': { type: 'number', help: 'override the reconstruction weight w' },
+  'decor-weight': { type: 'number', help: 'override the feature-decorrelation weight' },
   'no-aape': { type: 'boolean', help: 'standard patch embedding only (not with --checkpoint)' },
   batch: { type: 'int', help: 'clips in the batch', default: 8 },
   'clip-seconds': { type: 'number', help: 'length of the procedural clips', default: 3 },
@@ -47,6 +48,7 @@ async function main(): Promise<number> {
   const over: Partial<AaspConfig> = {};
   if (a.flags.lambda !== undefined) over.lambda = get.num(a, 'lambda');
   if (a.flags['recon-weight'] !== undefined) over.reconWeight = get.num(a, 'recon-weight');
+  if (a.flags['decor-weight'] !== undefined) over.decorWeight = get.num(a, 'decor-weight');
   if (get.bool(a, 'no-aape')) over.aape = false;
   cfg = validateConfig({ ...cfg, ...over }, 'config with command-line overrides');
 

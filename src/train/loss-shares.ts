@@ -1,6 +1,6 @@
 /**
  * Which loss term trains which part of the student: one backward per term of the objective
- * (prediction, λ·contrastive, w·reconstruction) on the same batch and masks, and the L2 norm of
+ * (prediction, λ·contrastive, w·reconstruction, w·decorrelation) on the same batch and masks, and the L2 norm of
  * each term's gradient per module group. The terms' gradients add up to the step's gradient
  * (before clipping), which `lossShares` also returns, so a test can hold the split to the step.
  * Adam normalises each parameter's update by its total gradient, so the term with the largest
@@ -11,10 +11,10 @@ import { backward } from '../tensor/autograd';
 import { mul } from '../ops';
 import type { AaspStudent, Teacher } from '../aasp/model';
 import type { MaskSet } from '../aasp/masking';
-import { infoNce } from '../aasp/losses';
+import { decorrelationLoss, infoNce } from '../aasp/losses';
 import { stepForward } from './step';
 
-export type LossTerm = 'pred' | 'con' | 'rec';
+export type LossTerm = 'pred' | 'con' | 'rec' | 'decor';
 export const GROUPS = ['patch embedding', 'encoder', 'predictor', 'proj', 'recon'] as const;
 export type Group = (typeof GROUPS)[number];
 
@@ -50,6 +50,7 @@ export function activeTerms(student: AaspStudent): [LossTerm, number][] {
   const out: [LossTerm, number][] = [['pred', 1]];
   if (cfg.lambda > 0) out.push(['con', cfg.lambda]);
   if (cfg.reconWeight > 0) out.push(['rec', cfg.reconWeight]);
+  if (cfg.decorWeight > 0) out.push(['decor', cfg.decorWeight]);
   return out;
 }
 
@@ -62,7 +63,8 @@ export async function lossShares(student: AaspStudent, teacher: Teacher, x: Tens
   for (const [term, weight] of activeTerms(student)) {
     const f = stepForward(student, teacher, x, ms);
     const L = scope(() => {
-      const l = term === 'pred' ? f.lp : term === 'con' ? infoNce(f.e!, student.cfg.masks, student.cfg.tau) : f.lr!;
+      const cfg = student.cfg;
+      const l = term === 'pred' ? f.lp : term === 'con' ? infoNce(f.e!, cfg.masks, cfg.tau) : term === 'decor' ? decorrelationLoss(f.g!) : f.lr!;
       return { value: l.detach(), weighted: mul(l, weight) };
     });
     backward(L.weighted);

@@ -14,6 +14,8 @@ export interface StepMetrics {
   loss_con: number;
   /** Masked-patch reconstruction MSE (0 when config reconWeight is 0). */
   loss_rec?: number;
+  /** Feature decorrelation (only when config decorWeight > 0). */
+  loss_decor?: number;
   lr: number;
   clips_per_s: number;
   /** Milliseconds the step waited for its batch (0 when the loader kept ahead). */

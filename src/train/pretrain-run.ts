@@ -198,7 +198,7 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
       if (profiling) await writeProfile(await rt.endProfile(), join(o.out, 'profile.json'), s, log);
       if (!Number.isFinite(r.loss)) throw new Error(`loss is ${r.loss} at step ${s}`);
       const m: StepMetrics = {
-        step: s, loss: r.loss, loss_pred: r.lossPred, loss_con: r.lossCon, ...(cfg.reconWeight > 0 ? { loss_rec: r.lossRec } : {}), lr: u.lr,
+        step: s, loss: r.loss, loss_pred: r.lossPred, loss_con: r.lossCon, ...(cfg.reconWeight > 0 ? { loss_rec: r.lossRec } : {}), ...(cfg.decorWeight > 0 ? { loss_decor: r.lossDecor } : {}), lr: u.lr,
         clips_per_s: 0, data_wait_ms: dataWait, step_ms: 0, grad_norm: r.gradNorm, clip_scale: u.clipScale, ema_tau: u.emaTau,
       };
       if (r.monitor) {
@@ -212,7 +212,7 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
       m.step_ms = performance.now() - t0;
       m.clips_per_s = run.batch / (m.step_ms / 1000);
       metrics?.append(m);
-      if (lead) (progress ??= new Progress(run.totalSteps, startStep)).update(s + 1, { loss: m.loss, lossPred: m.loss_pred, lossCon: m.loss_con, lossRec: m.loss_rec, clipsPerS: m.clips_per_s });
+      if (lead) (progress ??= new Progress(run.totalSteps, startStep)).update(s + 1, { loss: m.loss, lossPred: m.loss_pred, lossCon: m.loss_con, lossRec: m.loss_rec, lossDecor: m.loss_decor, clipsPerS: m.clips_per_s });
       if (o.plotEvery > 0 && (s + 1) % o.plotEvery === 0) metrics?.writePlot();
       const done = s + 1;
       if (lead && ((run.checkpointEvery > 0 && done % run.checkpointEvery === 0) || done === run.totalSteps || sig.stop)) {

@@ -11,7 +11,7 @@ import { AdamW, clipScale } from '../optim/optimizers';
 import type { AaspConfig } from '../aasp/config';
 import type { AaspStudent, Teacher } from '../aasp/model';
 import type { MaskSet } from '../aasp/masking';
-import { infoNce, maskedTargets, patchify, predictionLoss, reconstructionLoss, standardiseTargets } from '../aasp/losses';
+import { decorrelationLoss, infoNce, maskedTargets, patchify, predictionLoss, reconstructionLoss, standardiseTargets } from '../aasp/losses';
 import { meanPool } from '../aasp/heads';
 import { emaTauAt, lrAt, warmupSteps } from '../aasp/schedule';
 import type { GradExchange } from './distributed';
@@ -51,6 +51,8 @@ export interface GradResult {
   lossCon: number;
   /** Masked-patch reconstruction MSE; 0 when `reconWeight` is 0. */
   lossRec: number;
+  /** Feature decorrelation (mean squared off-diagonal correlation); 0 when `decorWeight` is 0. */
+  lossDecor: number;
   gradNorm: number;
   monitor?: Monitor;
 }
@@ -67,7 +69,7 @@ export interface StepForward {
   lp: Tensor;
   /** Reconstruction loss (reconWeight > 0 only). */
   lr: Tensor | null;
-  /** Clip-and-mask embeddings (contrastive or monitor only). */
+  /** Clip-and-mask embeddings (contrastive, decorrelation or monitor only). */
   g: Tensor | null;
   /** Their projections, the InfoNCE input (λ > 0 only). */
   e: Tensor | null;
@@ -77,6 +79,7 @@ export interface StepForward {
 export function stepForward(student: AaspStudent, teacher: Teacher, x: Tensor, ms: MaskSet, withMonitor = false): StepForward {
   const cfg = student.cfg;
   const useCon = cfg.lambda > 0;
+  const useDecor = cfg.decorWeight > 0;
   return scope(() => {
     const { target, outStd } = noGrad(() => {
       const y = teacher.encoder.encode(teacher.encoder.embedFull(x), cfg.targetLayers);
@@ -86,7 +89,7 @@ export function stepForward(student: AaspStudent, teacher: Teacher, x: Tensor, m
     const P = student.predictor.forward(V, ms.vis, ms.mask);
     const lp = predictionLoss(P, maskedTargets(target, ms));
     const lr = student.recon ? reconstructionLoss(student.recon.forward(P), maskedTargets(patchify(x, cfg.patch), ms)) : null;
-    const g = useCon || withMonitor ? meanPool(V) : null;
+    const g = useCon || useDecor || withMonitor ? meanPool(V) : null;
     const e = useCon ? student.proj.forward(g!) : null;
     return { target, outStd, lp, lr, g, e };
   });
@@ -102,6 +105,8 @@ export async function computeGradients(student: AaspStudent, teacher: Teacher, x
   const f = stepForward(student, teacher, x, ms, withMonitor);
   // Data parallel: InfoNCE's negatives are the whole batch, so it sees every rank's embeddings.
   const eAll = dist && f.e ? await dist.gatherRows(f.e) : f.e;
+  // The same for the decorrelation term: its correlations are over the whole batch's rows.
+  const gAll = cfg.decorWeight > 0 ? (dist ? await dist.gatherRows(f.g!) : f.g) : null;
   const { stats, emb } = scope(() => {
     let L = f.lp;
     let lc: Tensor | null = null;
@@ -111,11 +116,13 @@ export async function computeGradients(student: AaspStudent, teacher: Teacher, x
       L = add(L, mul(lc, cfg.lambda * (dist ? dist.world : 1)));
     }
     if (f.lr) L = add(L, mul(f.lr, cfg.reconWeight));
+    const ld = gAll ? decorrelationLoss(gAll) : null;
+    if (ld) L = add(L, mul(ld, cfg.decorWeight * (dist ? dist.world : 1)));
     backward(L);
     return noGrad(() => {
       const grads = student.parameters().map((p) => p.grad).filter((t): t is Tensor => !!t);
       const gsq = sum(concat(grads.map((t) => scalar(sum(square(t)))), 0));
-      const parts = [scalar(L), scalar(f.lp), lc ? scalar(lc) : zeros([1]), scalar(gsq), f.lr ? scalar(f.lr) : zeros([1])];
+      const parts = [scalar(L), scalar(f.lp), lc ? scalar(lc) : zeros([1]), scalar(gsq), f.lr ? scalar(f.lr) : zeros([1]), ld ? scalar(ld) : zeros([1])];
       if (withMonitor) {
         const [B, N, D] = f.target.shape;
         const tokStd = mean(std(reshape(f.target, [B * N, D]), 0));
@@ -124,20 +131,20 @@ export async function computeGradients(student: AaspStudent, teacher: Teacher, x
       return { stats: concat(parts, 0), emb: withMonitor ? f.g!.detach() : null };
     });
   });
-  for (const t of new Set([f.target, f.outStd, f.lp, f.lr, f.g, f.e, eAll])) t?.dispose();
+  for (const t of new Set([f.target, f.outStd, f.lp, f.lr, f.g, f.e, eAll, gAll])) t?.dispose();
   const v = await stats.toArray();
   stats.dispose();
   if (dist) {
     const r = await dist.reduceGradients(student.parameters(), v[1], v[4]);
     v[1] = r.lossPred;
     v[4] = r.lossRec;
-    v[0] = r.lossPred + cfg.lambda * v[2] + cfg.reconWeight * r.lossRec;
+    v[0] = r.lossPred + cfg.lambda * v[2] + cfg.reconWeight * r.lossRec + cfg.decorWeight * v[5];
     v[3] = r.gradSq;
   }
-  const out: GradResult = { loss: v[0], lossPred: v[1], lossCon: v[2], lossRec: v[4], gradNorm: Math.sqrt(v[3]) };
+  const out: GradResult = { loss: v[0], lossPred: v[1], lossCon: v[2], lossRec: v[4], lossDecor: v[5], gradNorm: Math.sqrt(v[3]) };
   if (emb) {
     const clipEmb = (await emb.toArray()) as Float32Array;
-    out.monitor = { targetStd: v[5], teacherOutStd: v[6], targetTokenStd: v[7], clipEmb, clipEmbShape: [emb.shape[0], emb.shape[1]] };
+    out.monitor = { targetStd: v[6], teacherOutStd: v[7], targetTokenStd: v[8], clipEmb, clipEmbShape: [emb.shape[0], emb.shape[1]] };
     emb.dispose();
   }
   return out;

@@ -4,7 +4,13 @@
  */
 import cliProgress from 'cli-progress';
 
-export interface ProgressFields { loss: number; lossPred: number; lossCon: number; clipsPerS: number; /** Shown when given (config reconWeight > 0). */ lossRec?: number }
+export interface ProgressFields {
+  loss: number; lossPred: number; lossCon: number; clipsPerS: number;
+  /** Shown when given (config reconWeight > 0). */
+  lossRec?: number;
+  /** Shown when given (config decorWeight > 0). */
+  lossDecor?: number;
+}
 
 const fmt = (v: number, d = 4) => (Number.isFinite(v) ? v.toFixed(d) : '-');
 
@@ -25,20 +31,20 @@ export class Progress {
     if (stream.isTTY) {
       this.bar = new cliProgress.SingleBar({
         stream,
-        format: 'step {value}/{total} |{bar}| loss {loss} (pred {pred}, con {con}{rec}) | {cps} clips/s | ETA {eta_h}',
+        format: 'step {value}/{total} |{bar}| loss {loss} (pred {pred}, con {con}{rec}{decor}) | {cps} clips/s | ETA {eta_h}',
         barsize: 24, hideCursor: true, clearOnComplete: false, etaBuffer: 20,
       }, cliProgress.Presets.shades_classic);
-      this.bar.start(total, start, { loss: '-', pred: '-', con: '-', rec: '', cps: '-', eta_h: '?' });
+      this.bar.start(total, start, { loss: '-', pred: '-', con: '-', rec: '', decor: '', cps: '-', eta_h: '?' });
     }
   }
 
   update(step: number, f: ProgressFields): void {
     const done = step - this.startStep;
     const perStep = (Date.now() - this.t0) / 1000 / Math.max(done, 1);
-    const payload = { loss: fmt(f.loss), pred: fmt(f.lossPred), con: fmt(f.lossCon), rec: f.lossRec === undefined ? '' : `, rec ${fmt(f.lossRec)}`, cps: fmt(f.clipsPerS, 2), eta_h: eta(perStep * (this.total - step)) };
+    const payload = { loss: fmt(f.loss), pred: fmt(f.lossPred), con: fmt(f.lossCon), rec: f.lossRec === undefined ? '' : `, rec ${fmt(f.lossRec)}`, decor: f.lossDecor === undefined ? '' : `, decor ${fmt(f.lossDecor)}`, cps: fmt(f.clipsPerS, 2), eta_h: eta(perStep * (this.total - step)) };
     if (this.bar) this.bar.update(step, payload);
     else if (step % this.lineEvery === 0 || step === this.total) {
-      this.stream.write(`step ${step}/${this.total} loss ${payload.loss} (pred ${payload.pred}, con ${payload.con}${payload.rec}) ${payload.cps} clips/s ETA ${payload.eta_h}\n`);
+      this.stream.write(`step ${step}/${this.total} loss ${payload.loss} (pred ${payload.pred}, con ${payload.con}${payload.rec}${payload.decor}) ${payload.cps} clips/s ETA ${payload.eta_h}\n`);
     }
   }
 
