@@ -27,7 +27,7 @@ const COMMON = ['--config', cfg, '--batch', '4', '--clip-seconds', '1', '--monit
 const MPI_ENV = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1', OMPI_MCA_rmaps_base_oversubscribe: '1' };
 const mpirun = (np: number, args: string[]) => ['mpirun', ['-np', String(np), '--oversubscribe', 'node', CLI, '--distributed', ...args]] as const;
 
-interface Line { step: number; loss: number; loss_pred: number; loss_con: number; loss_rec: number; grad_norm: number; ranks?: number; allreduce_ms?: number }
+interface Line { step: number; loss: number; loss_pred: number; loss_con: number; loss_rec: number; loss_decor: number; grad_norm: number; ranks?: number; allreduce_ms?: number }
 const metrics = (out: string): Line[] => readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 
 function run(cmd: string, args: readonly string[], timeout = 900_000) {
@@ -53,7 +53,7 @@ function maxParamDiff(a: string, b: string): { diff: number; name: string } {
 function expectSameLosses(got: Line[], want: Line[]) {
   expect(got.map((l) => l.step)).toEqual(want.map((l) => l.step));
   got.forEach((l, i) => {
-    for (const k of ['loss', 'loss_pred', 'loss_con', 'loss_rec', 'grad_norm'] as const) {
+    for (const k of ['loss', 'loss_pred', 'loss_con', 'loss_rec', 'loss_decor', 'grad_norm'] as const) {
       expect(Math.abs(l[k] - want[i][k]), `step ${l.step} ${k}: ${l[k]} vs ${want[i][k]}`).toBeLessThanOrEqual(2e-5 * Math.max(1, Math.abs(want[i][k])));
     }
   });
@@ -95,7 +95,7 @@ async function untilLines(out: string, n: number, ms: number): Promise<void> {
 
 beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`node build.mjs\` first`);
-  writeFileSync(cfg, JSON.stringify({ base: 'tiny', D: 32, depth: 1, heads: 2, Dp: 16, predDepth: 1, predHeads: 2, projDim: 16, nMels: 32, cropFrames: 64, masks: 2, reconWeight: 0.5 }));
+  writeFileSync(cfg, JSON.stringify({ base: 'tiny', D: 32, depth: 1, heads: 2, Dp: 16, predDepth: 1, predHeads: 2, projDim: 16, nMels: 32, cropFrames: 64, masks: 2, reconWeight: 0.5, decorWeight: 0.5 }));
 });
 
 describe.skipIf(!HAS_MPIRUN)('data-parallel pre-training over Open MPI (2 ranks)', () => {
@@ -114,6 +114,7 @@ describe.skipIf(!HAS_MPIRUN)('data-parallel pre-training over Open MPI (2 ranks)
     expect(lb.every((l) => l.ranks === 2 && typeof l.allreduce_ms === 'number')).toBe(true);
     expect(la[0].loss_con).toBeGreaterThan(0); // the contrastive loss is on, so the all-gather is exercised
     expect(la[0].loss_rec).toBeGreaterThan(0); // and the reconstruction term, averaged over ranks with the prediction loss
+    expect(la[0].loss_decor).toBeGreaterThan(0); // and the decorrelation term, over the gathered clip embeddings
     expectSameLosses(lb, la);
     // Parameters, teacher and AdamW moments after 4 steps (lr 1e-3: a step moves a weight by ≤ 1e-3).
     const d = maxParamDiff(join(A, 'checkpoints', 'step-000004.safetensors'), join(B, 'checkpoints', 'step-000004.safetensors'));

@@ -159,6 +159,28 @@ describe('signals and ablations', () => {
     expect(comparable(metrics(res)).slice(-2)).toEqual(comparable(ls).slice(1));
   });
 
+  it('decorWeight > 0: loss_decor in the metrics, the progress line and the plot; the total adds it; a resume continues it', { timeout: 600_000 }, () => {
+    const cfg = join(dir, 'decor.json'), out = join(dir, 'decor'), res = join(dir, 'decor-resumed');
+    writeFileSync(cfg, JSON.stringify({ ...JSON.parse(readFileSync(smallCfg, 'utf8')), decorWeight: 3 }));
+    const r = run(['--config', cfg, '--batch', '2', '--clip-seconds', '1', '--plot-every', '1', '--steps', '3', '--checkpoint-every', '1', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/, decor \d\.\d{4}\)/);
+    const ls = metrics(out) as (Line & { loss_decor: number })[];
+    for (const l of ls) {
+      expect(l.loss_decor).toBeGreaterThan(0);
+      expect(l.loss_decor).toBeLessThanOrEqual(1);
+      expect(Math.abs(l.loss - (l.loss_pred + 0.5 * l.loss_con + 3 * l.loss_decor))).toBeLessThan(1e-4 * l.loss);
+    }
+    expect(readFileSync(join(out, 'loss.svg'), 'utf8')).toContain('loss_decor');
+    const f = readSafetensors(join(out, 'checkpoints', 'step-000001.safetensors'));
+    expect(JSON.parse(f.metadata.config).decorWeight).toBe(3);
+    mkdirSync(res, { recursive: true });
+    copyFileSync(join(out, 'checkpoints', 'step-000001.safetensors'), join(res, 'from.safetensors'));
+    const r2 = run(['--out', res, '--resume', join(res, 'from.safetensors')]);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(comparable(metrics(res)).slice(-2)).toEqual(comparable(ls).slice(1));
+  });
+
   it('--no-aape (with the GPU front end) and --no-contrastive (with inverse-block masks) run', { timeout: 600_000 }, () => {
     const na = join(dir, 'noaape'), nc = join(dir, 'nocon');
     expect(run([...COMMON, '--steps', '1', '--no-aape', '--features', 'gpu', '--out', na]).code).toBe(0);

@@ -42,7 +42,7 @@ function writeAtomic(path: string, text: string): void {
 export class MetricsLog {
   readonly path: string;
   readonly plotPath: string;
-  private history: { step: number; loss: number; pred: number; con: number; rec: number }[] = [];
+  private history: { step: number; loss: number; pred: number; con: number; rec: number; decor: number }[] = [];
 
   /** Open the log; keep only lines with step < `fromStep` (0 for a fresh run). */
   constructor(readonly dir: string, fromStep: number, private title = 'AaSP pre-training') {
@@ -61,7 +61,7 @@ export class MetricsLog {
   }
 
   private remember(m: StepMetrics): void {
-    this.history.push({ step: m.step, loss: m.loss, pred: m.loss_pred, con: m.loss_con, rec: m.loss_rec ?? 0 });
+    this.history.push({ step: m.step, loss: m.loss, pred: m.loss_pred, con: m.loss_con, rec: m.loss_rec ?? 0, decor: m.loss_decor ?? 0 });
   }
 
   append(m: StepMetrics): void {
@@ -77,6 +77,7 @@ export class MetricsLog {
     ];
     if (h.some((p) => p.con !== 0)) series.push({ name: 'loss_con', color: '#2ca02c', points: h.map((p): [number, number] => [p.step, p.con]) });
     if (h.some((p) => p.rec !== 0)) series.push({ name: 'loss_rec', color: '#9467bd', points: h.map((p): [number, number] => [p.step, p.rec]) });
+    if (h.some((p) => p.decor !== 0)) series.push({ name: 'loss_decor', color: '#8c564b', points: h.map((p): [number, number] => [p.step, p.decor]) });
     writeAtomic(this.plotPath, lineChartSvg(series, { title: this.title, xLabel: 'step' }));
   }
 }
