@@ -1,6 +1,7 @@
 /**
  * The two losses of spec 5: the prediction loss 2 − 2·cos(P, T) against standardised teacher targets
- * and the multi-mask InfoNCE. Both divide norms by max(‖x‖, 1e-8).
+ * and the multi-mask InfoNCE. Both divide norms by max(‖x‖, 1e-8). Also the two optional terms
+ * that are not in the spec (masked-patch reconstruction, feature decorrelation; off by default).
  */
 import { Tensor, tensor } from '../tensor/tensor';
 import { add, cosineSimilarity, indexSelect, layerNorm, logSoftmax, matmul, mean, mul, neg, permute, reshape, square, sub, sum } from '../ops';
@@ -67,11 +68,12 @@ export function reconstructionLoss(R: Tensor, X: Tensor): Tensor {
  * off-diagonal pairs of the squared correlation between two features of g [G, D], the student's
  * clip-and-mask embeddings, over the G rows of the batch. It is 0 when the features are
  * uncorrelated and 1 when they all move together. Why: after pre-training the clip features put
- * their variance into few directions (docs/results.md, "What limits it" item 5), and a probe
- * trained by gradient steps reads the small ones poorly; this term pushes the encoder to spread
- * what it keeps over more directions (Barlow Twins' redundancy term, VICReg's covariance term,
- * on correlations so it does not depend on the features' scale). Standardising uses the
- * population std with eps 1e-5 added to the variance (LayerNorm over the rows).
+ * their variance into few directions (docs/results.md, "What limits it" item 5); this term pushes
+ * the encoder to spread what it keeps over more directions (Barlow Twins' redundancy term,
+ * VICReg's covariance term, on correlations so it does not depend on the features' scale). At
+ * weight 0.5 it does (run DC: 2–3 times the directions), though the EVAR keywords score did not
+ * follow. Standardising uses the population std with eps 1e-5 added to the variance (LayerNorm
+ * over the rows).
  */
 export function decorrelationLoss(g: Tensor): Tensor {
   const [G, D] = g.shape;

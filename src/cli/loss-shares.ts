@@ -1,10 +1,11 @@
 /**
  * `node dist/loss-shares.js [options]`: which loss term trains which part of the student. Draws one
  * batch of the built-in procedural corpus (crops and masks from --seed), runs one backward per term
- * of the objective (prediction, λ·contrastive, w·reconstruction, w·decorrelation), and prints each term's gradient
- * norm per module group, with the step's total, as a table and (--json) JSON. With --checkpoint the
- * student and teacher are a pre-training checkpoint's (its config too); tensors the checkpoint lacks
- * (a `recon` head when --recon-weight turns it on) keep their init, and are named.
+ * of the objective (prediction, λ·contrastive, w·reconstruction, w·decorrelation), and prints
+ * each term's gradient norm per module group, with the step's total, as a table and (--json)
+ * JSON. With --checkpoint the student and teacher are a pre-training checkpoint's (its config
+ * too); tensors the checkpoint lacks (a `recon` head when --recon-weight turns it on) keep their
+ * init, and are named.
  */
 import { writeFile } from 'node:fs/promises';
 import { init } from '../gpu/runtime';

@@ -1,8 +1,9 @@
 /**
  * Which loss term trains which part of the student: one backward per term of the objective
- * (prediction, λ·contrastive, w·reconstruction, w·decorrelation) on the same batch and masks, and the L2 norm of
- * each term's gradient per module group. The terms' gradients add up to the step's gradient
- * (before clipping), which `lossShares` also returns, so a test can hold the split to the step.
+ * (prediction, λ·contrastive, w·reconstruction, w·decorrelation) on the same batch and masks,
+ * and the L2 norm of each term's gradient per module group. The terms' gradients add up to the
+ * step's gradient (before clipping), which `lossShares` also returns, so a test can hold the
+ * split to the step.
  * Adam normalises each parameter's update by its total gradient, so the term with the largest
  * share in a group decides the direction that group moves.
  */
