@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PRESETS, grid, loadConfig, validateConfig } from '../src/aasp/config';
+import { PRESETS, grid, loadConfig, validateConfig, type AaspConfig } from '../src/aasp/config';
 
 describe('tiny-cpu preset', () => {
   it('is the tiny model with 192-frame crops (60 tokens) and a third of its learning rate, and valid', async () => {
@@ -28,5 +28,15 @@ describe('tiny-cpu preset', () => {
   });
   it('names the presets when the config is unknown', async () => {
     await expect(loadConfig('/nonexistent/x.json')).rejects.toThrow(/not a preset \(tiny, tiny-cpu, small, base\)/);
+  });
+});
+
+describe('fields added after the spec', () => {
+  it('read as the spec objective (0) in configs and checkpoints written before them', () => {
+    for (const field of ['reconWeight', 'decorWeight'] as const) {
+      const old = { ...PRESETS.tiny } as Partial<AaspConfig>;
+      delete old[field];
+      expect(validateConfig(old as AaspConfig, 'older checkpoint')[field], field).toBe(0);
+    }
   });
 });

@@ -11,7 +11,7 @@ import { Rng } from '../src/util/rng';
 import { tensor } from '../src/tensor/tensor';
 import { backward } from '../src/tensor/autograd';
 import { decorrelationLoss, decorrelationLossCpu } from '../src/aasp/losses';
-import { ConfigError, configFromObject, grid, maskCounts, validateConfig, PRESETS, type AaspConfig } from '../src/aasp/config';
+import { ConfigError, configFromObject, grid, maskCounts, PRESETS, type AaspConfig } from '../src/aasp/config';
 import { AaspStudent, Teacher } from '../src/aasp/model';
 import { makeEmbedder } from '../src/aasp/embedder';
 import { drawMasks } from '../src/aasp/masking';
@@ -69,7 +69,7 @@ describe('decorrelationLoss', () => {
 });
 
 describe('decorWeight in the config', () => {
-  it('defaults to 0 (the spec objective), adds no tensors, rejects negatives, and fills in for older files', () => {
+  it('defaults to 0 (the spec objective), adds no tensors, and rejects negatives', () => {
     for (const p of Object.values(PRESETS)) expect(p.decorWeight).toBe(0);
     const small = { D: 16, depth: 1, heads: 2, Dp: 8, predDepth: 1, predHeads: 2, projDim: 8, nMels: 16, cropFrames: 32 };
     const names = (c: AaspConfig) => new AaspStudent(c, new Rng(0), makeEmbedder).namedParameters().map(([n]) => n);
@@ -77,9 +77,6 @@ describe('decorWeight in the config', () => {
     expect(() => configFromObject({ decorWeight: -0.5 }, 'neg')).toThrow(ConfigError);
     expect(() => configFromObject({ decorWeight: -0.5 }, 'neg')).toThrow(/decorWeight must be ≥ 0/);
     expect(() => configFromObject({ decorWeight: 'x' }, 'str')).toThrow(/"decorWeight" must be a number/);
-    const old = { ...PRESETS.tiny } as Partial<AaspConfig>;
-    delete old.decorWeight;
-    expect(validateConfig(old as AaspConfig, 'older checkpoint').decorWeight).toBe(0);
   });
 });
 

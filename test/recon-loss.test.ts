@@ -8,7 +8,7 @@ import { useGpu } from './helpers/gpu';
 import { Rng } from '../src/util/rng';
 import { tensor } from '../src/tensor/tensor';
 import { patchify, reconstructionLoss } from '../src/aasp/losses';
-import { ConfigError, configFromObject, grid, maskCounts, validateConfig, PRESETS, type AaspConfig } from '../src/aasp/config';
+import { ConfigError, configFromObject, grid, maskCounts, PRESETS, type AaspConfig } from '../src/aasp/config';
 import { AaspStudent, Teacher, copyValues } from '../src/aasp/model';
 import { makeEmbedder } from '../src/aasp/embedder';
 import { drawMasks } from '../src/aasp/masking';
@@ -51,7 +51,7 @@ describe('reconstructionLoss', () => {
 });
 
 describe('reconWeight in the config', () => {
-  it('defaults to 0 (the spec objective, no `recon` tensors), rejects negatives, and fills in for older files', () => {
+  it('defaults to 0 (the spec objective, no `recon` tensors), and rejects negatives', () => {
     expect(PRESETS.tiny.reconWeight).toBe(0);
     const names = (c: AaspConfig) => new AaspStudent(c, new Rng(0), makeEmbedder).namedParameters().map(([n]) => n);
     const small = { D: 16, depth: 1, heads: 2, Dp: 8, predDepth: 1, predHeads: 2, projDim: 8, nMels: 16, cropFrames: 32 };
@@ -59,9 +59,6 @@ describe('reconWeight in the config', () => {
     expect(names(configFromObject({ ...small, reconWeight: 0.5 }, 'on')).filter((n) => n.startsWith('recon.'))).toEqual(['recon.weight', 'recon.bias']);
     expect(() => configFromObject({ reconWeight: -1 }, 'neg')).toThrow(ConfigError);
     expect(() => configFromObject({ reconWeight: -1 }, 'neg')).toThrow(/reconWeight must be ≥ 0/);
-    const old = { ...PRESETS.tiny } as Partial<AaspConfig>;
-    delete old.reconWeight;
-    expect(validateConfig(old as AaspConfig, 'older checkpoint').reconWeight).toBe(0);
   });
 });
 
