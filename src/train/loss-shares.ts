@@ -13,9 +13,10 @@ import { mul } from '../ops';
 import type { AaspStudent, Teacher } from '../aasp/model';
 import type { MaskSet } from '../aasp/masking';
 import { decorrelationLoss, infoNce } from '../aasp/losses';
-import { stepForward } from './step';
+import { activeTerms, stepForward, type LossTerm } from './step';
 
-export type LossTerm = 'pred' | 'con' | 'rec' | 'decor';
+export type { LossTerm } from './step';
+
 export const GROUPS = ['patch embedding', 'encoder', 'predictor', 'proj', 'recon'] as const;
 export type Group = (typeof GROUPS)[number];
 
@@ -45,23 +46,13 @@ export interface LossShares {
 
 const zeroGroups = (): Record<Group, number> => Object.fromEntries(GROUPS.map((g) => [g, 0])) as Record<Group, number>;
 
-/** The terms of the student's objective that are on (weight > 0), with their weights. */
-export function activeTerms(student: AaspStudent): [LossTerm, number][] {
-  const cfg = student.cfg;
-  const out: [LossTerm, number][] = [['pred', 1]];
-  if (cfg.lambda > 0) out.push(['con', cfg.lambda]);
-  if (cfg.reconWeight > 0) out.push(['rec', cfg.reconWeight]);
-  if (cfg.decorWeight > 0) out.push(['decor', cfg.decorWeight]);
-  return out;
-}
-
 /** One forward and backward per active term; leaves every `.grad` cleared. Single process only. */
 export async function lossShares(student: AaspStudent, teacher: Teacher, x: Tensor, ms: MaskSet): Promise<LossShares> {
   const named = student.namedParameters();
   const sum = new Map<string, Float64Array>(named.map(([n, p]) => [n, new Float64Array(p.size)]));
   const terms: TermShare[] = [];
   student.zeroGrad();
-  for (const [term, weight] of activeTerms(student)) {
+  for (const [term, weight] of activeTerms(student.cfg)) {
     const f = stepForward(student, teacher, x, ms);
     const L = scope(() => {
       const cfg = student.cfg;

@@ -32,6 +32,18 @@ export function makeOptimizer(student: AaspStudent, cfg: AaspConfig, lr: number)
   ], { lr, betas: [cfg.beta1, cfg.beta2], eps: cfg.adamEps });
 }
 
+/** The terms of the objective (spec 5 plus the optional ones). */
+export type LossTerm = 'pred' | 'con' | 'rec' | 'decor';
+
+/** The terms that are on (weight > 0), with their weights: the total loss is Σ weight · term. */
+export function activeTerms(cfg: AaspConfig): [LossTerm, number][] {
+  const out: [LossTerm, number][] = [['pred', 1]];
+  if (cfg.lambda > 0) out.push(['con', cfg.lambda]);
+  if (cfg.reconWeight > 0) out.push(['rec', cfg.reconWeight]);
+  if (cfg.decorWeight > 0) out.push(['decor', cfg.decorWeight]);
+  return out;
+}
+
 export interface Monitor {
   /** Population std over all elements of the standardised target (≈ 1). */
   targetStd: number;
@@ -138,7 +150,8 @@ export async function computeGradients(student: AaspStudent, teacher: Teacher, x
     const r = await dist.reduceGradients(student.parameters(), v[1], v[4]);
     v[1] = r.lossPred;
     v[4] = r.lossRec;
-    v[0] = r.lossPred + cfg.lambda * v[2] + cfg.reconWeight * r.lossRec + cfg.decorWeight * v[5];
+    const value: Record<LossTerm, number> = { pred: r.lossPred, con: v[2], rec: r.lossRec, decor: v[5] };
+    v[0] = activeTerms(cfg).reduce((total, [term, weight]) => total + weight * value[term], 0);
     v[3] = r.gradSq;
   }
   const out: GradResult = { loss: v[0], lossPred: v[1], lossCon: v[2], lossRec: v[4], lossDecor: v[5], gradNorm: Math.sqrt(v[3]) };
