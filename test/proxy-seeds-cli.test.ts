@@ -2,8 +2,9 @@
  * `node dist/proxy-seeds.js` end to end at toy size: two pre-training seeds of a D-32 one-block
  * config, one task, one evaluation seed. It runs proxy-bench once per seed with shared data, combines
  * the runs into intervals over seeds and gains paired by seed, reuses finished seeds on a second
- * call, refuses options that would mix two benchmarks in one folder, and with --also combines the
- * AaPE-off runs of a second folder into the same report.
+ * call, refuses options that would mix two benchmarks in one folder, with --also combines the
+ * AaPE-off runs of a second folder into the same report, and with --versus pairs a second recipe
+ * (here 2 pre-training steps against 1) with the first by seed.
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -130,5 +131,43 @@ describe('proxy-seeds CLI', () => {
     expect(other.stderr.trim().split('\n')).toHaveLength(1);
     expect(other.stderr).toMatch(/--also .*: made with other proxy-bench options .*; only --models may differ/);
     expect(run(['--pretrain-seeds', '0,1', '--out', out, '--also', join(dir, 'nowhere'), '--', ...BENCH]).stderr.trim()).toBe(`error: --also ${join(dir, 'nowhere')}: no args.json there (not a proxy-seeds folder) (see --help)`);
+  });
+
+  it('--versus pairs this recipe with another one by seed, from its folder or from the JSON it wrote', { timeout: 900_000 }, () => {
+    const two = join(dir, 'seeds-two'), docs = join(dir, 'docs-two');
+    const TWO = BENCH.map((x, i) => (BENCH[i - 1] === '--steps' ? '2' : x));
+    const r = run(['--pretrain-seeds', '0,1', '--out', two, '--name', 'two', '--versus', out, '--docs', docs, '--', ...TWO]);
+    expect(r.code, r.stderr).toBe(0);
+    const line = /^\| two: pre-trained 2 steps, AaPE on − seeds: pre-trained 1 steps, AaPE on \| pitch +\| ridge +\| [+-]\d+\.\d ± \d+\.\d +\| ([+-]\d+\.\d), ([+-]\d+\.\d) +\|/m;
+    expect(r.stdout).toMatch(line);
+    // The per-seed differences are the two folders' own pre-trained means, seed by seed.
+    const ridge = (f: string, s: number) => JSON.parse(readFileSync(join(f, `seed-${s}`, 'results.json'), 'utf8')).rows[1].cells.pitch.ridge.mean;
+    const per = line.exec(r.stdout)!.slice(1).map(Number);
+    for (const s of [0, 1]) expect(per[s]).toBeCloseTo(100 * (ridge(two, s) - ridge(out, s)), 1);
+    const res = JSON.parse(readFileSync(join(two, 'two.json'), 'utf8'));
+    expect(res.name).toBe('two');
+    expect(res.runs.map((x: { seed: number }) => x.seed)).toEqual([0, 1]);
+    expect(res.versus.name).toBe('seeds');
+    expect(res.versus.stability[0].set).toBe('procedural clips');
+    const report = readFileSync(join(two, 'two-report.md'), 'utf8');
+    expect(report).toContain(`Against the recipe seeds (${out}), paired by seed: two(s) − seeds(s).`);
+    expect(report).toContain('![ridge probe: two − seeds paired by seed](two-vs-seeds-ridge.svg)');
+    for (const f of ['two.json', 'two-vs-seeds-ridge.svg', 'two-vs-seeds-evar.svg']) expect(existsSync(join(docs, 'results', f))).toBe(true);
+    // The JSON in docs is enough to pair with later: the same table as from the folder.
+    const fromJson = run(['--pretrain-seeds', '0,1', '--out', out, '--name', 'again', '--versus', join(docs, 'results', 'two.json'), '--', ...BENCH]);
+    expect(fromJson.code, fromJson.stderr).toBe(0);
+    expect(fromJson.stdout).toMatch(/^\| again: pre-trained 1 steps, AaPE on − two: pre-trained 2 steps, AaPE on \| pitch +\| ridge +\|/m);
+    const back = /^\| again: pre-trained 1 steps, AaPE on − two: pre-trained 2 steps, AaPE on \| pitch +\| ridge +\| [+-]\d+\.\d ± \d+\.\d +\| ([+-]\d+\.\d), ([+-]\d+\.\d)/m.exec(fromJson.stdout)!.slice(1).map(Number);
+    expect(back.map((x) => +(-x).toFixed(1))).toEqual(per.map((x) => +x.toFixed(1)));
+    // Refusals: a seed the other recipe lacks (before any run), the same name, another benchmark.
+    const noSeed = run(['--pretrain-seeds', '0,1,2', '--out', two, '--name', 'two', '--versus', join(dir, 'seeds-off'), '--', ...TWO]);
+    expect(noSeed.code).toBe(2);
+    expect(noSeed.stderr.trim()).toBe(`error: --versus ${join(dir, 'seeds-off')}: ${join(dir, 'seeds-off', 'seed-2', 'results.json')} is missing (run proxy-seeds there with seed 2 first) (see --help)`);
+    const same = run(['--pretrain-seeds', '0,1', '--out', two, '--name', 'two', '--versus', join(docs, 'results', 'two.json'), '--', ...TWO]);
+    expect(same.code).toBe(2);
+    expect(same.stderr.trim()).toBe(`error: --versus ${join(docs, 'results', 'two.json')}: that recipe is also called two; give this one another --name (see --help)`);
+    const offInit = run(['--pretrain-seeds', '0,1', '--out', two, '--name', 'two', '--versus', join(dir, 'seeds-off'), '--', ...TWO]);
+    expect(offInit.code).not.toBe(0);
+    expect(offInit.stderr.trim().split('\n').at(-1)).toBe('error: seeds-off has no "random init, AaPE on" row, so nothing shows that it shares two\'s data and init');
   });
 });

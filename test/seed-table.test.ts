@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { meanCI, tQuantile } from '../src/eval/stats';
-import { pairedGainCharts, pairedGains, pairedGainTable, pairedStability, pairedStabilityTable, rowsOverSeeds, seedsReport, type SeedRun } from '../src/eval/seed-table';
+import { gainTable, pairedGainCharts, pairedGains, pairedGainTable, pairedStability, pairedStabilityTable, rowsOverSeeds, seedsReport, stabilityTable, versusGains, type SeedRun } from '../src/eval/seed-table';
 import type { BenchRow } from '../src/eval/proxy-table';
 
 const TASKS = [{ name: 'pitch', classes: 12 }, { name: 'timbre', classes: 6 }];
@@ -106,5 +106,44 @@ describe('proxy benchmark over pre-training seeds', () => {
     const other: SeedRun = { seed: 5, rows: [runs[1].rows[0]] };
     expect(() => rowsOverSeeds(TASKS, [runs[0], other])).toThrow(`seed 5 has other models than seed 0 (missing: ${P})`);
     expect(() => rowsOverSeeds(TASKS, [])).toThrow('no runs to combine');
+  });
+
+  describe('one recipe against another, paired by seed', () => {
+    const P2 = 'pre-trained 2000 steps, AaPE on';
+    // Recipe b: the same random inits, its pre-trained timbre ridge 0.05, 0.06, 0.04 below a's and
+    // its stability 0.01 above a's on every seed; its runs listed in another seed order.
+    const b: SeedRun[] = [2, 0, 1].map((seed) => {
+      const r = runs.find((x) => x.seed === seed)!;
+      const p = r.rows[1], timbre = p.cells.timbre!;
+      const stab = p.stability![0].clips.map((c) => c + 0.01);
+      return { seed, rows: [r.rows[0], { model: P2, cells: { ...p.cells, timbre: { ...timbre, ridge: meanCI([timbre.ridge!.mean - [0.05, 0.06, 0.04][seed]]) } }, stability: [{ set: 'procedural clips', clips: stab }] }] };
+    });
+    const A = { name: 'decor', runs }, B = { name: 'preset', runs: b };
+
+    it('pairs each pre-trained model with the other recipe\'s of the same AaPE setting, seed by seed', () => {
+      const { gains, stability } = versusGains(TASKS, A, B);
+      expect(gains.map((g) => `${g.model} − ${g.base}`)).toEqual([`decor: ${P} − preset: ${P2}`]);
+      const timbre = gains[0].gains.find((g) => g.task === 'timbre' && g.probe === 'ridge')!;
+      expect(timbre.diffs.map((d) => +d.toFixed(6))).toEqual([0.05, 0.06, 0.04]);
+      expect(timbre.verdict).toBe('gain');
+      // Everything else is the same model's numbers: no difference.
+      expect(gains[0].gains.find((g) => g.task === 'pitch' && g.probe === 'EVAR')!.diffs.map((d) => +d.toFixed(9))).toEqual([0, 0, 0]);
+      expect(stability).toHaveLength(1);
+      expect(stability[0].diffs.map((d) => +d.toFixed(6))).toEqual([-0.01, -0.01, -0.01]);
+      expect(stabilityTable(stability, [0, 1, 2])).toMatch(/\| decor: pre-trained 1000 steps, AaPE on − preset: pre-trained 2000 steps, AaPE on \| procedural clips \| -0\.01000 ± 0\.00000 +\| -0\.01000, -0\.01000, -0\.01000 \| less steady, CI excludes 0 \|/);
+      expect(gainTable(gains, [0, 1, 2])).toMatch(/^\| decor: pre-trained 1000 steps, AaPE on − preset: pre-trained 2000 steps, AaPE on \| timbre +\| ridge +\| \+5\.0 ± 2\.5 +\| \+5\.0, \+6\.0, \+4\.0 +\| gain, CI excludes 0 +\|$/m);
+    });
+
+    it('refuses recipes that do not share the benchmark and the inits, naming the first difference', () => {
+      expect(() => versusGains(TASKS, A, { name: 'preset', runs: b.slice(0, 2) })).toThrow('preset has no run with seed 1');
+      // One random-init cell of seed 0 differs: other data, options or init.
+      const moved = b.map((r) => (r.seed !== 0 ? r : { ...r, rows: [row(R, { pitch: [0.60, 0.71], timbre: [0.68, 0.69] }, [0.99, 0.97]), r.rows[1]] }));
+      expect(() => versusGains(TASKS, A, { name: 'preset', runs: moved })).toThrow("decor and preset are not the same benchmark: seed 0's random init, AaPE on reads pitch (ridge) 70.00 against 71.00 (other data, evaluation options or init)");
+      const noInit = b.map((r) => ({ ...r, rows: [r.rows[1]] }));
+      expect(() => versusGains(TASKS, A, { name: 'preset', runs: noInit })).toThrow('preset has no "random init, AaPE on" row, so nothing shows that it shares decor\'s data and init');
+      expect(() => versusGains(TASKS, { name: 'x', runs: runs.map((r) => ({ ...r, rows: [r.rows[1]] })) }, B)).toThrow('x has no random-init row');
+      const offOnly = b.map((r) => ({ ...r, rows: [r.rows[0], { ...r.rows[1], model: 'pre-trained 2000 steps, AaPE off' }] }));
+      expect(() => versusGains(TASKS, A, { name: 'preset', runs: offOnly })).toThrow('decor and preset have no pre-trained models with the same AaPE setting to compare');
+    });
   });
 });

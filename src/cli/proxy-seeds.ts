@@ -10,13 +10,17 @@
  * other options fails instead of mixing two benchmarks. `--also OTHER` adds the rows of another such
  * folder made with the same seeds and options apart from --models (typically the AaPE-off models run
  * after the AaPE-on ones), so one report holds random init vs pre-trained × AaPE on/off, with
- * AaPE on − off paired by seed as well.
+ * AaPE on − off paired by seed as well. `--versus OTHER` compares this recipe with another one by
+ * seed (this recipe's pre-trained model(s) − the other's, per task, probe and clip set): OTHER is a
+ * proxy-seeds folder or the NAME.json one wrote (it keeps every seed's rows, and --docs copies it
+ * into docs/results, so a recipe can be compared with one whose run folders are gone). The two must
+ * be the same benchmark with the same inits, which their random-init rows being equal shows.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
-import { pairedGainCharts, seedsReport, type SeedRun } from '../eval/seed-table';
+import { gainCharts, gainTable, pairedGainCharts, seedsReport, stabilityTable, versusGains, type Recipe, type SeedRun } from '../eval/seed-table';
 import type { BenchTask } from '../eval/proxy-table';
 import { lineChartSvg } from '../eval/svg-plot';
 import { benchLossCurves } from '../eval/loss-curve';
@@ -28,6 +32,7 @@ const SPEC: Record<string, FlagSpec> = {
   name: { type: 'string', help: 'file-name prefix of the combined results: NAME.json, NAME-report.md, NAME-loss.svg, NAME-gains-{ridge,evar}.svg (a second recipe gets its own name, so --docs does not overwrite the first)', default: 'seeds', meta: 'NAME' },
   docs: { type: 'string', help: 'also write DIR/results/NAME-report.md with its loss plot and gain charts', meta: 'DIR' },
   also: { type: 'string', help: 'combine with the runs in another proxy-seeds folder (same seeds and options apart from --models, e.g. the AaPE-off models)', meta: 'DIR' },
+  versus: { type: 'string', help: 'compare with another recipe paired by seed: a proxy-seeds folder, or the NAME.json it wrote (also kept in docs/results by --docs); it must hold the same seeds and equal random-init rows', meta: 'PATH' },
 };
 const SYNOPSIS = 'node dist/proxy-seeds.js [options] -- <proxy-bench options>';
 /** Options this command sets for each seed itself. */
@@ -60,6 +65,9 @@ async function main(): Promise<number> {
 
   const also = get.str(a, 'also');
   if (also) checkAlso(also, pass, seeds); // before any seed runs, not hours later
+  const versusPath = get.str(a, 'versus');
+  const other = versusPath ? loadRecipe(versusPath, seeds) : undefined;
+  if (other?.name === prefix) throw new UsageError(`--versus ${versusPath}: that recipe is also called ${prefix}; give this one another --name`);
 
   const runs: (SeedRun & { results: Results })[] = [];
   for (const [i, seed] of seeds.entries()) {
@@ -81,6 +89,9 @@ async function main(): Promise<number> {
   for (const r of runs) if (JSON.stringify(r.results.settings.tasks) !== JSON.stringify(taskNames)) throw new Error(`seed ${r.seed} evaluated other tasks (${r.results.settings.tasks.join(', ')}) than seed ${runs[0].seed}`);
   const tasks: BenchTask[] = taskNames.map((name) => ({ name, classes: classesOf(runs[0].results, name) }));
   const { rows, table, verdict, paired, stability } = seedsReport(tasks, runs);
+  const versus = other ? versusGains(tasks, { name: prefix, runs }, other) : undefined;
+  const versusCharts = versus ? gainCharts(tasks, versus.gains, seeds).map(({ probe, svg }) => ({ probe, svg, file: `${prefix}-vs-${other!.name}-${probe.toLowerCase()}.svg` })) : [];
+  for (const c of versusCharts) await writeFile(join(out, c.file), c.svg);
   const lossFile = `${prefix}-loss.svg`, reportFile = `${prefix}-report.md`, jsonFile = `${prefix}.json`;
   const minutes = runs.reduce((m, r) => m + (r.results.settings.minutes ?? 0), 0) + alsoMinutes.reduce<number>((m, x) => m + (x ?? 0), 0);
   const fmt = (x: number | undefined) => `${x?.toFixed(1) ?? '?'} min`;
@@ -100,20 +111,29 @@ async function main(): Promise<number> {
     'The same gains paired by seed (pre-trained(s) − random init(s)), which removes the init\'s own spread, and where both AaPE settings were run AaPE on(s) − AaPE off(s):', '', paired, '',
     ...charts.map((c) => `![${c.probe} probe: differences paired by seed](${c.file})\n`),
     ...(stability ? ['Stability paired by seed (each seed\'s mean over the same clips):', '', stability, ''] : []),
+    ...(versus && other ? [
+      `Against the recipe ${other.name} (${versusPath}), paired by seed: ${prefix}(s) − ${other.name}(s). Their random-init rows are equal cell for cell, so the two share the data, the evaluation and each seed's init; only the pre-training differs.`, '',
+      gainTable(versus.gains, seeds), '',
+      ...versusCharts.map((c) => `![${c.probe} probe: ${prefix} − ${other.name} paired by seed](${c.file})\n`),
+      ...(versus.stability.length ? [stabilityTable(versus.stability, seeds), ''] : []),
+    ] : []),
     ...(losses.length ? [`![pre-training loss per seed](${lossFile})`, ''] : []),
     `Per-seed reports: ${seeds.map((s) => `[seed ${s}](seed-${s}/report.md)`).join(', ')}.`, '',
   ].join('\n');
-  await writeFile(join(out, jsonFile), JSON.stringify({ seeds, args: pass, ...(also ? { also } : {}), tasks, rows, minutes }, null, 1));
+  // runs: every seed's own rows, so --versus can pair another recipe with this one by seed later.
+  await writeFile(join(out, jsonFile), JSON.stringify({ name: prefix, seeds, args: pass, ...(also ? { also } : {}), tasks, rows, minutes,
+    runs: runs.map((r) => ({ seed: r.seed, rows: r.rows })), ...(versus && other ? { versus: { name: other.name, ...versus } } : {}) }, null, 1));
   await writeFile(join(out, reportFile), report);
   const docs = get.str(a, 'docs');
   if (docs) {
     await mkdir(join(docs, 'results'), { recursive: true });
-    for (const f of [...(losses.length ? [lossFile] : []), ...charts.map((c) => c.file)]) await copyFile(join(out, f), join(docs, 'results', f));
+    for (const f of [...(losses.length ? [lossFile] : []), jsonFile, ...charts.map((c) => c.file), ...versusCharts.map((c) => c.file)]) await copyFile(join(out, f), join(docs, 'results', f));
     await writeFile(join(docs, 'results', reportFile), report.replace(/\[seed (\d+)\]\(seed-\d+\/report\.md\)/g, 'seed $1'));
     log(`wrote ${join(docs, 'results', reportFile)}`);
   }
   console.log(table);
   console.log(`\n${verdict}\n\n${paired}${stability ? `\n\n${stability}` : ''}`);
+  if (versus) console.log(`\n${gainTable(versus.gains, seeds)}${versus.stability.length ? `\n\n${stabilityTable(versus.stability, seeds)}` : ''}`);
   console.log(`\naccuracy: mean ± 95% CI over ${n} pre-training seeds; results in ${join(out, reportFile)}`);
   return 0;
 }
@@ -145,6 +165,29 @@ function checkAlso(other: string, pass: readonly string[], seeds: readonly numbe
     const file = join(other, `seed-${seed}`, 'results.json');
     if (!existsSync(file)) throw new UsageError(`--also ${other}: ${file} is missing (run proxy-seeds there with seed ${seed} first)`);
   }
+}
+
+/**
+ * The recipe --versus names, with the runs of the given seeds: from a proxy-seeds folder (its
+ * seed-<s>/results.json, named after the folder) or from the NAME.json one wrote (its per-seed rows,
+ * named NAME). Checked before any seed runs.
+ */
+function loadRecipe(path: string, seeds: readonly number[]): Recipe {
+  if (!existsSync(path)) throw new UsageError(`--versus ${path}: no such file or folder`);
+  if (path.endsWith('.json')) {
+    const j = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; runs?: SeedRun[] };
+    if (!Array.isArray(j.runs)) throw new UsageError(`--versus ${path}: it keeps no per-seed rows (a combined file written before they were added); give its proxy-seeds folder instead`);
+    const missing = seeds.filter((s) => !j.runs!.some((r) => r.seed === s));
+    if (missing.length) throw new UsageError(`--versus ${path}: no run with seed ${missing.join(', ')} in it`);
+    return { name: j.name ?? basename(path, '.json'), runs: j.runs };
+  }
+  if (!existsSync(join(path, 'args.json'))) throw new UsageError(`--versus ${path}: no args.json there (not a proxy-seeds folder)`);
+  const runs = seeds.map((seed) => {
+    const file = join(path, `seed-${seed}`, 'results.json');
+    if (!existsSync(file)) throw new UsageError(`--versus ${path}: ${file} is missing (run proxy-seeds there with seed ${seed} first)`);
+    return { seed, rows: (JSON.parse(readFileSync(file, 'utf8')) as Results).rows };
+  });
+  return { name: basename(path), runs };
 }
 
 /**

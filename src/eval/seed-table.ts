@@ -7,7 +7,9 @@
  * pre-training run with seed s starts from the random init drawn with seed s, the gain of pre-training
  * is also given paired by seed (pre-trained(s) − random init(s)), which removes the init's own spread.
  * Where the runs hold both AaPE settings, AaPE on(s) − AaPE off(s) is paired by seed the same way
- * (the two share the seed's data, masks and encoder init; only the front end differs).
+ * (the two share the seed's data, masks and encoder init; only the front end differs). Two recipes
+ * run over the same seeds of the same benchmark pair by seed as well (versusGains): their random-init
+ * rows must be equal, which shows they share the data, the evaluation and each seed's init.
  * Platform-neutral.
  */
 import { mean, meanCI, type MeanCI } from './stats';
@@ -76,22 +78,30 @@ export function rowsOverSeeds(tasks: readonly BenchTask[], runs: readonly SeedRu
 /** A paired comparison: the per-seed differences and their mean ± CI. */
 export interface PairedGain { task: string; probe: Probe; diffs: number[]; ci: MeanCI; verdict: 'gain' | 'loss' | 'no interval' | 'CI contains 0' }
 
-/** The pairs compared by seed: each pre-trained model with its random init, then each AaPE-on model with its AaPE-off twin. */
-function seedPairs(runs: readonly SeedRun[]): [string, string][] {
+/** One side of a comparison by seed: a model's rows in runs, and what the tables call it. */
+interface Side { runs: readonly SeedRun[]; model: string; label: string }
+
+/** The pairs compared by seed within one set of runs: each pre-trained model with its random init, then each AaPE-on model with its AaPE-off twin. */
+function seedPairs(runs: readonly SeedRun[]): [Side, Side][] {
   const models = sharedModels(runs).map((model) => ({ model }));
-  return [...pretrainedPairs(models), ...aapePairs(models)].map(([a, b]) => [a.model, b.model]);
+  const side = (model: string): Side => ({ runs, model, label: model });
+  return [...pretrainedPairs(models), ...aapePairs(models)].map(([a, b]) => [side(a.model), side(b.model)]);
+}
+
+/** Per pair, a(s) − b(s) for every task and probe both sides have. */
+function gainsOf(tasks: readonly BenchTask[], pairs: readonly [Side, Side][]): { model: string; base: string; gains: PairedGain[] }[] {
+  return pairs.map(([a, b]) => ({
+    model: a.label, base: b.label,
+    gains: tasks.flatMap((t) => PROBES.flatMap((probe) => {
+      const p = perSeed(a.runs, a.model, t.name, probe), q = perSeed(b.runs, b.model, t.name, probe);
+      return p && q ? [{ task: t.name, probe, ...paired(p, q) }] : [];
+    })),
+  }));
 }
 
 /** model(s) − base(s) per task and probe for every pair of seedPairs: pre-trained − random init, AaPE on − off. */
 export function pairedGains(tasks: readonly BenchTask[], runs: readonly SeedRun[]): { model: string; base: string; gains: PairedGain[] }[] {
-  return seedPairs(runs).map(([model, base]) => ({
-    model, base,
-    gains: tasks.flatMap((t) => PROBES.flatMap((probe) => {
-      const p = perSeed(runs, model, t.name, probe), b = perSeed(runs, base, t.name, probe);
-      if (!p || !b) return [];
-      return [{ task: t.name, probe, ...paired(p, b) }];
-    })),
-  }));
+  return gainsOf(tasks, seedPairs(runs));
 }
 
 /** The per-seed differences a − b, their mean ± CI and what the CI says. */
@@ -101,15 +111,69 @@ function paired(a: readonly number[], b: readonly number[]): Pick<PairedGain, 'd
   return { diffs, ci, verdict: !Number.isFinite(ci.half) ? 'no interval' : ci.lo > 0 ? 'gain' : ci.hi < 0 ? 'loss' : 'CI contains 0' };
 }
 
+/** A paired stability comparison for one clip set. */
+export interface PairedStability { model: string; base: string; set: string; diffs: number[]; ci: MeanCI; verdict: PairedGain['verdict'] }
+
+/** Per pair and clip set both sides have, the stability (each seed's mean over its clips) a(s) − b(s). */
+function stabilityOf(pairs: readonly [Side, Side][]): PairedStability[] {
+  // rowsOverSeeds gives each row's stability as one value per seed, in run order.
+  const sets = (s: Side) => rowsOverSeeds([], s.runs).find((r) => r.model === s.model)?.stability ?? [];
+  return pairs.flatMap(([a, b]) => {
+    const base = sets(b);
+    return sets(a).flatMap(({ set, clips }) => {
+      const q = base.find((x) => x.set === set)?.clips;
+      return q ? [{ model: a.label, base: b.label, set, ...paired(clips, q) }] : [];
+    });
+  });
+}
+
 /** Per clip set and pair of seedPairs, the stability (each seed's mean over its clips) model(s) − base(s). */
-export function pairedStability(runs: readonly SeedRun[]): { model: string; base: string; set: string; diffs: number[]; ci: MeanCI; verdict: PairedGain['verdict'] }[] {
-  const rows = rowsOverSeeds([], runs);
-  // Each row's stability holds one value per seed (rowsOverSeeds), in run order.
-  const stabilityOf = (model: string, set: string) => rows.find((r) => r.model === model)?.stability?.find((s) => s.set === set)?.clips;
-  return seedPairs(runs).flatMap(([model, base]) => (rows.find((r) => r.model === model)?.stability ?? []).flatMap(({ set, clips }) => {
-    const b = stabilityOf(base, set);
-    return b ? [{ model, base, set, ...paired(clips, b) }] : [];
-  }));
+export function pairedStability(runs: readonly SeedRun[]): PairedStability[] {
+  return stabilityOf(seedPairs(runs));
+}
+
+/** A pre-training recipe's runs over seeds, under the name its report and files use. */
+export interface Recipe { name: string; runs: readonly SeedRun[] }
+
+/**
+ * The pairs that compare recipe a with recipe b by seed: each pre-trained model of a with b's
+ * pre-trained model of the same AaPE setting. Two recipes pair by seed only when they share the
+ * benchmark (data, evaluation options) and each seed's init, so b must hold every seed of a and the
+ * random-init rows of the two must be equal cell for cell; otherwise this throws, naming the first
+ * difference.
+ */
+function versusPairs(tasks: readonly BenchTask[], a: Recipe, b: Recipe): [Side, Side][] {
+  const missing = a.runs.filter((r) => !b.runs.some((x) => x.seed === r.seed)).map((r) => r.seed);
+  if (missing.length) throw new Error(`${b.name} has no run with seed ${missing.join(', ')}`);
+  const bRuns = a.runs.map((r) => b.runs.find((x) => x.seed === r.seed)!);
+  const models = sharedModels(a.runs), theirs = sharedModels(bRuns);
+  const inits = models.filter((m) => m.startsWith('random init'));
+  if (!inits.length) throw new Error(`${a.name} has no random-init row, so nothing shows that ${b.name} shares its data and init`);
+  for (const [i, run] of a.runs.entries()) {
+    for (const model of inits) {
+      if (!theirs.includes(model)) throw new Error(`${b.name} has no "${model}" row, so nothing shows that it shares ${a.name}'s data and init`);
+      for (const t of tasks) for (const probe of PROBES) {
+        const x = cellMean(run.rows.find((r) => r.model === model), t.name, probe), y = cellMean(bRuns[i].rows.find((r) => r.model === model), t.name, probe);
+        if (x !== y) {
+          const pct = (v: number | undefined) => (v === undefined ? 'nothing' : (100 * v).toFixed(2));
+          throw new Error(`${a.name} and ${b.name} are not the same benchmark: seed ${run.seed}'s ${model} reads ${t.name} (${probe}) ${pct(x)} against ${pct(y)} (other data, evaluation options or init)`);
+        }
+      }
+    }
+  }
+  const aape = (m: string) => (m.endsWith('AaPE off') ? 'off' : 'on');
+  const pairs = models.filter((m) => m.startsWith('pre-trained')).flatMap((m): [Side, Side][] => {
+    const other = theirs.find((o) => o.startsWith('pre-trained') && aape(o) === aape(m));
+    return other ? [[{ runs: a.runs, model: m, label: `${a.name}: ${m}` }, { runs: bRuns, model: other, label: `${b.name}: ${other}` }]] : [];
+  });
+  if (!pairs.length) throw new Error(`${a.name} and ${b.name} have no pre-trained models with the same AaPE setting to compare`);
+  return pairs;
+}
+
+/** Recipe a against recipe b, paired by seed: gains per task and probe, and stability, for each pre-trained model of a (see versusPairs). */
+export function versusGains(tasks: readonly BenchTask[], a: Recipe, b: Recipe): { gains: { model: string; base: string; gains: PairedGain[] }[]; stability: PairedStability[] } {
+  const pairs = versusPairs(tasks, a, b);
+  return { gains: gainsOf(tasks, pairs), stability: stabilityOf(pairs) };
 }
 
 const pts = (x: number, d = 1) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(d)}`;
@@ -117,41 +181,50 @@ const cos = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(5)}`;
 const WORDS = { gain: 'gain, CI excludes 0', loss: 'loss, CI excludes 0', 'no interval': 'one seed, no interval', 'CI contains 0': 'CI contains 0' };
 const STABLE_WORDS = { ...WORDS, gain: 'steadier, CI excludes 0', loss: 'less steady, CI excludes 0' };
 
-/** The paired gains as a table: mean ± CI in points, the per-seed differences, the verdict. */
-export function pairedGainTable(tasks: readonly BenchTask[], runs: readonly SeedRun[]): string {
-  const all = pairedGains(tasks, runs);
+/** Paired gains as a table: mean ± CI in points, the per-seed differences, the verdict. */
+export function gainTable(all: readonly { model: string; base: string; gains: readonly PairedGain[] }[], seeds: readonly number[]): string {
   if (!all.length) return '';
-  const seeds = runs.map((r) => r.seed).join(', ');
   const body = all.flatMap(({ model, base, gains }) => gains.map((g) => [
     `${model} − ${base}`, g.task, g.probe,
     Number.isFinite(g.ci.half) ? `${pts(g.ci.mean)} ± ${(100 * g.ci.half).toFixed(1)}` : pts(g.ci.mean),
     g.diffs.map((d) => pts(d)).join(', '), WORDS[g.verdict],
   ]));
-  return markdown(['paired by seed', 'task', 'probe', 'difference (points)', `per seed (${seeds})`, 'verdict'], body);
+  return markdown(['paired by seed', 'task', 'probe', 'difference (points)', `per seed (${seeds.join(', ')})`, 'verdict'], body);
 }
 
-/** Per probe, a chart of the paired gains: per task each pair's mean difference with its 95 % CI, in points. */
-export function pairedGainCharts(tasks: readonly BenchTask[], runs: readonly SeedRun[]): { probe: Probe; svg: string }[] {
-  const all = pairedGains(tasks, runs);
+/** The paired gains of one set of runs as a table (see gainTable). */
+export function pairedGainTable(tasks: readonly BenchTask[], runs: readonly SeedRun[]): string {
+  return gainTable(pairedGains(tasks, runs), runs.map((r) => r.seed));
+}
+
+/** Per probe, a chart of paired gains: per task each pair's mean difference with its 95 % CI, in points. */
+export function gainCharts(tasks: readonly BenchTask[], all: readonly { model: string; base: string; gains: readonly PairedGain[] }[], seeds: readonly number[]): { probe: Probe; svg: string }[] {
   if (!all.length) return [];
-  const seeds = runs.map((r) => r.seed).join(', ');
   return PROBES.map((probe) => {
     const series = all.map(({ model, base, gains }) => {
       const g = tasks.map((t) => gains.find((x) => x.task === t.name && x.probe === probe));
       return { name: `${model} − ${base}`, mean: g.map((x) => 100 * (x?.ci.mean ?? NaN)), half: g.map((x) => 100 * (x?.ci.half ?? NaN)) };
     });
-    const title = `${probe} probe: difference paired by seed, mean ± 95 % CI over seeds ${seeds}`;
+    const title = `${probe} probe: difference paired by seed, mean ± 95 % CI over seeds ${seeds.join(', ')}`;
     return { probe, svg: intervalChartSvg(tasks.map((t) => t.name), series, { title, xLabel: 'difference in test accuracy (points)', width: 720 }) };
   });
 }
 
-/** The stability differences paired by seed as a table (mean cosine over s = 1..15). */
-export function pairedStabilityTable(runs: readonly SeedRun[]): string {
-  const all = pairedStability(runs);
+/** Per probe, a chart of the paired gains of one set of runs (see gainCharts). */
+export function pairedGainCharts(tasks: readonly BenchTask[], runs: readonly SeedRun[]): { probe: Probe; svg: string }[] {
+  return gainCharts(tasks, pairedGains(tasks, runs), runs.map((r) => r.seed));
+}
+
+/** Paired stability differences as a table (mean cosine over s = 1..15). */
+export function stabilityTable(all: readonly PairedStability[], seeds: readonly number[]): string {
   if (!all.length) return '';
-  const seeds = runs.map((r) => r.seed).join(', ');
   const body = all.map((g) => [`${g.model} − ${g.base}`, g.set, Number.isFinite(g.ci.half) ? `${cos(g.ci.mean)} ± ${g.ci.half.toFixed(5)}` : cos(g.ci.mean), g.diffs.map(cos).join(', '), STABLE_WORDS[g.verdict]]);
-  return markdown(['stability, paired by seed', 'clip set', 'difference (mean cos)', `per seed (${seeds})`, 'verdict'], body);
+  return markdown(['stability, paired by seed', 'clip set', 'difference (mean cos)', `per seed (${seeds.join(', ')})`, 'verdict'], body);
+}
+
+/** The stability differences paired by seed within one set of runs as a table. */
+export function pairedStabilityTable(runs: readonly SeedRun[]): string {
+  return stabilityTable(pairedStability(runs), runs.map((r) => r.seed));
 }
 
 /** Everything the combined report shows: the table over seeds, the CI verdicts and the paired gains and stability. */
