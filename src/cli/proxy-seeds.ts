@@ -30,7 +30,7 @@ const SPEC: Record<string, FlagSpec> = {
   'pretrain-seeds': { type: 'numbers', help: 'pre-training (and random-init) seeds, one proxy-bench run each; 3 or more give an interval', default: [0, 1, 2], meta: 'LIST' },
   out: { type: 'string', help: 'output folder (DIR/seed-<s>/ per seed, DIR/data/ shared)', default: 'runs/proxy-seeds', meta: 'DIR' },
   name: { type: 'string', help: 'file-name prefix of the combined results: NAME.json, NAME-report.md, NAME-loss.svg, NAME-gains-{ridge,evar}.svg (a second recipe gets its own name, so --docs does not overwrite the first)', default: 'seeds', meta: 'NAME' },
-  docs: { type: 'string', help: 'also write DIR/results/NAME-report.md with its loss plot and gain charts', meta: 'DIR' },
+  docs: { type: 'string', help: 'also write DIR/results/NAME-report.md with its loss plot, gain charts and NAME.json (every seed\'s rows, for a later --versus)', meta: 'DIR' },
   also: { type: 'string', help: 'combine with the runs in another proxy-seeds folder (same seeds and options apart from --models, e.g. the AaPE-off models)', meta: 'DIR' },
   versus: { type: 'string', help: 'compare with another recipe paired by seed: a proxy-seeds folder, or the NAME.json it wrote (also kept in docs/results by --docs); it must hold the same seeds and equal random-init rows', meta: 'PATH' },
 };
@@ -175,7 +175,8 @@ function checkAlso(other: string, pass: readonly string[], seeds: readonly numbe
 function loadRecipe(path: string, seeds: readonly number[]): Recipe {
   if (!existsSync(path)) throw new UsageError(`--versus ${path}: no such file or folder`);
   if (path.endsWith('.json')) {
-    const j = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; runs?: SeedRun[] };
+    let j: { name?: string; runs?: SeedRun[] };
+    try { j = JSON.parse(readFileSync(path, 'utf8')); } catch (e) { throw new UsageError(`--versus ${path}: not readable as JSON (${(e as Error).message})`); }
     if (!Array.isArray(j.runs)) throw new UsageError(`--versus ${path}: it keeps no per-seed rows (a combined file written before they were added); give its proxy-seeds folder instead`);
     const missing = seeds.filter((s) => !j.runs!.some((r) => r.seed === s));
     if (missing.length) throw new UsageError(`--versus ${path}: no run with seed ${missing.join(', ')} in it`);
