@@ -7,7 +7,7 @@
  * (here 2 pre-training steps against 1) with the first by seed.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { proxyCliFixture } from './helpers/proxy-cli';
 
@@ -166,6 +166,10 @@ describe('proxy-seeds CLI', () => {
     const same = run(['--pretrain-seeds', '0,1', '--out', two, '--name', 'two', '--versus', join(docs, 'results', 'two.json'), '--', ...TWO]);
     expect(same.code).toBe(2);
     expect(same.stderr.trim()).toBe(`error: --versus ${join(docs, 'results', 'two.json')}: that recipe is also called two; give this one another --name (see --help)`);
+    writeFileSync(join(dir, 'broken.json'), '{"name": "x", ');
+    const broken = run(['--pretrain-seeds', '0,1', '--out', two, '--name', 'two', '--versus', join(dir, 'broken.json'), '--', ...TWO]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr.trim()).toMatch(new RegExp(`^error: --versus ${join(dir, 'broken.json')}: not readable as JSON \\(.+\\) \\(see --help\\)$`));
     const offInit = run(['--pretrain-seeds', '0,1', '--out', two, '--name', 'two', '--versus', join(dir, 'seeds-off'), '--', ...TWO]);
     expect(offInit.code).not.toBe(0);
     expect(offInit.stderr.trim().split('\n').at(-1)).toBe('error: seeds-off has no "random init, AaPE on" row, so nothing shows that it shares two\'s data and init');
