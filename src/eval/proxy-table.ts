@@ -120,13 +120,17 @@ export function aapePairs<T extends { model: string }>(rows: readonly T[]): [T, 
   });
 }
 
+/** A row's AaPE setting, from its model name. */
+export function aapeOf(model: string): 'AaPE on' | 'AaPE off' {
+  return model.endsWith('AaPE off') ? 'AaPE off' : 'AaPE on';
+}
+
 /** Each pre-trained row with the random-init row of the same AaPE setting (rows without one are left out). */
 export function pretrainedPairs<T extends { model: string }>(rows: readonly T[]): [T, T][] {
   const pairs: [T, T][] = [];
   for (const r of rows) {
     if (!r.model.startsWith('pre-trained')) continue;
-    const aape = r.model.endsWith('AaPE off') ? 'AaPE off' : 'AaPE on';
-    const base = rows.find((b) => b.model.startsWith('random init') && b.model.endsWith(aape));
+    const base = rows.find((b) => b.model.startsWith('random init') && aapeOf(b.model) === aapeOf(r.model));
     if (base) pairs.push([r, base]);
   }
   return pairs;

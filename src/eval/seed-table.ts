@@ -14,7 +14,7 @@
  */
 import { mean, meanCI, type MeanCI } from './stats';
 import { intervalChartSvg } from './svg-plot';
-import { aapePairs, benchTable, markdown, pretrainedPairs, verdictTable, type BenchRow, type BenchTask } from './proxy-table';
+import { aapeOf, aapePairs, benchTable, markdown, pretrainedPairs, verdictTable, type BenchRow, type BenchTask } from './proxy-table';
 
 /** One proxy-bench run (its results.json rows) and the seed it pre-trained and initialised with. */
 export interface SeedRun { seed: number; rows: BenchRow[] }
@@ -78,6 +78,9 @@ export function rowsOverSeeds(tasks: readonly BenchTask[], runs: readonly SeedRu
 /** A paired comparison: the per-seed differences and their mean ± CI. */
 export interface PairedGain { task: string; probe: Probe; diffs: number[]; ci: MeanCI; verdict: 'gain' | 'loss' | 'no interval' | 'CI contains 0' }
 
+/** One pair's paired gains over every task and probe both have, under the pair's labels. */
+export interface PairGains { model: string; base: string; gains: PairedGain[] }
+
 /** One side of a comparison by seed: a model's rows in runs, and what the tables call it. */
 interface Side { runs: readonly SeedRun[]; model: string; label: string }
 
@@ -89,7 +92,7 @@ function seedPairs(runs: readonly SeedRun[]): [Side, Side][] {
 }
 
 /** Per pair, a(s) − b(s) for every task and probe both sides have. */
-function gainsOf(tasks: readonly BenchTask[], pairs: readonly [Side, Side][]): { model: string; base: string; gains: PairedGain[] }[] {
+function gainsOf(tasks: readonly BenchTask[], pairs: readonly [Side, Side][]): PairGains[] {
   return pairs.map(([a, b]) => ({
     model: a.label, base: b.label,
     gains: tasks.flatMap((t) => PROBES.flatMap((probe) => {
@@ -100,7 +103,7 @@ function gainsOf(tasks: readonly BenchTask[], pairs: readonly [Side, Side][]): {
 }
 
 /** model(s) − base(s) per task and probe for every pair of seedPairs: pre-trained − random init, AaPE on − off. */
-export function pairedGains(tasks: readonly BenchTask[], runs: readonly SeedRun[]): { model: string; base: string; gains: PairedGain[] }[] {
+export function pairedGains(tasks: readonly BenchTask[], runs: readonly SeedRun[]): PairGains[] {
   return gainsOf(tasks, seedPairs(runs));
 }
 
@@ -149,9 +152,10 @@ function versusPairs(tasks: readonly BenchTask[], a: Recipe, b: Recipe): [Side, 
   const models = sharedModels(a.runs), theirs = sharedModels(bRuns);
   const inits = models.filter((m) => m.startsWith('random init'));
   if (!inits.length) throw new Error(`${a.name} has no random-init row, so nothing shows that ${b.name} shares its data and init`);
+  const lacking = inits.find((m) => !theirs.includes(m));
+  if (lacking) throw new Error(`${b.name} has no "${lacking}" row, so nothing shows that it shares ${a.name}'s data and init`);
   for (const [i, run] of a.runs.entries()) {
     for (const model of inits) {
-      if (!theirs.includes(model)) throw new Error(`${b.name} has no "${model}" row, so nothing shows that it shares ${a.name}'s data and init`);
       for (const t of tasks) for (const probe of PROBES) {
         const x = cellMean(run.rows.find((r) => r.model === model), t.name, probe), y = cellMean(bRuns[i].rows.find((r) => r.model === model), t.name, probe);
         if (x !== y) {
@@ -161,9 +165,8 @@ function versusPairs(tasks: readonly BenchTask[], a: Recipe, b: Recipe): [Side, 
       }
     }
   }
-  const aape = (m: string) => (m.endsWith('AaPE off') ? 'off' : 'on');
   const pairs = models.filter((m) => m.startsWith('pre-trained')).flatMap((m): [Side, Side][] => {
-    const other = theirs.find((o) => o.startsWith('pre-trained') && aape(o) === aape(m));
+    const other = theirs.find((o) => o.startsWith('pre-trained') && aapeOf(o) === aapeOf(m));
     return other ? [[{ runs: a.runs, model: m, label: `${a.name}: ${m}` }, { runs: bRuns, model: other, label: `${b.name}: ${other}` }]] : [];
   });
   if (!pairs.length) throw new Error(`${a.name} and ${b.name} have no pre-trained models with the same AaPE setting to compare`);
@@ -171,7 +174,7 @@ function versusPairs(tasks: readonly BenchTask[], a: Recipe, b: Recipe): [Side, 
 }
 
 /** Recipe a against recipe b, paired by seed: gains per task and probe, and stability, for each pre-trained model of a (see versusPairs). */
-export function versusGains(tasks: readonly BenchTask[], a: Recipe, b: Recipe): { gains: { model: string; base: string; gains: PairedGain[] }[]; stability: PairedStability[] } {
+export function versusGains(tasks: readonly BenchTask[], a: Recipe, b: Recipe): { gains: PairGains[]; stability: PairedStability[] } {
   const pairs = versusPairs(tasks, a, b);
   return { gains: gainsOf(tasks, pairs), stability: stabilityOf(pairs) };
 }
@@ -182,7 +185,7 @@ const WORDS = { gain: 'gain, CI excludes 0', loss: 'loss, CI excludes 0', 'no in
 const STABLE_WORDS = { ...WORDS, gain: 'steadier, CI excludes 0', loss: 'less steady, CI excludes 0' };
 
 /** Paired gains as a table: mean ± CI in points, the per-seed differences, the verdict. */
-export function gainTable(all: readonly { model: string; base: string; gains: readonly PairedGain[] }[], seeds: readonly number[]): string {
+export function gainTable(all: readonly PairGains[], seeds: readonly number[]): string {
   if (!all.length) return '';
   const body = all.flatMap(({ model, base, gains }) => gains.map((g) => [
     `${model} − ${base}`, g.task, g.probe,
@@ -198,7 +201,7 @@ export function pairedGainTable(tasks: readonly BenchTask[], runs: readonly Seed
 }
 
 /** Per probe, a chart of paired gains: per task each pair's mean difference with its 95 % CI, in points. */
-export function gainCharts(tasks: readonly BenchTask[], all: readonly { model: string; base: string; gains: readonly PairedGain[] }[], seeds: readonly number[]): { probe: Probe; svg: string }[] {
+export function gainCharts(tasks: readonly BenchTask[], all: readonly PairGains[], seeds: readonly number[]): { probe: Probe; svg: string }[] {
   if (!all.length) return [];
   return PROBES.map((probe) => {
     const series = all.map(({ model, base, gains }) => {
