@@ -157,14 +157,23 @@ function sameOptions(a: readonly string[], b: readonly string[], ignore?: string
 
 /** The --also folder must be a proxy-seeds folder made with the same options apart from --models, holding every seed. */
 function checkAlso(other: string, pass: readonly string[], seeds: readonly number[]): void {
-  const argsFile = join(other, 'args.json');
-  if (!existsSync(argsFile)) throw new UsageError(`--also ${other}: no args.json there (not a proxy-seeds folder)`);
-  const theirs = JSON.parse(readFileSync(argsFile, 'utf8')) as string[];
-  if (!sameOptions(theirs, pass, '--models')) throw new UsageError(`--also ${other}: made with other proxy-bench options (${theirs.join(' ')}); only --models may differ`);
-  for (const seed of seeds) {
-    const file = join(other, `seed-${seed}`, 'results.json');
-    if (!existsSync(file)) throw new UsageError(`--also ${other}: ${file} is missing (run proxy-seeds there with seed ${seed} first)`);
-  }
+  const { args } = otherFolder('--also', other, seeds);
+  if (!sameOptions(args, pass, '--models')) throw new UsageError(`--also ${other}: made with other proxy-bench options (${args.join(' ')}); only --models may differ`);
+}
+
+/**
+ * Another proxy-seeds folder that a flag (--also, --versus) names: its proxy-bench options and the
+ * results.json of each given seed, or a usage error saying what is missing.
+ */
+function otherFolder(flag: string, dir: string, seeds: readonly number[]): { args: string[]; files: string[] } {
+  const argsFile = join(dir, 'args.json');
+  if (!existsSync(argsFile)) throw new UsageError(`${flag} ${dir}: no args.json there (not a proxy-seeds folder)`);
+  const files = seeds.map((seed) => {
+    const file = join(dir, `seed-${seed}`, 'results.json');
+    if (!existsSync(file)) throw new UsageError(`${flag} ${dir}: ${file} is missing (run proxy-seeds there with seed ${seed} first)`);
+    return file;
+  });
+  return { args: JSON.parse(readFileSync(argsFile, 'utf8')) as string[], files };
 }
 
 /**
@@ -182,13 +191,8 @@ function loadRecipe(path: string, seeds: readonly number[]): Recipe {
     if (missing.length) throw new UsageError(`--versus ${path}: no run with seed ${missing.join(', ')} in it`);
     return { name: j.name ?? basename(path, '.json'), runs: j.runs };
   }
-  if (!existsSync(join(path, 'args.json'))) throw new UsageError(`--versus ${path}: no args.json there (not a proxy-seeds folder)`);
-  const runs = seeds.map((seed) => {
-    const file = join(path, `seed-${seed}`, 'results.json');
-    if (!existsSync(file)) throw new UsageError(`--versus ${path}: ${file} is missing (run proxy-seeds there with seed ${seed} first)`);
-    return { seed, rows: (JSON.parse(readFileSync(file, 'utf8')) as Results).rows };
-  });
-  return { name: basename(path), runs };
+  const { files } = otherFolder('--versus', path, seeds);
+  return { name: basename(path), runs: files.map((file, i) => ({ seed: seeds[i], rows: (JSON.parse(readFileSync(file, 'utf8')) as Results).rows })) };
 }
 
 /**
