@@ -33,7 +33,7 @@ describe('tiny-cpu preset', () => {
 
 describe('fields added after the spec', () => {
   it('read as the spec objective (0) in configs and checkpoints written before them', () => {
-    for (const field of ['reconWeight', 'decorWeight'] as const) {
+    for (const field of ['reconWeight', 'decorWeight', 'shiftPairs'] as const) {
       const old = { ...PRESETS.tiny } as Partial<AaspConfig>;
       delete old[field];
       expect(validateConfig(old as AaspConfig, 'older checkpoint')[field], field).toBe(0);

@@ -181,6 +181,29 @@ describe('signals and ablations', () => {
     expect(comparable(metrics(res)).slice(-2)).toEqual(comparable(ls).slice(1));
   });
 
+  it('shiftPairs > 0: the batch ends with shifted copies (other losses than without), a resume continues it, and a batch too small for the pairs is a usage error', { timeout: 600_000 }, () => {
+    const small = JSON.parse(readFileSync(smallCfg, 'utf8'));
+    const cfg = join(dir, 'shift.json'), out = join(dir, 'shift'), res = join(dir, 'shift-resumed'), plain = join(dir, 'shift-plain');
+    writeFileSync(cfg, JSON.stringify({ ...small, shiftPairs: 1, shiftMaxBands: 4 }));
+    const r = run(['--config', cfg, '--batch', '2', '--clip-seconds', '1', '--steps', '3', '--checkpoint-every', '1', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const r0 = run([...COMMON, '--steps', '3', '--out', plain]);
+    expect(r0.code, r0.stderr).toBe(0);
+    const ls = metrics(out);
+    for (const [i, l] of ls.entries()) expect(l.loss, `step ${i}`).not.toBe(metrics(plain)[i].loss);
+    const f = readSafetensors(join(out, 'checkpoints', 'step-000001.safetensors'));
+    expect(JSON.parse(f.metadata.config).shiftPairs).toBe(1);
+    mkdirSync(res, { recursive: true });
+    copyFileSync(join(out, 'checkpoints', 'step-000001.safetensors'), join(res, 'from.safetensors'));
+    const r2 = run(['--out', res, '--resume', join(res, 'from.safetensors')]);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(comparable(metrics(res)).slice(-2)).toEqual(comparable(ls).slice(1));
+    const bad = run(['--config', cfg, '--batch', '1', '--steps', '1', '--out', join(dir, 'shift-bad')]);
+    expect(bad.code, bad.stderr).toBe(2);
+    expect(bad.stderr).toMatch(/shiftPairs 1 needs a batch of at least 2 clips, got --batch 1/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('--no-aape (with the GPU front end) and --no-contrastive (with inverse-block masks) run', { timeout: 600_000 }, () => {
     const na = join(dir, 'noaape'), nc = join(dir, 'nocon');
     expect(run([...COMMON, '--steps', '1', '--no-aape', '--features', 'gpu', '--out', na]).code).toBe(0);

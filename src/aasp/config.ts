@@ -54,6 +54,15 @@ export interface AaspConfig {
    * embeddings over the batch (src/aasp/losses.ts, docs/model.md). Adds no parameters.
    */
   decorWeight: number;
+  /**
+   * Pitch-shifted hard negatives (not in spec 5; 0 = off, the spec's batches): the last shiftPairs
+   * clips of every batch are copies of the first shiftPairs, with the log-mel moved up or down by
+   * 1..shiftMaxBands mel bands (src/train/shift-pairs.ts). Each copy is another clip to InfoNCE, so
+   * the clip embedding must tell a clip from itself at another pitch. Needs batch ≥ 2·shiftPairs.
+   */
+  shiftPairs: number;
+  /** Largest band shift of a shifted copy (shiftPairs > 0 only). */
+  shiftMaxBands: number;
   // ---- optimisation (spec 5.9, 5.10)
   /** Base learning rate; the peak is baseLr·B/256 when lrScaleWithBatch, else baseLr. */
   baseLr: number;
@@ -72,7 +81,7 @@ export interface AaspConfig {
 const COMMON = {
   aape: true, modes: 4, K: 33,
   nMels: 80, cropFrames: 608, patch: 16, melMean: -7.1, melStd: 4.2,
-  masks: 4, maskRatio: 0.7, maskType: 'random' as MaskType, lambda: 0.5, tau: 0.1, projDim: 256, targetLayers: 1, reconWeight: 0, decorWeight: 0,
+  masks: 4, maskRatio: 0.7, maskType: 'random' as MaskType, lambda: 0.5, tau: 0.1, projDim: 256, targetLayers: 1, reconWeight: 0, decorWeight: 0, shiftPairs: 0, shiftMaxBands: 8,
   beta1: 0.9, beta2: 0.95, adamEps: 1e-8, weightDecay: 0.05, clip: 3.0, warmupFraction: 0.1,
 };
 
@@ -98,11 +107,11 @@ export class ConfigError extends Error {
   constructor(msg: string) { super(msg); this.name = 'ConfigError'; }
 }
 
-type FieldKind = 'int+' | 'num' | 'num+' | 'bool' | 'ratio' | 'masktype' | 'str' | 'ema';
+type FieldKind = 'int+' | 'int0' | 'num' | 'num+' | 'bool' | 'ratio' | 'masktype' | 'str' | 'ema';
 const FIELDS: Record<keyof AaspConfig, FieldKind> = {
   name: 'str', D: 'int+', depth: 'int+', heads: 'int+', Dp: 'int+', predDepth: 'int+', predHeads: 'int+',
   aape: 'bool', modes: 'int+', K: 'int+', nMels: 'int+', cropFrames: 'int+', patch: 'int+', melMean: 'num', melStd: 'num+',
-  masks: 'int+', maskRatio: 'ratio', maskType: 'masktype', lambda: 'num', tau: 'num+', projDim: 'int+', targetLayers: 'int+', reconWeight: 'num', decorWeight: 'num',
+  masks: 'int+', maskRatio: 'ratio', maskType: 'masktype', lambda: 'num', tau: 'num+', projDim: 'int+', targetLayers: 'int+', reconWeight: 'num', decorWeight: 'num', shiftPairs: 'int0', shiftMaxBands: 'int+',
   baseLr: 'num+', lrScaleWithBatch: 'bool', beta1: 'ratio', beta2: 'ratio', adamEps: 'num+', weightDecay: 'num', clip: 'num+',
   warmupFraction: 'ratio', ema0: 'ema', ema1: 'ema',
 };
@@ -111,6 +120,7 @@ function checkField(key: string, v: unknown, kind: FieldKind, where: string): vo
   const bad = (what: string) => new ConfigError(`${where}: "${key}" must be ${what}, got ${JSON.stringify(v)}`);
   switch (kind) {
     case 'int+': if (!Number.isInteger(v) || (v as number) <= 0) throw bad('a positive integer'); break;
+    case 'int0': if (!Number.isInteger(v) || (v as number) < 0) throw bad('a non-negative integer'); break;
     case 'num': if (typeof v !== 'number' || !Number.isFinite(v)) throw bad('a number'); break;
     case 'num+': if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw bad('a positive number'); break;
     case 'bool': if (typeof v !== 'boolean') throw bad('true or false'); break;
@@ -135,7 +145,7 @@ export function maskCounts(cfg: AaspConfig): { nMasked: number; nVisible: number
 }
 
 /** Fields added after the spec, with the values that keep its objective: older checkpoints lack them. */
-const LATER_FIELDS: Partial<AaspConfig> = { reconWeight: 0, decorWeight: 0 };
+const LATER_FIELDS: Partial<AaspConfig> = { reconWeight: 0, decorWeight: 0, shiftPairs: 0, shiftMaxBands: 8 };
 
 /** Check the relations between fields; throws ConfigError naming the problem. */
 export function validateConfig(given: AaspConfig, where = 'config'): AaspConfig {
@@ -155,6 +165,8 @@ export function validateConfig(given: AaspConfig, where = 'config'): AaspConfig 
   if (cfg.lambda < 0) fail(`lambda must be ≥ 0`);
   if (cfg.reconWeight < 0) fail(`reconWeight must be ≥ 0, got ${cfg.reconWeight}`);
   if (cfg.decorWeight < 0) fail(`decorWeight must be ≥ 0, got ${cfg.decorWeight}`);
+  if (cfg.shiftPairs > 0 && cfg.shiftMaxBands >= cfg.nMels) fail(`shiftMaxBands ${cfg.shiftMaxBands} must be below nMels ${cfg.nMels}`);
+  if (cfg.shiftPairs > 0 && cfg.lambda === 0) fail(`shiftPairs ${cfg.shiftPairs} makes contrastive negatives; it needs lambda > 0`);
   if (cfg.lambda > 0 && cfg.masks < 2) fail(`the contrastive loss needs at least 2 masks per clip (masks = ${cfg.masks}); set lambda 0 or more masks`);
   return cfg;
 }

@@ -25,6 +25,7 @@ import { DataStream, cpuLogMel, gpuLogMel, type ClipSource, type DataPosition, t
 import { fileSource, proceduralSource } from './sources';
 import { MetricsLog, type StepMetrics } from './metrics';
 import { effectiveRank } from './monitor';
+import { addShiftedCopies } from './shift-pairs';
 import { applyUpdate, computeGradients, makeOptimizer, makeSchedule } from './step';
 import { UsageError, type PretrainOptions } from './options';
 import { ensureOutDir, prepareCheckpointDir, resumeCheckpoint, resumedSettings, SkipReport } from './run-files';
@@ -95,6 +96,8 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
   } else {
     cfg = applyOverrides(await loadConfig(o.config), o);
   }
+  const batchSize = settings ? settings.batch : o.batch;
+  if (2 * cfg.shiftPairs > batchSize) throw new ConfigError(`config ${cfg.name}: shiftPairs ${cfg.shiftPairs} needs a batch of at least ${2 * cfg.shiftPairs} clips, got --batch ${batchSize}`);
   // A dataset on disk is listed before the GPU starts, so a bad path fails at once.
   const dataPath = settings ? settings.data : o.data;
   const fileSrc = dataPath ? fileSource(dataPath, log) : null;
@@ -176,15 +179,17 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
     // the bar's rate and ETA reflect training.
     let progress: Progress | null = null;
     let lastSaved = -1;
-    stream.prefetch(run.batch);
+    // With shiftPairs P the stream gives B − P crops and the batch ends with P shifted copies.
+    const fresh = run.batch - cfg.shiftPairs;
+    stream.prefetch(fresh);
     for (let s = startStep; s < run.totalSteps && !sig.stop; s++) {
       const t0 = performance.now();
-      const batch = await stream.nextBatch(run.batch, rng);
+      const batch = await nextTrainingBatch(stream, run.batch, cfg, rng);
       const dataWait = performance.now() - t0;
       const profiling = o.profile === s && rt.beginProfile({ detail: !!process.env.AASP_PROFILE_DETAIL });
       if (o.profile === s && !profiling) log('--profile: this adapter has no timestamp-query feature; no profile taken');
       const ms = drawMasks(rng, cfg.maskType, run.batch, cfg.masks, Fp, Tp, nMasked);
-      stream.prefetch(run.batch);
+      stream.prefetch(fresh);
       // Data parallel: every rank drew the whole batch (same generator state) and trains on its share.
       dist?.beginStep(s);
       const x = dist ? tensor(dist.localBatch(batch.data, run.batch), [run.batch / dist.world, batch.nMels, cfg.cropFrames]) : tensor(batch.data, [run.batch, batch.nMels, cfg.cropFrames]);
@@ -235,6 +240,17 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
     await (stream ? stream.close() : source?.close?.());
     rt?.destroy();
   }
+}
+
+/** B clips for one step: the stream's crops, then (config shiftPairs) the shifted copies. */
+async function nextTrainingBatch(stream: DataStream, B: number, cfg: AaspConfig, rng: Rng): Promise<{ data: Float32Array; nMels: number }> {
+  const P = cfg.shiftPairs;
+  if (P === 0) return stream.nextBatch(B, rng);
+  const got = await stream.nextBatch(B - P, rng);
+  const data = new Float32Array(B * got.nMels * cfg.cropFrames);
+  data.set(got.data);
+  addShiftedCopies(data, B, got.nMels, cfg.cropFrames, P, cfg.shiftMaxBands, rng);
+  return { data, nMels: got.nMels };
 }
 
 export { ConfigError, CheckpointError };
