@@ -74,6 +74,21 @@ describe('dist/loss-shares.js', () => {
     expect(j.config.reconWeight).toBe(2);
   });
 
+  it('a shiftPairs config measures the batch pre-training sees (its copies change the contrastive loss) and needs room for them', { timeout: 300_000 }, () => {
+    const shifted = join(dir, 'shift.json'), a = join(dir, 'plain-shares.json'), b = join(dir, 'shift-shares.json');
+    writeFileSync(shifted, JSON.stringify({ ...SMALL, shiftPairs: 1 }));
+    for (const [cfg, out] of [[cfgPath, a], [shifted, b]]) {
+      const r = run('--config', cfg, '--batch', '2', '--clip-seconds', '1', '--json', out);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    const con = (f: string) => JSON.parse(readFileSync(f, 'utf8')).terms.find((t: { term: string }) => t.term === 'con').loss;
+    expect(con(b)).not.toBe(con(a));
+    const bad = run('--config', shifted, '--batch', '1');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/shiftPairs 1 needs a batch of at least 2 clips, got --batch 1/);
+  });
+
   it('a missing checkpoint exits 2 with one line naming it', () => {
     const r = run('--checkpoint', join(dir, 'nope.safetensors'));
     expect(r.status).toBe(2);

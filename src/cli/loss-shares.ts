@@ -19,6 +19,7 @@ import { Rng } from '../util/rng';
 import { readCheckpoint, writeCheckpointTensors } from '../io/checkpoint';
 import { proceduralSource } from '../train/sources';
 import { cpuLogMel, DataStream } from '../train/data';
+import { trainingBatch } from '../train/shift-pairs';
 import { GROUPS, lossShares } from '../train/loss-shares';
 
 const SPEC: Record<string, FlagSpec> = {
@@ -52,6 +53,7 @@ async function main(): Promise<number> {
   if (a.flags['decor-weight'] !== undefined) over.decorWeight = get.num(a, 'decor-weight');
   if (get.bool(a, 'no-aape')) over.aape = false;
   cfg = validateConfig({ ...cfg, ...over }, 'config with command-line overrides');
+  if (2 * cfg.shiftPairs > batch) throw new UsageError(`config ${cfg.name}: shiftPairs ${cfg.shiftPairs} needs a batch of at least ${2 * cfg.shiftPairs} clips, got --batch ${batch}`);
 
   await init();
   const student = new AaspStudent(cfg, new Rng(seed), makeEmbedder);
@@ -64,7 +66,7 @@ async function main(): Promise<number> {
   const rng = new Rng(seed);
   const src = proceduralSource(seed, get.num(a, 'clip-seconds'), log, { workers: 0 });
   const stream = new DataStream(src, cpuLogMel(cfg.melMean, cfg.melStd, cfg.nMels), cfg.cropFrames, DataStream.startPosition(rng));
-  const b = await stream.nextBatch(batch, rng);
+  const b = await trainingBatch(stream, batch, cfg, rng);
   await stream.close();
   const { Fp, Tp } = grid(cfg);
   const ms = drawMasks(rng, cfg.maskType, batch, cfg.masks, Fp, Tp, maskCounts(cfg).nMasked);

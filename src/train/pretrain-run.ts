@@ -25,7 +25,7 @@ import { DataStream, cpuLogMel, gpuLogMel, type ClipSource, type DataPosition, t
 import { fileSource, proceduralSource } from './sources';
 import { MetricsLog, type StepMetrics } from './metrics';
 import { effectiveRank } from './monitor';
-import { addShiftedCopies } from './shift-pairs';
+import { trainingBatch } from './shift-pairs';
 import { applyUpdate, computeGradients, makeOptimizer, makeSchedule } from './step';
 import { UsageError, type PretrainOptions } from './options';
 import { ensureOutDir, prepareCheckpointDir, resumeCheckpoint, resumedSettings, SkipReport } from './run-files';
@@ -184,7 +184,7 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
     stream.prefetch(fresh);
     for (let s = startStep; s < run.totalSteps && !sig.stop; s++) {
       const t0 = performance.now();
-      const batch = await nextTrainingBatch(stream, run.batch, cfg, rng);
+      const batch = await trainingBatch(stream, run.batch, cfg, rng);
       const dataWait = performance.now() - t0;
       const profiling = o.profile === s && rt.beginProfile({ detail: !!process.env.AASP_PROFILE_DETAIL });
       if (o.profile === s && !profiling) log('--profile: this adapter has no timestamp-query feature; no profile taken');
@@ -240,17 +240,6 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
     await (stream ? stream.close() : source?.close?.());
     rt?.destroy();
   }
-}
-
-/** B clips for one step: the stream's crops, then (config shiftPairs) the shifted copies. */
-async function nextTrainingBatch(stream: DataStream, B: number, cfg: AaspConfig, rng: Rng): Promise<{ data: Float32Array; nMels: number }> {
-  const P = cfg.shiftPairs;
-  if (P === 0) return stream.nextBatch(B, rng);
-  const got = await stream.nextBatch(B - P, rng);
-  const data = new Float32Array(B * got.nMels * cfg.cropFrames);
-  data.set(got.data);
-  addShiftedCopies(data, B, got.nMels, cfg.cropFrames, P, cfg.shiftMaxBands, rng);
-  return { data, nMels: got.nMels };
 }
 
 export { ConfigError, CheckpointError };

@@ -9,6 +9,8 @@
  * shift and not a pitch shift.
  */
 import type { Rng } from '../util/rng';
+import type { AaspConfig } from '../aasp/config';
+import type { DataStream } from './data';
 
 /**
  * Move a normalised log-mel [nMels, frames] by k bands: k > 0 moves content to higher bands.
@@ -43,4 +45,15 @@ export function addShiftedCopies(batch: Float32Array, B: number, nMels: number, 
     shifts.push(k);
   }
   return shifts;
+}
+
+/** B clips for one training step: the stream's B − P crops, then (config shiftPairs P) the P shifted copies. */
+export async function trainingBatch(stream: DataStream, B: number, cfg: AaspConfig, rng: Rng): Promise<{ data: Float32Array; nMels: number }> {
+  const P = cfg.shiftPairs;
+  if (P === 0) return stream.nextBatch(B, rng);
+  const got = await stream.nextBatch(B - P, rng);
+  const data = new Float32Array(B * got.nMels * cfg.cropFrames);
+  data.set(got.data);
+  addShiftedCopies(data, B, got.nMels, cfg.cropFrames, P, cfg.shiftMaxBands, rng);
+  return { data, nMels: got.nMels };
 }
