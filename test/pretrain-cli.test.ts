@@ -27,6 +27,15 @@ const metrics = (out: string): Line[] => readFileSync(join(out, 'metrics.jsonl')
 /** Everything but the timing field. */
 const comparable = (ls: Line[]) => ls.map(({ clips_per_s: _t, data_wait_ms: _w, step_ms: _s, ...rest }) => rest);
 
+/** Resumed from the step-1 checkpoint of a 3-step run in another folder: steps 1 and 2 as the uninterrupted run had them. */
+function expectResumeFromStep1(out: string, res: string, ls: Line[]): void {
+  mkdirSync(res, { recursive: true });
+  copyFileSync(join(out, 'checkpoints', 'step-000001.safetensors'), join(res, 'from.safetensors'));
+  const r2 = run(['--out', res, '--resume', join(res, 'from.safetensors')]);
+  expect(r2.code, r2.stderr).toBe(0);
+  expect(comparable(metrics(res)).slice(-2)).toEqual(comparable(ls).slice(1));
+}
+
 beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`node build.mjs\` first`);
   writeFileSync(smallCfg, JSON.stringify({ base: 'tiny', D: 32, depth: 1, heads: 2, Dp: 16, predDepth: 1, predHeads: 2, projDim: 16, nMels: 32, cropFrames: 64, masks: 2 }));
@@ -151,12 +160,7 @@ describe('signals and ablations', () => {
     expect(f.tensors.get('recon.weight')!.shape).toEqual([256, 32]);
     expect([...f.tensors.keys()]).toContain('optim.exp_avg.recon.bias');
     expect(JSON.parse(f.metadata.config).reconWeight).toBe(2);
-    // Resumed from step 1 in another folder: steps 1 and 2 as the uninterrupted run had them.
-    mkdirSync(res, { recursive: true });
-    copyFileSync(join(out, 'checkpoints', 'step-000001.safetensors'), join(res, 'from.safetensors'));
-    const r2 = run(['--out', res, '--resume', join(res, 'from.safetensors')]);
-    expect(r2.code, r2.stderr).toBe(0);
-    expect(comparable(metrics(res)).slice(-2)).toEqual(comparable(ls).slice(1));
+    expectResumeFromStep1(out, res, ls);
   });
 
   it('decorWeight > 0: loss_decor in the metrics, the progress line and the plot; the total adds it; a resume continues it', { timeout: 600_000 }, () => {
@@ -174,11 +178,7 @@ describe('signals and ablations', () => {
     expect(readFileSync(join(out, 'loss.svg'), 'utf8')).toContain('loss_decor');
     const f = readSafetensors(join(out, 'checkpoints', 'step-000001.safetensors'));
     expect(JSON.parse(f.metadata.config).decorWeight).toBe(3);
-    mkdirSync(res, { recursive: true });
-    copyFileSync(join(out, 'checkpoints', 'step-000001.safetensors'), join(res, 'from.safetensors'));
-    const r2 = run(['--out', res, '--resume', join(res, 'from.safetensors')]);
-    expect(r2.code, r2.stderr).toBe(0);
-    expect(comparable(metrics(res)).slice(-2)).toEqual(comparable(ls).slice(1));
+    expectResumeFromStep1(out, res, ls);
   });
 
   it('shiftPairs > 0: the batch ends with shifted copies (other losses than without), a resume continues it, and a batch too small for the pairs is a usage error', { timeout: 600_000 }, () => {
@@ -193,11 +193,7 @@ describe('signals and ablations', () => {
     for (const [i, l] of ls.entries()) expect(l.loss, `step ${i}`).not.toBe(metrics(plain)[i].loss);
     const f = readSafetensors(join(out, 'checkpoints', 'step-000001.safetensors'));
     expect(JSON.parse(f.metadata.config).shiftPairs).toBe(1);
-    mkdirSync(res, { recursive: true });
-    copyFileSync(join(out, 'checkpoints', 'step-000001.safetensors'), join(res, 'from.safetensors'));
-    const r2 = run(['--out', res, '--resume', join(res, 'from.safetensors')]);
-    expect(r2.code, r2.stderr).toBe(0);
-    expect(comparable(metrics(res)).slice(-2)).toEqual(comparable(ls).slice(1));
+    expectResumeFromStep1(out, res, ls);
     const bad = run(['--config', cfg, '--batch', '1', '--steps', '1', '--out', join(dir, 'shift-bad')]);
     expect(bad.code, bad.stderr).toBe(2);
     expect(bad.stderr).toMatch(/shiftPairs 1 needs a batch of at least 2 clips, got --batch 1/);
