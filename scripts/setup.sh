@@ -8,6 +8,7 @@
 #     fluidsynth fluid-soundfont-gm  the instruments task (real recorded samples)
 #     openmpi-bin libopenmpi3        data-parallel pre-training (mpirun)
 #     python3-torch libopenblas0-pthread   the PyTorch reference in step-bench
+#     python3-numpy                  scripts/pooled-readouts.py (a feature diagnostic)
 # Options: --minimal   only npm packages, build and the WebGPU adapter (no tests that need the rest)
 #          -h, --help  this text
 set -euo pipefail
@@ -18,7 +19,7 @@ for a in "$@"; do
   case "$a" in
     --minimal) minimal=1 ;;
     --all|--browser|--speech) ;;  # earlier options: everything is installed by default now
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown option $a (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -80,6 +81,7 @@ if [ "$minimal" = 0 ]; then
   [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || need+=(fluid-soundfont-gm)
   have_cmd mpirun || need+=(openmpi-bin libopenmpi3)
   /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || need+=(python3-torch)
+  /usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || need+=(python3-numpy)
   if command -v dpkg-query >/dev/null 2>&1 && ! have_pkg libopenblas0-pthread; then need+=(libopenblas0-pthread); fi
   if [ ${#need[@]} -eq 0 ]; then echo "all present"; else echo "installing: ${need[*]}"; apt_install "${need[@]}"; fi
 fi
