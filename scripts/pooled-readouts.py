@@ -4,8 +4,8 @@
 A diagnostic, not the benchmark's protocol. proxy-bench caches every model's clip features per
 task (DIR/features/features-*.safetensors: the mean-pooled [n, F'·D] features and the file list).
 It reads the tasks whose files are named fold-id-take-label.wav (the procedural and speech tasks).
-For one task this reads them from two or more proxy-bench folders of the same seed (e.g. two
-recipes) and scores three read-outs of the same standardised features, over the task's own folds
+For one task this reads them from one or more proxy-bench folders (e.g. two recipes of one
+seed) and scores three read-outs of the same standardised features, over the task's own folds
 (the number before the first '-' of each file name; the label is the number after the last):
 
 - linear: ridge regression on one-hot labels, λ in {1, 10, 100, 1000};
@@ -13,9 +13,10 @@ recipes) and scores three read-outs of the same standardised features, over the 
 - kNN: cosine nearest neighbours, k in {1, 5, 15}, majority vote (ties to the lower class).
 
 Each outer fold's hyper-parameters are chosen on the next fold (held out of training), then
-refitted on all training folds, so no setting is picked on the test fold. Models are named by
-their features' content: features that every folder holds bit for bit are the shared random init
-(recipes of one seed start from the same init); the others are each folder's pre-trained model.
+refitted on all training folds, so no setting is picked on the test fold. A feature file is named
+by the model of the folder's results.json whose participation ratio for the task it reproduces
+(proxy-bench computes that ratio from the same features). Features that two folders hold bit for
+bit (two recipes of one seed start from the same random init) are scored once.
 
   python3 scripts/pooled-readouts.py pitch runs/shift-seeds/seed-0 runs/decor-seeds/seed-0
 """
@@ -108,30 +109,55 @@ def accuracy(X, folds, y, readout):
     return 100 * float(np.mean(accs))
 
 
+def participation(X):
+    """(Σλ)²/Σλ² of the standardised features' covariance, as src/eval/dimensionality.ts computes it."""
+    mu, sd = X.mean(0), X.std(0)
+    keep = sd > 1e-12 * (np.abs(mu) + 1)
+    Z = (X[:, keep] - mu[keep]) / sd[keep]
+    G = Z @ Z.T if Z.shape[0] < Z.shape[1] else Z.T @ Z
+    return float(np.trace(G) ** 2 / (G * G).sum())
+
+
+def model_names(folder, task):
+    """(model, participation ratio) of each row of the folder's results.json for the task."""
+    path = os.path.join(folder, 'results.json')
+    if not os.path.exists(path):
+        return []
+    rows = json.load(open(path, encoding='utf8'))['rows']
+    return [(r['model'], r['cells'][task].get('participation')) for r in rows if task in r['cells']]
+
+
+def name_of(X, folder, task):
+    """The results.json model whose participation ratio these features have (proxy-bench wrote both)."""
+    pr = participation(X)
+    for model, p in model_names(folder, task):
+        if p is not None and abs(p - pr) <= 1e-6 * pr:
+            return model
+    return f'unnamed features (participation {pr:.2f})'
+
+
 def main(task, folders):
     per_folder = {d: task_features(d, task) for d in folders}
     for d, found in per_folder.items():
         if not found:
             sys.exit(f'error: {d}/features holds no cached features of task {task}')
-    digest = lambda X: hashlib.sha256(X.tobytes()).hexdigest()
-    shared = set.intersection(*({digest(X) for _, X in found} for found in per_folder.values()))
-    print(f'| model | linear | kernel | kNN |  ({task}, % over its folds; settings chosen on a held-out fold)')
-    print('|---|---|---|---|')
-    seen = set()
+    print(f'| model | folders | linear | kernel | kNN |  ({task}, % over its folds; settings chosen on a held-out fold)')
+    print('|---|---|---|---|---|')
+    by_content = {}
     for d, found in per_folder.items():
-        own = list(dict.fromkeys(digest(X) for _, X in found if digest(X) not in shared))
         for files, X in found:
-            h = digest(X)
-            if h in seen:
-                continue
-            seen.add(h)
-            folds, y = folds_and_labels(files)
-            mark = f', {own.index(h) + 1} of {len(own)}' if len(own) > 1 and h in own else ''
-            name = f'random init (shared by {len(folders)} folders)' if h in shared else f'pre-trained ({d}{mark})'
-            print(f'| {name} | ' + ' | '.join('%.1f' % accuracy(X, folds, y, r) for r in READOUTS) + ' |')
+            h = hashlib.sha256(X.tobytes()).hexdigest()
+            entry = by_content.setdefault(h, {'files': files, 'X': X, 'names': [], 'folders': []})
+            if d not in entry['folders']:
+                entry['folders'].append(d)
+                entry['names'].append(name_of(X, d, task))
+    for e in by_content.values():
+        folds, y = folds_and_labels(e['files'])
+        names = ' = '.join(dict.fromkeys(e['names']))
+        print(f'| {names} | {", ".join(e["folders"])} | ' + ' | '.join('%.1f' % accuracy(e['X'], folds, y, r) for r in READOUTS) + ' |')
 
 
 if __name__ == '__main__':
-    if len(sys.argv) < 4:
+    if len(sys.argv) < 3:
         sys.exit(__doc__.strip().splitlines()[-1].strip())
     main(sys.argv[1], sys.argv[2:])
