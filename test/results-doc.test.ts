@@ -29,3 +29,28 @@ describe('docs/results.md: the answer so far', () => {
     }
   });
 });
+
+describe('docs/results.md: band-shifted negatives (run PS)', () => {
+  it('gives, per seed, the gains in shift.json, the preset\'s report and decor.json', () => {
+    type Run = { seed: number; rows: { model: string; cells: Record<string, Record<'ci' | 'ridge', { mean: number }>> }[] };
+    const gainsOf = (path: string) => {
+      const runs = (JSON.parse(readFileSync(path, 'utf8')) as { runs: Run[] }).runs.filter((r) => r.seed <= 1).sort((a, b) => a.seed - b.seed);
+      return (task: string, probe: string) => runs.map((r) => {
+        const cell = (m: string) => r.rows.find((x) => x.model === m)!.cells[task][probe === 'EVAR' ? 'ci' : 'ridge'].mean;
+        return 100 * (cell('pre-trained 1000 steps, AaPE on') - cell('random init, AaPE on'));
+      });
+    };
+    const ps = gainsOf('docs/results/shift.json'), dc = gainsOf('docs/results/decor.json');
+    const report = readFileSync('docs/results/seeds-report.md', 'utf8').split('\n').filter((l) => l.startsWith('|')).map(cells);
+    const n = (task: string, probe: string) => report.find((c) => c[0] === 'pre-trained 1000 steps, AaPE on − random init, AaPE on' && c[1] === task && c[2] === probe)![4].split(',').slice(0, 2).map(Number);
+    const fmt = (xs: number[]) => xs.map((x) => `${x < 0 ? '-' : '+'}${Math.abs(x).toFixed(1)}`).join(', ');
+    const doc = readFileSync('docs/results.md', 'utf8');
+    const section = doc.slice(doc.indexOf('## Band-shifted negatives'), doc.indexOf('## The `tiny-cpu` preset'));
+    const rows = section.split('\n').filter((l) => /^\| [a-z-]+ \| [+−]/.test(l) && cells(l).length === 7).map(cells);
+    expect(rows).toHaveLength(8);
+    for (const [task, ...got] of rows) {
+      const want = [ps(task, 'ridge'), n(task, 'ridge'), dc(task, 'ridge'), ps(task, 'EVAR'), n(task, 'EVAR'), dc(task, 'EVAR')].map(fmt);
+      expect(got.map(plain), task).toEqual(want);
+    }
+  });
+});
