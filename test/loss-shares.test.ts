@@ -86,7 +86,7 @@ describe('dist/loss-shares.js', () => {
     const bad = run('--config', shifted, '--batch', '1');
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
-    expect(bad.stderr).toMatch(/shiftPairs 1 needs a batch of at least 2 clips, got --batch 1/);
+    expect(bad.stderr).toMatch(/shiftPairs 1 needs a batch of at least 2 clips, got 1 \(--batch\)/);
   });
 
   it('a missing checkpoint exits 2 with one line naming it', () => {

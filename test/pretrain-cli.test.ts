@@ -196,7 +196,7 @@ describe('signals and ablations', () => {
     expectResumeFromStep1(out, res, ls);
     const bad = run(['--config', cfg, '--batch', '1', '--steps', '1', '--out', join(dir, 'shift-bad')]);
     expect(bad.code, bad.stderr).toBe(2);
-    expect(bad.stderr).toMatch(/shiftPairs 1 needs a batch of at least 2 clips, got --batch 1/);
+    expect(bad.stderr).toMatch(/shiftPairs 1 needs a batch of at least 2 clips, got 1 \(--batch\)/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 

@@ -55,7 +55,7 @@ export interface AaspConfig {
    */
   decorWeight: number;
   /**
-   * Pitch-shifted hard negatives (not in spec 5; 0 = off, the spec's batches): the last shiftPairs
+   * Band-shifted hard negatives (not in spec 5; 0 = off, the spec's batches): the last shiftPairs
    * clips of every batch are copies of the first shiftPairs, with the log-mel moved up or down by
    * 1..shiftMaxBands mel bands (src/train/shift-pairs.ts). Each copy is another clip to InfoNCE, so
    * the clip embedding must tell a clip from itself at another pitch. Needs batch ≥ 2·shiftPairs.

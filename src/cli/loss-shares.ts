@@ -19,7 +19,7 @@ import { Rng } from '../util/rng';
 import { readCheckpoint, writeCheckpointTensors } from '../io/checkpoint';
 import { proceduralSource } from '../train/sources';
 import { cpuLogMel, DataStream } from '../train/data';
-import { trainingBatch } from '../train/shift-pairs';
+import { shiftPairsProblem, trainingBatch } from '../train/shift-pairs';
 import { GROUPS, lossShares } from '../train/loss-shares';
 
 const SPEC: Record<string, FlagSpec> = {
@@ -53,7 +53,8 @@ async function main(): Promise<number> {
   if (a.flags['decor-weight'] !== undefined) over.decorWeight = get.num(a, 'decor-weight');
   if (get.bool(a, 'no-aape')) over.aape = false;
   cfg = validateConfig({ ...cfg, ...over }, 'config with command-line overrides');
-  if (2 * cfg.shiftPairs > batch) throw new UsageError(`config ${cfg.name}: shiftPairs ${cfg.shiftPairs} needs a batch of at least ${2 * cfg.shiftPairs} clips, got --batch ${batch}`);
+  const noRoom = shiftPairsProblem(cfg.shiftPairs, batch);
+  if (noRoom) throw new UsageError(`config ${cfg.name}: ${noRoom} (--batch)`);
 
   await init();
   const student = new AaspStudent(cfg, new Rng(seed), makeEmbedder);

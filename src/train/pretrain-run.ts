@@ -25,7 +25,7 @@ import { DataStream, cpuLogMel, gpuLogMel, type ClipSource, type DataPosition, t
 import { fileSource, proceduralSource } from './sources';
 import { MetricsLog, type StepMetrics } from './metrics';
 import { effectiveRank } from './monitor';
-import { trainingBatch } from './shift-pairs';
+import { shiftPairsProblem, trainingBatch } from './shift-pairs';
 import { applyUpdate, computeGradients, makeOptimizer, makeSchedule } from './step';
 import { UsageError, type PretrainOptions } from './options';
 import { ensureOutDir, prepareCheckpointDir, resumeCheckpoint, resumedSettings, SkipReport } from './run-files';
@@ -97,7 +97,8 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
     cfg = applyOverrides(await loadConfig(o.config), o);
   }
   const batchSize = settings ? settings.batch : o.batch;
-  if (2 * cfg.shiftPairs > batchSize) throw new ConfigError(`config ${cfg.name}: shiftPairs ${cfg.shiftPairs} needs a batch of at least ${2 * cfg.shiftPairs} clips, got --batch ${batchSize}`);
+  const noRoom = shiftPairsProblem(cfg.shiftPairs, batchSize);
+  if (noRoom) throw new ConfigError(`config ${cfg.name}: ${noRoom} (--batch)`);
   // A dataset on disk is listed before the GPU starts, so a bad path fails at once.
   const dataPath = settings ? settings.data : o.data;
   const fileSrc = dataPath ? fileSource(dataPath, log) : null;

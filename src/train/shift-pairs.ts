@@ -1,5 +1,5 @@
 /**
- * Pitch-shifted hard negatives (config `shiftPairs`, not in spec 5). A batch of B clips is made of
+ * Band-shifted hard negatives (config `shiftPairs`, not in spec 5). A batch of B clips is made of
  * B − P crops from the data stream followed by P copies of its first P crops, each moved up or down
  * the mel axis by 1..shiftMaxBands bands. InfoNCE treats every other clip of the batch as a
  * negative, so a clip and its shifted copy must get different clip embeddings: the encoder has to
@@ -28,6 +28,11 @@ export function shiftBands(mel: Float32Array, nMels: number, frames: number, k: 
   return out;
 }
 
+/** Why a batch of B clips cannot hold the config's shifted copies, or null when it can. */
+export function shiftPairsProblem(pairs: number, B: number): string | null {
+  return 2 * pairs > B ? `shiftPairs ${pairs} needs a batch of at least ${2 * pairs} clips, got ${B}` : null;
+}
+
 /**
  * Fill the last `pairs` clips of a [B, nMels, frames] batch with shifted copies of its first
  * `pairs` clips, in place. Draws two numbers per pair from `rng` (magnitude, then sign), in order,
@@ -35,7 +40,8 @@ export function shiftBands(mel: Float32Array, nMels: number, frames: number, k: 
  * tests).
  */
 export function addShiftedCopies(batch: Float32Array, B: number, nMels: number, frames: number, pairs: number, maxBands: number, rng: Rng): number[] {
-  if (pairs < 0 || 2 * pairs > B) throw new Error(`shiftPairs ${pairs} needs a batch of at least ${2 * pairs} clips, got ${B}`);
+  const problem = pairs < 0 ? `shiftPairs ${pairs} is negative` : shiftPairsProblem(pairs, B);
+  if (problem) throw new Error(problem);
   const per = nMels * frames;
   const shifts: number[] = [];
   for (let i = 0; i < pairs; i++) {
