@@ -8,15 +8,16 @@ import { readFileSync } from 'node:fs';
 
 const cells = (line: string) => line.trim().replace(/^\||\|$/g, '').split('|').map((c) => c.trim());
 const plain = (s: string) => s.replace(/\*/g, '').replace(/−/g, '-');
+/** The table rows of the preset's four-seed report, as cells. */
+const report = readFileSync('docs/results/seeds-report.md', 'utf8').split('\n').filter((l) => l.startsWith('|')).map(cells);
+const PAIR = 'pre-trained 1000 steps, AaPE on − random init, AaPE on';
 
 describe('docs/results.md: the answer so far', () => {
   it('gives the four-seed report\'s random init and paired gains for every task', () => {
-    const report = readFileSync('docs/results/seeds-report.md', 'utf8').split('\n').filter((l) => l.startsWith('|')).map(cells);
     const doc = readFileSync('docs/results.md', 'utf8');
     const section = doc.slice(doc.indexOf('## The answer so far'), doc.indexOf('## How to reproduce'));
     const rows = section.split('\n').filter((l) => /^\| [a-z-]+[ ,]/.test(l) && / \(\d+\.\d\) \|/.test(l)).map(cells);
     expect(rows).toHaveLength(8);
-    const PAIR = 'pre-trained 1000 steps, AaPE on − random init, AaPE on';
     for (const [name, random, ridge, evar] of rows) {
       const task = name.replace(/ \(.*$/, '').replace(/,.*$/, '');
       const rand = report.find((c) => c[0] === task && c[1] === 'ridge')!;
@@ -41,8 +42,7 @@ describe('docs/results.md: band-shifted negatives (run PS)', () => {
       });
     };
     const ps = gainsOf('docs/results/shift.json'), dc = gainsOf('docs/results/decor.json');
-    const report = readFileSync('docs/results/seeds-report.md', 'utf8').split('\n').filter((l) => l.startsWith('|')).map(cells);
-    const n = (task: string, probe: string) => report.find((c) => c[0] === 'pre-trained 1000 steps, AaPE on − random init, AaPE on' && c[1] === task && c[2] === probe)![4].split(',').slice(0, 2).map(Number);
+    const n = (task: string, probe: string) => report.find((c) => c[0] === PAIR && c[1] === task && c[2] === probe)![4].split(',').slice(0, 2).map(Number);
     const fmt = (xs: number[]) => xs.map((x) => `${x < 0 ? '-' : '+'}${Math.abs(x).toFixed(1)}`).join(', ');
     const doc = readFileSync('docs/results.md', 'utf8');
     const section = doc.slice(doc.indexOf('## Band-shifted negatives'), doc.indexOf('## The `tiny-cpu` preset'));

@@ -4,7 +4,7 @@
  * the mel axis by 1..shiftMaxBands bands. InfoNCE treats every other clip of the batch as a
  * negative, so a clip and its shifted copy must get different clip embeddings: the encoder has to
  * keep where a clip's harmonics fall, which the spec's objective does not ask for (docs/results.md,
- * "Pitch-shifted negatives"). Above about 1 kHz the mel axis is close to logarithmic, so a shift of
+ * "Band-shifted negatives"). Above about 1 kHz the mel axis is close to logarithmic, so a shift of
  * k bands there is close to one pitch ratio; below, it is not, which is why this is called a band
  * shift and not a pitch shift.
  */
@@ -36,8 +36,8 @@ export function shiftPairsProblem(pairs: number, B: number): string | null {
 /**
  * Fill the last `pairs` clips of a [B, nMels, frames] batch with shifted copies of its first
  * `pairs` clips, in place. Draws two numbers per pair from `rng` (magnitude, then sign), in order,
- * so a run resumed from a checkpoint draws the same shifts. Returns the shifts (for metrics and
- * tests).
+ * so a run resumed from a checkpoint draws the same shifts. Returns the shifts (the tests check
+ * them against the copies).
  */
 export function addShiftedCopies(batch: Float32Array, B: number, nMels: number, frames: number, pairs: number, maxBands: number, rng: Rng): number[] {
   const problem = pairs < 0 ? `shiftPairs ${pairs} is negative` : shiftPairsProblem(pairs, B);
