@@ -103,6 +103,41 @@ describe('clip embedding', () => {
     m.encoder.dispose();
   });
 
+  it('cuts the encoder after any block: norm of that block\'s output, the whole encoder at depth', async () => {
+    const m = await loadModel({ config: 'tiny', seed: 4 });
+    const rng = new Rng(6);
+    const x = tensor(Float32Array.from({ length: F * 48 }, () => rng.normal()), [2, F, 24]);
+    const depth = m.encoder.cfg.depth;
+    const read = async (t: Tensor) => { const v = await t.toFloat32(); t.dispose(); return v; };
+    const z = noGrad(() => m.encoder.embedFull(x));
+    // Reference: the blocks applied one by one, by hand, then norm.
+    const byHand: Float32Array[] = [];
+    let h = z;
+    for (let k = 0; k <= depth; k++) {
+      if (k > 0) h = noGrad(() => m.encoder.blocks.items[k - 1].forward(h));
+      byHand.push(await read(noGrad(() => m.encoder.norm.forward(h))));
+    }
+    const full = await read(noGrad(() => m.encoder.encode(z)));
+    const maxDiff = (a: Float32Array, b: Float32Array) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+    for (let k = 0; k <= depth; k++) {
+      const cut = await read(noGrad(() => m.encoder.encodeUpTo(z, k)));
+      expect(maxDiff(cut, byHand[k]), `layer ${k}`).toBe(0);
+      if (k < depth) expect(maxDiff(cut, full), `layer ${k} differs from the whole encoder`).toBeGreaterThan(1e-3);
+      const viaView = await read(noGrad(() => tokenEncoder(m.encoder, k).tokens(x)));
+      expect(maxDiff(viaView, cut)).toBe(0);
+    }
+    expect(maxDiff(byHand[depth], full)).toBe(0);
+    // The view names its cut (the feature cache keys on it), except at full depth, which is the default.
+    expect(tokenEncoder(m.encoder, 2).layer).toBe(2);
+    expect(tokenEncoder(m.encoder, depth).layer).toBeUndefined();
+    expect(tokenEncoder(m.encoder).layer).toBeUndefined();
+    expect(() => tokenEncoder(m.encoder, depth + 1)).toThrow(`--layer ${depth + 1} is outside 0..${depth} (tiny has ${depth} blocks; 0 is the token embedding)`);
+    expect(() => m.encoder.encodeUpTo(z, -1)).toThrow('layer -1 is outside 0..4');
+    z.dispose();
+    x.dispose();
+    m.encoder.dispose();
+  });
+
   it('stability curve: 1 at s = 0, values in [-1, 1]', async () => {
     const m = await loadModel({ config: 'tiny', seed: 0, aape: false });
     const rng = new Rng(2);
@@ -139,6 +174,19 @@ describe('embed CLI', () => {
     expect(f.metadata.encoder).toBe('student');
     const clip = f.tensors.get('clip')!.data as Float32Array;
     expect(clip.every(Number.isFinite)).toBe(true);
+    // --layer 1: the encoder cut after its first block, recorded in the metadata; out of range exits 2.
+    const out1 = join(dir, 'emb1.safetensors');
+    const r1 = spawnSync(process.execPath, ['dist/embed.js', '--config', 'tiny', '--layer', '1', '--quiet', '--out', out1, join(dir, 'a.wav')], { encoding: 'utf8' });
+    expect(r1.status, r1.stderr).toBe(0);
+    const f1 = await readSafetensors(out1);
+    expect(f.metadata.layer).toBe('4');
+    expect(f1.metadata.layer).toBe('1');
+    const clip1 = f1.tensors.get('clip')!.data as Float32Array;
+    expect(clip1.length).toBe(960);
+    expect(Math.max(...clip1.map((v, i) => Math.abs(v - clip[i])))).toBeGreaterThan(1e-3);
+    const deep = spawnSync(process.execPath, ['dist/embed.js', '--config', 'tiny', '--layer', '5', '--quiet', '--out', join(dir, 'x.safetensors'), join(dir, 'a.wav')], { encoding: 'utf8' });
+    expect(deep.status).toBe(2);
+    expect(deep.stderr.trim()).toBe('error: --layer 5 is outside 0..4 (tiny has 4 blocks; 0 is the token embedding) (see --help)');
     const bad = spawnSync(process.execPath, ['dist/embed.js', '--frobnicate'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('unknown option --frobnicate');

@@ -97,6 +97,24 @@ describe('proxy-bench CLI', () => {
     expect(none.stderr.trim()).toBe('error: --stability-clips and --stability-notes must be at least 1 (see --help)');
   });
 
+  it('--layer evaluates the encoder cut after a block, keeps its features apart in the cache and is recorded; a layer past the depth exits 2 before pre-training', { timeout: 900_000 }, () => {
+    const o = join(dir, 'layer');
+    const whole = run([...COMMON, '--steps', '0', '--models', 'random-off', '--out', o]);
+    expect(whole.code, whole.stderr).toBe(0);
+    const r = run([...COMMON, '--steps', '0', '--models', 'random-off', '--layer', '0', '--out', o]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('cut after block 0');
+    expect(r.stderr).not.toContain('cache hit'); // the whole encoder's cached features are not reused
+    const res = JSON.parse(readFileSync(join(o, 'results.json'), 'utf8'));
+    expect(res.settings.layer).toBe(0);
+    expect(readFileSync(join(o, 'report.md'), 'utf8')).toContain("every model's encoder cut after block 0");
+    const again = run([...COMMON, '--steps', '0', '--models', 'random-off', '--layer', '0', '--out', o]);
+    expect(again.stderr).toContain('cache hit');
+    const deep = run([...COMMON, '--steps', '1', '--layer', '2', '--out', o]);
+    expect(deep.code).toBe(2);
+    expect(deep.stderr.trim()).toBe(`error: --layer 2 is outside 0..1 (${cfg} has 1 block; 0 is the token embedding) (see --help)`);
+  });
+
   it.skipIf(!hasEspeak())('--pretrain-speech-share reaches the pre-training corpus and names its run and results', { timeout: 900_000 }, () => {
     const o = join(dir, 'speech');
     const r = run([...COMMON, '--steps', '1', '--batch', '2', '--pretrain-clip-seconds', '1', '--pretrain-speech-share', '1', '--models', 'pretrained-off', '--out', o]);

@@ -95,4 +95,15 @@ export class AaspEncoder extends Module {
       return div(outs.reduce((acc, o) => add(acc, o)), outs.length);
     });
   }
+
+  /**
+   * The encoder cut after block `layer`: `norm` of that block's output (0: of the token embedding
+   * itself; depth: the same as `encode`). Probing each depth shows where pre-training adds or
+   * discards what a task needs; `norm` is applied as `encode`'s multi-layer targets apply it.
+   */
+  encodeUpTo(z: Tensor, layer: number): Tensor {
+    const blocks = this.blocks.items;
+    if (!Number.isInteger(layer) || layer < 0 || layer > blocks.length) throw new Error(`layer ${layer} is outside 0..${blocks.length} (the encoder has ${blocks.length} blocks)`);
+    return scope(() => this.norm.forward(throughBlocks(z, blocks.slice(0, layer), (blk, x) => blk.forward(x))));
+  }
 }

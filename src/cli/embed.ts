@@ -11,7 +11,7 @@ import { writeSafetensors, type SafeTensor } from '../io/safetensors';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
 import { collectInputs } from '../eval/inputs';
 import { extractFeatures } from '../eval/extract';
-import { frontEndOf, loadModel, tokenEncoder } from '../eval/model';
+import { frontEndOf, layerProblem, loadModel, tokenEncoder } from '../eval/model';
 import type { EvalLayout } from '../eval/dataset';
 
 const SPEC: Record<string, FlagSpec> = {
@@ -21,6 +21,7 @@ const SPEC: Record<string, FlagSpec> = {
   'init-seed': { type: 'int', help: 'seed of a random init', default: 0 },
   out: { type: 'string', help: 'output safetensors file', default: 'embeddings.safetensors', meta: 'PATH' },
   frames: { type: 'boolean', help: 'also store the frame features of every file', default: false },
+  layer: { type: 'int', help: "features from the encoder cut after block N, norm applied (0: the token embedding; default: all blocks, the spec's protocol)", meta: 'N' },
   layout: { type: 'string', help: 'force a dataset layout (esc50, us8k, speechcommands, nsynth, class-folders, filelist, folder, csv)', meta: 'NAME' },
   'label-key': { type: 'string', help: 'NSynth annotation used as the label', default: 'instrument_family', meta: 'KEY' },
   'max-batch': { type: 'int', help: 'windows per encoder call', default: 8 },
@@ -41,10 +42,13 @@ async function main(): Promise<number> {
   const rt = await init();
   try {
     const model = await loadModel({ checkpoint: get.str(a, 'checkpoint'), config: get.str(a, 'config'), teacher: get.bool(a, 'teacher'), seed: get.num(a, 'init-seed') });
-    log(`model: ${model.description}`);
+    const layer = get.optNum(a, 'layer');
+    const bad = layerProblem(layer, model.cfg);
+    if (bad) throw new UsageError(bad);
+    log(`model: ${model.description}${layer === undefined ? '' : `, cut after block ${layer}`}`);
     const frontEnd = frontEndOf(model.cfg);
     const paths = inputs.items.map((i) => i.path);
-    const r = await extractFeatures(paths, tokenEncoder(model.encoder), { frontEnd, keepFrames: get.bool(a, 'frames'), maxBatch: get.num(a, 'max-batch'), log });
+    const r = await extractFeatures(paths, tokenEncoder(model.encoder, layer), { frontEnd, keepFrames: get.bool(a, 'frames'), maxBatch: get.num(a, 'max-batch'), log });
     model.encoder.dispose();
     if (r.kept.length === 0) { console.error('error: no file could be decoded'); return 1; }
     const tensors = new Map<string, SafeTensor>();
@@ -61,6 +65,7 @@ async function main(): Promise<number> {
       model: model.description,
       model_key: model.modelKey,
       encoder: get.bool(a, 'teacher') ? 'teacher' : 'student',
+      layer: String(layer ?? model.cfg.depth),
       config: JSON.stringify(model.cfg),
       front_end: JSON.stringify(frontEnd),
       feature: `clip = mean over time of frame features [T', F'·D] with F' = ${Fp}, D = ${model.cfg.D} (dim ${r.dim}); windows of ${model.cfg.cropFrames} frames, end padding to a multiple of ${model.cfg.patch}`,

@@ -8,7 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import { init } from '../gpu/runtime';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
-import { loadModel } from '../eval/model';
+import { layerProblem, loadModel } from '../eval/model';
 import { linearEvalDataset, type LinearRunResult } from '../eval/linear-run';
 import { POOLINGS } from '../eval/windows';
 import { formatPercentCI } from '../eval/stats';
@@ -32,6 +32,7 @@ const SPEC: Record<string, FlagSpec> = {
   'label-key': { type: 'string', help: 'NSynth annotation used as the label', default: 'instrument_family', meta: 'KEY' },
   'cache-dir': { type: 'string', help: 'feature cache folder', default: '.cache/features', meta: 'DIR' },
   pool: { type: 'string', help: "clip feature from the frame features: mean (the spec's protocol) or mean+std (also the spread over time)", default: 'mean', meta: 'NAME' },
+  layer: { type: 'int', help: "features from the encoder cut after block N, norm applied (0: the token embedding; default: all blocks, the spec's protocol)", meta: 'N' },
   cache: { type: 'boolean', help: 'use the feature cache (--no-cache to recompute)', default: true },
   'max-batch': { type: 'int', help: 'windows per encoder call', default: 8 },
   json: { type: 'string', help: 'write all results as JSON here', meta: 'PATH' },
@@ -61,14 +62,17 @@ async function main(): Promise<number> {
   const results: LinearRunResult[] = [];
   try {
     const model = await loadModel({ checkpoint: get.str(a, 'checkpoint'), config: get.str(a, 'config'), teacher: get.bool(a, 'teacher'), seed: get.num(a, 'init-seed') });
-    log(`model: ${model.description}`);
+    const layer = get.optNum(a, 'layer');
+    const bad = layerProblem(layer, model.cfg);
+    if (bad) throw new UsageError(bad);
+    log(`model: ${model.description}${layer === undefined ? '' : `, cut after block ${layer}`}`);
     for (const ds of a.positional) {
       const r = await linearEvalDataset(ds, model, {
         layout: get.str(a, 'layout') as EvalLayout | undefined, labelKey: get.str(a, 'label-key'),
         cacheDir: get.bool(a, 'cache') ? get.str(a, 'cache-dir')! : null, maxBatch: get.num(a, 'max-batch'),
         lr: get.num(a, 'lr'), batchSize: get.num(a, 'batch'), maxEpochs: get.num(a, 'epochs'), patience: get.num(a, 'patience'),
         seeds: get.nums(a, 'seeds'), onlyFolds: get.nums(a, 'folds'), kFolds: get.num(a, 'k-folds'), groupFolds: get.num(a, 'group-folds'), validFraction: get.num(a, 'valid-fraction'),
-        ridge: get.bool(a, 'ridge'), pool: get.oneOf(a, 'pool', POOLINGS), log: get.bool(a, 'verbose') ? log : (m) => { if (!/^(ridge )?seed /.test(m)) log(m); },
+        ridge: get.bool(a, 'ridge'), pool: get.oneOf(a, 'pool', POOLINGS), layer, log: get.bool(a, 'verbose') ? log : (m) => { if (!/^(ridge )?seed /.test(m)) log(m); },
       });
       results.push(r);
       console.log(`${ds}: test accuracy ${formatPercentCI(r.ci, 2)} % (mean ± 95% CI over ${r.ci.n} seed${r.ci.n > 1 ? 's' : ''}; ${r.seeds[0].splits.length} split(s), ${r.nClasses} classes, ${r.nItems} clips, ${r.dim}-d features${r.fromCache ? ', cached' : ''})`);
@@ -81,7 +85,7 @@ async function main(): Promise<number> {
     }
     const json = get.str(a, 'json');
     if (json) {
-      await writeFile(json, JSON.stringify({ model: model.description, modelKey: model.modelKey, config: model.cfg, results }, null, 1));
+      await writeFile(json, JSON.stringify({ model: model.description, modelKey: model.modelKey, config: model.cfg, layer: layer ?? model.cfg.depth, results }, null, 1));
       log(`wrote ${json}`);
     }
     model.encoder.dispose();

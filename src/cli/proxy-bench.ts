@@ -22,7 +22,7 @@ import { PROXY_TASKS, type ProxyTaskName } from '../data/procedural/proxy-tasks'
 import { ProceduralCorpus } from '../data/procedural/corpus';
 import { defaultSpeechSynth } from '../data/procedural/speech';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
-import { frontEndOf, loadModel, parseModelSpec, tokenEncoder, type ModelSpec } from '../eval/model';
+import { frontEndOf, layerProblem, loadModel, parseModelSpec, tokenEncoder, type ModelSpec } from '../eval/model';
 import { linearEvalDataset, type LinearRunResult } from '../eval/linear-run';
 import { POOLINGS } from '../eval/windows';
 import { formatPercentCI } from '../eval/stats';
@@ -76,6 +76,7 @@ const SPEC: Record<string, FlagSpec> = {
   // The paired on − off difference on recorded notes is ~0.0007 with a clip-to-clip spread that
   // needs a few hundred notes to resolve it (docs/results.md), hence the whole split by default.
   'stability-notes': { type: 'int', help: 'recorded notes (evenly spaced over the instruments test split) for the second stability set, when that set is rendered (default: all of them)', meta: 'N' },
+  layer: { type: 'int', help: "evaluate (probes and stability) the encoder cut after block N, norm applied (0: the token embedding; default: all blocks, the spec's protocol)", meta: 'N' },
   'cache-dir': { type: 'string', help: 'feature cache (default <out>/features)', meta: 'DIR' },
   pool: { type: 'string', help: "clip feature from the encoder's frame features: mean (the spec's protocol) or mean+std (also the spread over time)", default: 'mean', meta: 'NAME' },
 };
@@ -157,6 +158,10 @@ async function main(): Promise<number> {
   const want = new Set(get.strs(a, 'models') ?? ROWS.slice(0, 4));
   for (const w of want) if (!ROWS.includes(w)) throw new UsageError(`--models: unknown row ${w} (known: ${ROWS.join(', ')})`);
   const pool = get.oneOf(a, 'pool', POOLINGS);
+  // Checked before any pre-training starts, and again per model (a checkpoint carries its own depth).
+  const layer = get.optNum(a, 'layer');
+  const layerBad = cks ? null : layerProblem(layer, await loadConfig(config));
+  if (layerBad) throw new UsageError(layerBad);
   const models: BenchModel[] = [];
   if (want.has('random-on')) models.push({ name: 'random init, AaPE on', spec: { config, aape: true, seed } });
   if (want.has('random-off')) models.push({ name: 'random init, AaPE off', spec: { config, aape: false, seed } });
@@ -204,17 +209,19 @@ async function main(): Promise<number> {
       // A given checkpoint's row says how long it was pre-trained (its step, from the metadata).
       const step = /step (\d+)/.exec(model.description);
       if (cks && 'checkpoint' in m.spec && step) m.name = m.name.replace('pre-trained', `pre-trained ${step[1]} steps`);
-      log(`== ${m.name}: ${model.description}`);
+      const bad = layerProblem(layer, model.cfg);
+      if (bad) throw new UsageError(`${model.description}: ${bad}`);
+      log(`== ${m.name}: ${model.description}${layer === undefined ? '' : `, cut after block ${layer}`}`);
       const res: Record<string, LinearRunResult> = {};
       for (const task of tasks) {
         res[task] = await linearEvalDataset(dataDirs.get(task)!, model, {
-          cacheDir: get.str(a, 'cache-dir') ?? join(out, 'features'), pool, ...evalOpts(task), log: (s) => { if (!/^(ridge )?seed /.test(s)) log(s); },
+          cacheDir: get.str(a, 'cache-dir') ?? join(out, 'features'), pool, layer, ...evalOpts(task), log: (s) => { if (!/^(ridge )?seed /.test(s)) log(s); },
         });
         const r = res[task];
         log(`${m.name} / ${task}: EVAR ${formatPercentCI(r.ci)} %, ridge ${r.ridge ? formatPercentCI(r.ridge.ci) : '—'} %`);
       }
       const curves: Record<string, StabilityCurve> = {};
-      for (const st of stabSets) curves[st.set] = await stabilityCurve(tokenEncoder(model.encoder), st.samples.map((s) => logMelCpu(s, frontEndOf(model.cfg))));
+      for (const st of stabSets) curves[st.set] = await stabilityCurve(tokenEncoder(model.encoder, layer), st.samples.map((s) => logMelCpu(s, frontEndOf(model.cfg))));
       model.encoder.dispose();
       rows.push({
         model: m.name, cells: Object.fromEntries(tasks.map((t) => [t, { ci: res[t].ci, ridge: res[t].ridge?.ci, participation: res[t].dimensionality.participation }])),
@@ -247,7 +254,7 @@ async function main(): Promise<number> {
   const dims = dimensionalityTable(benchTasks, rows);
   const minutes = (Date.now() - t0) / 60000;
   const pretrain = cks ? { checkpoints: get.strs(a, 'checkpoints') } : { steps, batch: get.num(a, 'batch'), pretrainClipSeconds: get.num(a, 'pretrain-clip-seconds'), pretrainData: get.str(a, 'pretrain-data') ?? `procedural corpus${share === undefined ? '' : `, speech share ${share}`}` };
-  const settings = { tasks, models: models.map((m) => m.name), perClass, clipSeconds: clipSec, instrumentNotes: notes, instrumentFolds: instFolds, ...(progs ? { instrumentPrograms: progs } : {}), dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), pool, minutes };
+  const settings = { tasks, models: models.map((m) => m.name), perClass, clipSeconds: clipSec, instrumentNotes: notes, instrumentFolds: instFolds, ...(progs ? { instrumentPrograms: progs } : {}), dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), pool, ...(layer === undefined ? {} : { layer }), minutes };
   await writeFile(join(out, 'results.json'), JSON.stringify({ settings, rows, details }, null, 1));
   await writeFile(join(out, 'table.md'), `${table}\n\n${verdict}\n\n${stabPairs ? `${stabPairs}\n\n` : ''}${dims ? `${dims}\n\n` : ''}Settings: ${JSON.stringify(settings)}\n`);
   const stabPlots: StabilityClips[] = [];
@@ -266,6 +273,7 @@ async function main(): Promise<number> {
   const report = [
     `Command: \`${command}\``, '',
     `Time: ${minutes.toFixed(1)} min on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (reused pieces not counted).`, '',
+    ...(layer === undefined ? [] : [`Features: every model's encoder cut after block ${layer} (norm applied), not the spec's whole encoder.`, '']),
     'Test accuracy (%), mean ± 95 % CI (Student t) over the evaluation seeds; EVAR = the linear protocol of docs/model.md (Adam, early stopping), ridge = closed-form ridge probe on the same splits (λ on validation).', '',
     table, '', 'Pre-trained vs random init (same AaPE setting), difference in points:', '', verdict, '',
     ...(losses.length ? ['![pre-training loss](loss.svg)', ''] : []), ...stabPlots.flatMap((st) => [`![aliasing stability, ${st.set}](${st.file}.svg)`, '']),

@@ -99,6 +99,8 @@ export const get = {
     if (typeof v !== 'number') throw new UsageError(`--${k} is required`);
     return v;
   },
+  /** A number flag without a default: undefined when not given. */
+  optNum: (p: Parsed, k: string): number | undefined => p.flags[k] as number | undefined,
   bool: (p: Parsed, k: string): boolean => p.flags[k] === true,
   nums: (p: Parsed, k: string): number[] | undefined => p.flags[k] as number[] | undefined,
   strs: (p: Parsed, k: string): string[] | undefined => p.flags[k] as string[] | undefined,

@@ -22,6 +22,8 @@ export interface TokenEncoder {
   readonly patch: number;
   /** Longest window in frames (the pre-training crop, 608). */
   readonly maxFrames: number;
+  /** The block after which the encoder is cut, when it is (absent: all blocks, the spec's protocol). */
+  readonly layer?: number;
   /**
    * x [B, F, T] (T a multiple of `patch`, ≤ maxFrames) → tokens [B, (F/patch)·(T/patch), D] in
    * row-major (p, q) order, position embedding counted from time 0. Called under noGrad.

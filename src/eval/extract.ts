@@ -83,7 +83,7 @@ export async function cachedClipFeatures(
 ): Promise<CachedFeatures & { fromCache: boolean; cacheFile?: string }> {
   const log = opts.log ?? ((m: string) => console.error(m));
   const { dir, model } = opts.cache;
-  const key = dir ? await featureCacheKey({ model, files: paths, frontEnd: opts.frontEnd, embed: { patch: enc.patch, maxFrames: enc.maxFrames, dim: enc.dim, nMels: enc.nMels, ...(opts.pool && opts.pool !== 'mean' ? { pool: opts.pool } : {}) } }) : '';
+  const key = dir ? await featureCacheKey({ model, files: paths, frontEnd: opts.frontEnd, embed: { patch: enc.patch, maxFrames: enc.maxFrames, dim: enc.dim, nMels: enc.nMels, ...(opts.pool && opts.pool !== 'mean' ? { pool: opts.pool } : {}), ...(enc.layer !== undefined ? { layer: enc.layer } : {}) } }) : '';
   if (dir) {
     const hit = await readFeatureCache(dir, key);
     if (hit) {

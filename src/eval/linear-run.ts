@@ -19,6 +19,8 @@ export interface LinearRunOptions extends ProtocolOptions {
   log?: (msg: string) => void;
   /** Clip feature pooling (default 'mean', the spec's protocol). */
   pool?: Pooling;
+  /** Features from the encoder cut after this block (default: all blocks, the spec's protocol). */
+  layer?: number;
   /** Also run the closed-form ridge probe on the same splits (default true; it costs seconds). */
   ridge?: boolean;
 }
@@ -45,7 +47,7 @@ export async function linearEvalDataset(path: string, model: LoadedModel, opts: 
   const { items, classes } = singleLabel(ds);
   log(`dataset ${path}: ${ds.layout}, ${items.length} labelled files, ${classes.length} classes`);
   const t0 = Date.now();
-  const feats = await cachedClipFeatures(items.map((i) => i.path), tokenEncoder(model.encoder), {
+  const feats = await cachedClipFeatures(items.map((i) => i.path), tokenEncoder(model.encoder, opts.layer), {
     frontEnd: frontEndOf(model.cfg), maxBatch: opts.maxBatch, pool: opts.pool, log,
     cache: { dir: opts.cacheDir === undefined ? '.cache/features' : opts.cacheDir, model: model.modelKey },
   });

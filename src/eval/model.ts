@@ -56,14 +56,28 @@ function fullEmbedding(enc: AaspEncoder): (x: Tensor) => Tensor {
   };
 }
 
-/** Token encoder view of an AaspEncoder: all N tokens (no masking) → blocks → norm. */
-export function tokenEncoder(enc: AaspEncoder): TrainableEncoder {
+/** Why `layer` cannot cut this config's encoder, or null (undefined: the whole encoder). */
+export function layerProblem(layer: number | undefined, cfg: AaspConfig): string | null {
+  if (layer === undefined || (Number.isInteger(layer) && layer >= 0 && layer <= cfg.depth)) return null;
+  return `--layer ${layer} is outside 0..${cfg.depth} (${cfg.name} has ${cfg.depth} block${cfg.depth === 1 ? '' : 's'}; 0 is the token embedding)`;
+}
+
+/**
+ * Token encoder view of an AaspEncoder: all N tokens (no masking) → blocks → norm. With `layer`
+ * (0..depth) the blocks after that one are left out (`encodeUpTo`); the view then names its
+ * layer, so cached features of different depths never mix. `layer` = depth is the full encoder.
+ */
+export function tokenEncoder(enc: AaspEncoder, layer?: number): TrainableEncoder {
   const embed = fullEmbedding(enc);
+  const bad = layerProblem(layer, enc.cfg);
+  if (bad) throw new Error(bad);
+  const cut = layer !== undefined && layer !== enc.cfg.depth;
   return {
     dim: enc.cfg.D, nMels: enc.cfg.nMels, patch: enc.cfg.patch, maxFrames: enc.cfg.cropFrames,
+    ...(cut ? { layer } : {}),
     tokens: (x) => {
       const z = embed(x);
-      const y = enc.encode(z);
+      const y = cut ? enc.encodeUpTo(z, layer) : enc.encode(z);
       z.dispose();
       return y;
     },
