@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PRESETS, grid, loadConfig, validateConfig, type AaspConfig } from '../src/aasp/config';
+import { PRESETS, configFromObject, grid, loadConfig, validateConfig, type AaspConfig } from '../src/aasp/config';
 
 describe('tiny-cpu preset', () => {
   it('is the tiny model with 192-frame crops (60 tokens) and a third of its learning rate, and valid', async () => {
@@ -38,5 +38,14 @@ describe('fields added after the spec', () => {
       delete old[field];
       expect(validateConfig(old as AaspConfig, 'older checkpoint')[field], field).toBe(0);
     }
+    const old = { ...PRESETS.tiny } as Partial<AaspConfig>;
+    delete old.frozen;
+    expect(validateConfig(old as AaspConfig, 'older checkpoint').frozen).toEqual([]);
+  });
+
+  it('frozen is a list of parameter-name prefixes', () => {
+    expect(configFromObject({ base: 'tiny-cpu', frozen: ['patch_embed.'] }, 'fp.json').frozen).toEqual(['patch_embed.']);
+    expect(() => configFromObject({ frozen: 'patch_embed.' }, 'fp.json')).toThrow('fp.json: "frozen" must be a list of non-empty strings, got "patch_embed."');
+    expect(() => configFromObject({ frozen: [''] }, 'fp.json')).toThrow('"frozen" must be a list of non-empty strings');
   });
 });

@@ -200,6 +200,33 @@ describe('signals and ablations', () => {
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('frozen ["patch_embed."]: student and teacher keep the patch projection, the rest trains, a resume continues it; a prefix naming nothing exits 2', { timeout: 600_000 }, () => {
+    const small = JSON.parse(readFileSync(smallCfg, 'utf8'));
+    const cfg = join(dir, 'frozen.json'), out = join(dir, 'frozen'), res = join(dir, 'frozen-resumed'), plain = join(dir, 'frozen-plain');
+    writeFileSync(cfg, JSON.stringify({ ...small, frozen: ['patch_embed.'] }));
+    const r = run(['--config', cfg, '--batch', '2', '--clip-seconds', '1', '--steps', '3', '--checkpoint-every', '1', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('frozen at their initial values (config "frozen"): patch_embed.proj.weight, patch_embed.proj.bias');
+    expect(run([...COMMON, '--steps', '1', '--out', plain]).code).toBe(0);
+    const ck = (o: string, s: number) => readSafetensors(join(o, 'checkpoints', `step-00000${s}.safetensors`)).tensors;
+    const [s1, s3, p1] = [ck(out, 1), ck(out, 3), ck(plain, 1)];
+    const same = (a: { data: ArrayLike<number> }, b: { data: ArrayLike<number> }) => Array.from(a.data).every((v, i) => v === b.data[i]);
+    for (const n of ['patch_embed.proj.weight', 'patch_embed.proj.bias']) {
+      expect(same(s1.get(n)!, s3.get(n)!), `${n} kept`).toBe(true);
+      expect(same(s3.get(`teacher.${n}`)!, s3.get(n)!), `teacher.${n} kept`).toBe(true);
+      expect(Array.from(s3.get(`optim.exp_avg.${n}`)!.data).every((v) => v === 0)).toBe(true);
+      expect(same(p1.get(n)!, s1.get(n)!), `${n} trains without "frozen"`).toBe(false);
+    }
+    expect(same(s1.get('blocks.0.attn.qkv.weight')!, s3.get('blocks.0.attn.qkv.weight')!)).toBe(false);
+    expect(same(s1.get('aape.fuse.weight')!, s3.get('aape.fuse.weight')!)).toBe(false);
+    expectResumeFromStep1(out, res, metrics(out));
+    const badCfg = join(dir, 'frozen-bad.json');
+    writeFileSync(badCfg, JSON.stringify({ ...small, frozen: ['patch.'] }));
+    const bad = run(['--config', badCfg, '--batch', '2', '--steps', '1', '--out', join(dir, 'frozen-bad')]);
+    expect(bad.code, bad.stderr).toBe(2);
+    expect(bad.stderr.trim()).toBe(`pretrain: config ${badCfg}: frozen prefix "patch." names no student parameter (they start with patch_embed, aape, blocks, norm, predictor, proj)`);
+  });
+
   it('--no-aape (with the GPU front end) and --no-contrastive (with inverse-block masks) run', { timeout: 600_000 }, () => {
     const na = join(dir, 'noaape'), nc = join(dir, 'nocon');
     expect(run([...COMMON, '--steps', '1', '--no-aape', '--features', 'gpu', '--out', na]).code).toBe(0);

@@ -63,6 +63,12 @@ export interface AaspConfig {
   shiftPairs: number;
   /** Largest band shift of a shifted copy (shiftPairs > 0 only). */
   shiftMaxBands: number;
+  /**
+   * Student parameters kept at their initial values, by name prefix (not in spec 5; [] = all train,
+   * the spec's recipe). ["patch_embed."] keeps the random patch projection, as MoCo v3 does for
+   * ViTs; the teacher, a copy that follows the student, keeps it too (src/train/step.ts).
+   */
+  frozen: string[];
   // ---- optimisation (spec 5.9, 5.10)
   /** Base learning rate; the peak is baseLr·B/256 when lrScaleWithBatch, else baseLr. */
   baseLr: number;
@@ -81,7 +87,7 @@ export interface AaspConfig {
 const COMMON = {
   aape: true, modes: 4, K: 33,
   nMels: 80, cropFrames: 608, patch: 16, melMean: -7.1, melStd: 4.2,
-  masks: 4, maskRatio: 0.7, maskType: 'random' as MaskType, lambda: 0.5, tau: 0.1, projDim: 256, targetLayers: 1, reconWeight: 0, decorWeight: 0, shiftPairs: 0, shiftMaxBands: 8,
+  masks: 4, maskRatio: 0.7, maskType: 'random' as MaskType, lambda: 0.5, tau: 0.1, projDim: 256, targetLayers: 1, reconWeight: 0, decorWeight: 0, shiftPairs: 0, shiftMaxBands: 8, frozen: [] as string[],
   beta1: 0.9, beta2: 0.95, adamEps: 1e-8, weightDecay: 0.05, clip: 3.0, warmupFraction: 0.1,
 };
 
@@ -107,11 +113,11 @@ export class ConfigError extends Error {
   constructor(msg: string) { super(msg); this.name = 'ConfigError'; }
 }
 
-type FieldKind = 'int+' | 'int0' | 'num' | 'num+' | 'bool' | 'ratio' | 'masktype' | 'str' | 'ema';
+type FieldKind = 'int+' | 'int0' | 'num' | 'num+' | 'bool' | 'ratio' | 'masktype' | 'str' | 'strs' | 'ema';
 const FIELDS: Record<keyof AaspConfig, FieldKind> = {
   name: 'str', D: 'int+', depth: 'int+', heads: 'int+', Dp: 'int+', predDepth: 'int+', predHeads: 'int+',
   aape: 'bool', modes: 'int+', K: 'int+', nMels: 'int+', cropFrames: 'int+', patch: 'int+', melMean: 'num', melStd: 'num+',
-  masks: 'int+', maskRatio: 'ratio', maskType: 'masktype', lambda: 'num', tau: 'num+', projDim: 'int+', targetLayers: 'int+', reconWeight: 'num', decorWeight: 'num', shiftPairs: 'int0', shiftMaxBands: 'int+',
+  masks: 'int+', maskRatio: 'ratio', maskType: 'masktype', lambda: 'num', tau: 'num+', projDim: 'int+', targetLayers: 'int+', reconWeight: 'num', decorWeight: 'num', shiftPairs: 'int0', shiftMaxBands: 'int+', frozen: 'strs',
   baseLr: 'num+', lrScaleWithBatch: 'bool', beta1: 'ratio', beta2: 'ratio', adamEps: 'num+', weightDecay: 'num', clip: 'num+',
   warmupFraction: 'ratio', ema0: 'ema', ema1: 'ema',
 };
@@ -128,6 +134,7 @@ function checkField(key: string, v: unknown, kind: FieldKind, where: string): vo
     case 'ema': if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw bad('a number in [0, 1]'); break;
     case 'masktype': if (v !== 'random' && v !== 'inverse-block') throw bad('"random" or "inverse-block"'); break;
     case 'str': if (typeof v !== 'string') throw bad('a string'); break;
+    case 'strs': if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) throw bad('a list of non-empty strings'); break;
   }
 }
 
@@ -145,7 +152,7 @@ export function maskCounts(cfg: AaspConfig): { nMasked: number; nVisible: number
 }
 
 /** Fields added after the spec, with the values that keep its objective: older checkpoints lack them. */
-const LATER_FIELDS: Partial<AaspConfig> = { reconWeight: 0, decorWeight: 0, shiftPairs: 0, shiftMaxBands: 8 };
+const LATER_FIELDS: Partial<AaspConfig> = { reconWeight: 0, decorWeight: 0, shiftPairs: 0, shiftMaxBands: 8, frozen: [] };
 
 /** Check the relations between fields; throws ConfigError naming the problem. */
 export function validateConfig(given: AaspConfig, where = 'config'): AaspConfig {

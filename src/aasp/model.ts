@@ -61,9 +61,13 @@ export class Teacher {
     for (const [, t, s] of this.pairs) copyValues(t, s);
   }
 
-  /** teacher ← τ·teacher + (1 − τ)·student. */
+  /**
+   * teacher ← τ·teacher + (1 − τ)·student, for the student parameters that train: a frozen one
+   * (config `frozen`) equals its teacher copy already, and averaging it would only add rounding.
+   */
   ema(tau: number): void {
-    emaUpdate(this.pairs.map((p) => p[1]), this.pairs.map((p) => p[2]), tau);
+    const live = this.pairs.filter((p) => p[2].requiresGrad);
+    emaUpdate(live.map((p) => p[1]), live.map((p) => p[2]), tau);
   }
 
   /** Teacher parameters under their checkpoint names (`teacher.` + student name). */

@@ -21,6 +21,7 @@ import { proceduralSource } from '../train/sources';
 import { cpuLogMel, DataStream } from '../train/data';
 import { shiftPairsProblem, trainingBatch } from '../train/shift-pairs';
 import { GROUPS, lossShares } from '../train/loss-shares';
+import { freezeParameters } from '../train/step';
 
 const SPEC: Record<string, FlagSpec> = {
   config: { type: 'string', help: 'preset or JSON config (ignored with --checkpoint, which carries its own)', default: 'tiny-cpu', meta: 'NAME|FILE' },
@@ -58,6 +59,7 @@ async function main(): Promise<number> {
 
   await init();
   const student = new AaspStudent(cfg, new Rng(seed), makeEmbedder);
+  freezeParameters(student, cfg); // the gradients pre-training would apply: none for frozen parameters
   const teacher = new Teacher(student, makeEmbedder);
   if (ck) {
     // Tensors the checkpoint lacks (a recon head turned on here) keep their init; the optimizer is not needed.

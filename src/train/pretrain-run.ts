@@ -26,7 +26,7 @@ import { fileSource, proceduralSource } from './sources';
 import { MetricsLog, type StepMetrics } from './metrics';
 import { effectiveRank } from './monitor';
 import { shiftPairsProblem, trainingBatch } from './shift-pairs';
-import { applyUpdate, computeGradients, makeOptimizer, makeSchedule } from './step';
+import { applyUpdate, computeGradients, freezeParameters, makeOptimizer, makeSchedule } from './step';
 import { UsageError, type PretrainOptions } from './options';
 import { ensureOutDir, prepareCheckpointDir, resumeCheckpoint, resumedSettings, SkipReport } from './run-files';
 import { startDistributed, rankLog } from './distributed-run';
@@ -116,6 +116,8 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
     // crops, masks). Kept apart so that ablations with other parameter sets (--no-aape, another
     // config) see the same clips, crops and masks as the run they are compared with.
     const student = new AaspStudent(cfg, new Rng(ck ? 0 : o.seed), hooks.makeEmbedder);
+    const frozen = freezeParameters(student, cfg);
+    if (frozen.length) log(`frozen at their initial values (config "frozen"): ${frozen.join(', ')}`);
     const rng = rngFor(ck ? 0 : o.seed, 0, RUN_STREAM);
     const teacher = new Teacher(student, hooks.makeEmbedder);
     let startStep = 0;

@@ -8,7 +8,7 @@ import { Tensor, scope } from '../tensor/tensor';
 import { backward, noGrad } from '../tensor/autograd';
 import { add, concat, mean, mul, reshape, square, std, sum, zeros } from '../ops';
 import { AdamW, clipScale } from '../optim/optimizers';
-import type { AaspConfig } from '../aasp/config';
+import { ConfigError, type AaspConfig } from '../aasp/config';
 import type { AaspStudent, Teacher } from '../aasp/model';
 import type { MaskSet } from '../aasp/masking';
 import { decorrelationLoss, infoNce, maskedTargets, patchify, predictionLoss, reconstructionLoss, standardiseTargets } from '../aasp/losses';
@@ -20,6 +20,24 @@ export interface Schedule { total: number; peakLr: number; warmup: number }
 
 export function makeSchedule(cfg: AaspConfig, total: number, peakLr: number): Schedule {
   return { total, peakLr, warmup: warmupSteps(total, cfg.warmupFraction) };
+}
+
+/**
+ * Keep the student parameters named by `cfg.frozen` (name prefixes) at their values: they stop
+ * requiring grad, so backward computes no gradient for them, the gradient norm leaves them out and
+ * AdamW (which skips parameters without a gradient) never moves or decays them. The teacher starts
+ * as a copy and averages towards the same values, so it keeps them too. Returns the frozen names;
+ * a prefix that names no parameter is a config error.
+ */
+export function freezeParameters(student: AaspStudent, cfg: AaspConfig): string[] {
+  const named = student.namedParameters();
+  const frozen: string[] = [];
+  for (const prefix of cfg.frozen) {
+    const hit = named.filter(([n]) => n.startsWith(prefix));
+    if (!hit.length) throw new ConfigError(`config ${cfg.name}: frozen prefix "${prefix}" names no student parameter (they start with ${[...new Set(named.map(([n]) => n.split('.')[0]))].join(', ')})`);
+    for (const [n, t] of hit) { t.requireGrad(false); frozen.push(n); }
+  }
+  return frozen;
 }
 
 /** AdamW with weight decay on Linear/Conv weights only (chosen by module type via decayNames()). */
@@ -147,7 +165,7 @@ export async function computeGradients(student: AaspStudent, teacher: Teacher, x
   const v = await stats.toArray();
   stats.dispose();
   if (dist) {
-    const r = await dist.reduceGradients(student.parameters(), v[1], v[4]);
+    const r = await dist.reduceGradients(student.parameters().filter((p) => p.requiresGrad), v[1], v[4]);
     v[1] = r.lossPred;
     v[4] = r.lossRec;
     const value: Record<LossTerm, number> = { pred: r.lossPred, con: v[2], rec: r.lossRec, decor: v[5] };
