@@ -54,3 +54,27 @@ describe('docs/results.md: band-shifted negatives (run PS)', () => {
     }
   });
 });
+
+describe('docs/results.md: which block holds what', () => {
+  it('gives, per block, the cells of docs/results/layer-profile.json (as scripts/layer-profile.py prints them)', () => {
+    type Block = { block: number; whole: boolean; tasks: string[]; random: Record<string, Record<string, number>>; pretrained: Record<string, Record<string, number>> };
+    const { blocks } = JSON.parse(readFileSync('docs/results/layer-profile.json', 'utf8')) as { blocks: Block[] };
+    const doc = readFileSync('docs/results.md', 'utf8');
+    const start = doc.indexOf('## Which block holds what');
+    const section = doc.slice(start, doc.indexOf('\n## ', start + 1));
+    const tables = section.split('\n\n').filter((t) => t.startsWith('| task | block 0 |'));
+    expect(tables).toHaveLength(2);
+    const one = (x: number) => x.toFixed(1);
+    for (const [probe, table] of [['ridge', tables[0]], ['EVAR', tables[1]]] as const) {
+      const rows = table.split('\n').slice(2).map(cells);
+      expect(rows.map((r) => r[0])).toEqual(blocks[0].tasks);
+      for (const [task, ...got] of rows) {
+        const want = blocks.map((b) => {
+          const r = b.random[probe][task], p = b.pretrained[probe][task];
+          return `${one(r)} → ${one(p)} (${p - r >= 0 ? '+' : ''}${one(p - r)})`;
+        });
+        expect(got, `${probe} ${task}`).toEqual(want);
+      }
+    }
+  });
+});
