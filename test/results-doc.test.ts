@@ -31,21 +31,28 @@ describe('docs/results.md: the answer so far', () => {
   });
 });
 
+type Run = { seed: number; rows: { model: string; cells: Record<string, Record<'ci' | 'ridge', { mean: number }>> }[] };
+/** Per task and probe, a proxy-seeds NAME.json's gains (pre-trained − random init, points) for seeds 0 and 1. */
+const gainsOf = (path: string) => {
+  const runs = (JSON.parse(readFileSync(path, 'utf8')) as { runs: Run[] }).runs.filter((r) => r.seed <= 1).sort((a, b) => a.seed - b.seed);
+  return (task: string, probe: string) => runs.map((r) => {
+    const cell = (m: string) => r.rows.find((x) => x.model === m)!.cells[task][probe === 'EVAR' ? 'ci' : 'ridge'].mean;
+    return 100 * (cell('pre-trained 1000 steps, AaPE on') - cell('random init, AaPE on'));
+  });
+};
+const fmt = (xs: number[]) => xs.map((x) => `${x < 0 ? '-' : '+'}${Math.abs(x).toFixed(1)}`).join(', ');
+/** The text of the section whose heading starts with `title`. */
+const sectionOf = (title: string) => {
+  const doc = readFileSync('docs/results.md', 'utf8');
+  const start = doc.indexOf(`## ${title}`);
+  return doc.slice(start, doc.indexOf('\n## ', start + 1));
+};
+
 describe('docs/results.md: band-shifted negatives (run PS)', () => {
   it('gives, per seed, the gains in shift.json, the preset\'s report and decor.json', () => {
-    type Run = { seed: number; rows: { model: string; cells: Record<string, Record<'ci' | 'ridge', { mean: number }>> }[] };
-    const gainsOf = (path: string) => {
-      const runs = (JSON.parse(readFileSync(path, 'utf8')) as { runs: Run[] }).runs.filter((r) => r.seed <= 1).sort((a, b) => a.seed - b.seed);
-      return (task: string, probe: string) => runs.map((r) => {
-        const cell = (m: string) => r.rows.find((x) => x.model === m)!.cells[task][probe === 'EVAR' ? 'ci' : 'ridge'].mean;
-        return 100 * (cell('pre-trained 1000 steps, AaPE on') - cell('random init, AaPE on'));
-      });
-    };
     const ps = gainsOf('docs/results/shift.json'), dc = gainsOf('docs/results/decor.json');
     const n = (task: string, probe: string) => report.find((c) => c[0] === PAIR && c[1] === task && c[2] === probe)![4].split(',').slice(0, 2).map(Number);
-    const fmt = (xs: number[]) => xs.map((x) => `${x < 0 ? '-' : '+'}${Math.abs(x).toFixed(1)}`).join(', ');
-    const doc = readFileSync('docs/results.md', 'utf8');
-    const section = doc.slice(doc.indexOf('## Band-shifted negatives'), doc.indexOf('## The `tiny-cpu` preset'));
+    const section = sectionOf('Band-shifted negatives');
     const rows = section.split('\n').filter((l) => /^\| [a-z-]+ \| [+−]/.test(l) && cells(l).length === 7).map(cells);
     expect(rows).toHaveLength(8);
     for (const [task, ...got] of rows) {
@@ -59,9 +66,7 @@ describe('docs/results.md: which block holds what', () => {
   it('gives, per block, the cells of docs/results/layer-profile.json (as scripts/layer-profile.py prints them)', () => {
     type Block = { block: number; whole: boolean; tasks: string[]; random: Record<string, Record<string, number>>; pretrained: Record<string, Record<string, number>> };
     const { blocks } = JSON.parse(readFileSync('docs/results/layer-profile.json', 'utf8')) as { blocks: Block[] };
-    const doc = readFileSync('docs/results.md', 'utf8');
-    const start = doc.indexOf('## Which block holds what');
-    const section = doc.slice(start, doc.indexOf('\n## ', start + 1));
+    const section = sectionOf('Which block holds what');
     const tables = section.split('\n\n').filter((t) => t.startsWith('| task | block 0 |'));
     expect(tables).toHaveLength(2);
     const one = (x: number) => x.toFixed(1);
@@ -75,6 +80,15 @@ describe('docs/results.md: which block holds what', () => {
         });
         expect(got, `${probe} ${task}`).toEqual(want);
       }
+    }
+  });
+
+  it('gives, per seed, run DF\'s gains in frozen.json beside DC\'s in decor.json', () => {
+    const df = gainsOf('docs/results/frozen.json'), dc = gainsOf('docs/results/decor.json');
+    const rows = sectionOf('Which block holds what').split('\n').filter((l) => /^\| [a-z-]+ \| [+−]/.test(l) && cells(l).length === 5).map(cells);
+    expect(rows).toHaveLength(8);
+    for (const [task, ...got] of rows) {
+      expect(got.map(plain), task).toEqual([df(task, 'ridge'), dc(task, 'ridge'), df(task, 'EVAR'), dc(task, 'EVAR')].map(fmt));
     }
   });
 });
