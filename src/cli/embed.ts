@@ -11,7 +11,7 @@ import { writeSafetensors, type SafeTensor } from '../io/safetensors';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
 import { collectInputs } from '../eval/inputs';
 import { extractFeatures } from '../eval/extract';
-import { frontEndOf, layerProblem, loadModel, tokenEncoder } from '../eval/model';
+import { LAYER_FLAG, cutNote, frontEndOf, layerOption, loadModel, tokenEncoder } from '../eval/model';
 import type { EvalLayout } from '../eval/dataset';
 
 const SPEC: Record<string, FlagSpec> = {
@@ -21,7 +21,7 @@ const SPEC: Record<string, FlagSpec> = {
   'init-seed': { type: 'int', help: 'seed of a random init', default: 0 },
   out: { type: 'string', help: 'output safetensors file', default: 'embeddings.safetensors', meta: 'PATH' },
   frames: { type: 'boolean', help: 'also store the frame features of every file', default: false },
-  layer: { type: 'int', help: "features from the encoder cut after block N, norm applied (0: the token embedding; default: all blocks, the spec's protocol)", meta: 'N' },
+  layer: LAYER_FLAG,
   layout: { type: 'string', help: 'force a dataset layout (esc50, us8k, speechcommands, nsynth, class-folders, filelist, folder, csv)', meta: 'NAME' },
   'label-key': { type: 'string', help: 'NSynth annotation used as the label', default: 'instrument_family', meta: 'KEY' },
   'max-batch': { type: 'int', help: 'windows per encoder call', default: 8 },
@@ -42,10 +42,8 @@ async function main(): Promise<number> {
   const rt = await init();
   try {
     const model = await loadModel({ checkpoint: get.str(a, 'checkpoint'), config: get.str(a, 'config'), teacher: get.bool(a, 'teacher'), seed: get.num(a, 'init-seed') });
-    const layer = get.optNum(a, 'layer');
-    const bad = layerProblem(layer, model.cfg);
-    if (bad) throw new UsageError(bad);
-    log(`model: ${model.description}${layer === undefined ? '' : `, cut after block ${layer}`}`);
+    const layer = layerOption(a, model.cfg);
+    log(`model: ${model.description}${cutNote(layer)}`);
     const frontEnd = frontEndOf(model.cfg);
     const paths = inputs.items.map((i) => i.path);
     const r = await extractFeatures(paths, tokenEncoder(model.encoder, layer), { frontEnd, keepFrames: get.bool(a, 'frames'), maxBatch: get.num(a, 'max-batch'), log });

@@ -8,7 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import { init } from '../gpu/runtime';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
-import { layerProblem, loadModel } from '../eval/model';
+import { LAYER_FLAG, cutNote, layerOption, loadModel } from '../eval/model';
 import { linearEvalDataset, type LinearRunResult } from '../eval/linear-run';
 import { POOLINGS } from '../eval/windows';
 import { formatPercentCI } from '../eval/stats';
@@ -32,7 +32,7 @@ const SPEC: Record<string, FlagSpec> = {
   'label-key': { type: 'string', help: 'NSynth annotation used as the label', default: 'instrument_family', meta: 'KEY' },
   'cache-dir': { type: 'string', help: 'feature cache folder', default: '.cache/features', meta: 'DIR' },
   pool: { type: 'string', help: "clip feature from the frame features: mean (the spec's protocol) or mean+std (also the spread over time)", default: 'mean', meta: 'NAME' },
-  layer: { type: 'int', help: "features from the encoder cut after block N, norm applied (0: the token embedding; default: all blocks, the spec's protocol)", meta: 'N' },
+  layer: LAYER_FLAG,
   cache: { type: 'boolean', help: 'use the feature cache (--no-cache to recompute)', default: true },
   'max-batch': { type: 'int', help: 'windows per encoder call', default: 8 },
   json: { type: 'string', help: 'write all results as JSON here', meta: 'PATH' },
@@ -62,10 +62,8 @@ async function main(): Promise<number> {
   const results: LinearRunResult[] = [];
   try {
     const model = await loadModel({ checkpoint: get.str(a, 'checkpoint'), config: get.str(a, 'config'), teacher: get.bool(a, 'teacher'), seed: get.num(a, 'init-seed') });
-    const layer = get.optNum(a, 'layer');
-    const bad = layerProblem(layer, model.cfg);
-    if (bad) throw new UsageError(bad);
-    log(`model: ${model.description}${layer === undefined ? '' : `, cut after block ${layer}`}`);
+    const layer = layerOption(a, model.cfg);
+    log(`model: ${model.description}${cutNote(layer)}`);
     for (const ds of a.positional) {
       const r = await linearEvalDataset(ds, model, {
         layout: get.str(a, 'layout') as EvalLayout | undefined, labelKey: get.str(a, 'label-key'),

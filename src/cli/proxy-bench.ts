@@ -22,7 +22,7 @@ import { PROXY_TASKS, type ProxyTaskName } from '../data/procedural/proxy-tasks'
 import { ProceduralCorpus } from '../data/procedural/corpus';
 import { defaultSpeechSynth } from '../data/procedural/speech';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
-import { frontEndOf, layerProblem, loadModel, parseModelSpec, tokenEncoder, type ModelSpec } from '../eval/model';
+import { LAYER_FLAG, cutNote, frontEndOf, layerOption, layerProblem, loadModel, parseModelSpec, tokenEncoder, type ModelSpec } from '../eval/model';
 import { linearEvalDataset, type LinearRunResult } from '../eval/linear-run';
 import { POOLINGS } from '../eval/windows';
 import { formatPercentCI } from '../eval/stats';
@@ -76,7 +76,7 @@ const SPEC: Record<string, FlagSpec> = {
   // The paired on − off difference on recorded notes is ~0.0007 with a clip-to-clip spread that
   // needs a few hundred notes to resolve it (docs/results.md), hence the whole split by default.
   'stability-notes': { type: 'int', help: 'recorded notes (evenly spaced over the instruments test split) for the second stability set, when that set is rendered (default: all of them)', meta: 'N' },
-  layer: { type: 'int', help: "evaluate (probes and stability) the encoder cut after block N, norm applied (0: the token embedding; default: all blocks, the spec's protocol)", meta: 'N' },
+  layer: { ...LAYER_FLAG, help: `${LAYER_FLAG.help}; probes and stability curves alike` },
   'cache-dir': { type: 'string', help: 'feature cache (default <out>/features)', meta: 'DIR' },
   pool: { type: 'string', help: "clip feature from the encoder's frame features: mean (the spec's protocol) or mean+std (also the spread over time)", default: 'mean', meta: 'NAME' },
 };
@@ -159,9 +159,7 @@ async function main(): Promise<number> {
   for (const w of want) if (!ROWS.includes(w)) throw new UsageError(`--models: unknown row ${w} (known: ${ROWS.join(', ')})`);
   const pool = get.oneOf(a, 'pool', POOLINGS);
   // Checked before any pre-training starts, and again per model (a checkpoint carries its own depth).
-  const layer = get.optNum(a, 'layer');
-  const layerBad = cks ? null : layerProblem(layer, await loadConfig(config));
-  if (layerBad) throw new UsageError(layerBad);
+  const layer = cks ? get.optNum(a, 'layer') : layerOption(a, await loadConfig(config));
   const models: BenchModel[] = [];
   if (want.has('random-on')) models.push({ name: 'random init, AaPE on', spec: { config, aape: true, seed } });
   if (want.has('random-off')) models.push({ name: 'random init, AaPE off', spec: { config, aape: false, seed } });
@@ -211,7 +209,7 @@ async function main(): Promise<number> {
       if (cks && 'checkpoint' in m.spec && step) m.name = m.name.replace('pre-trained', `pre-trained ${step[1]} steps`);
       const bad = layerProblem(layer, model.cfg);
       if (bad) throw new UsageError(`${model.description}: ${bad}`);
-      log(`== ${m.name}: ${model.description}${layer === undefined ? '' : `, cut after block ${layer}`}`);
+      log(`== ${m.name}: ${model.description}${cutNote(layer)}`);
       const res: Record<string, LinearRunResult> = {};
       for (const task of tasks) {
         res[task] = await linearEvalDataset(dataDirs.get(task)!, model, {

@@ -18,6 +18,7 @@ import type { TokenEncoder } from './embed';
 import type { Tensor } from '../tensor/tensor';
 import { AliasBranch, PatchEmbed } from '../aasp/aape';
 import type { TrainableEncoder } from './finetune';
+import { get, UsageError, type FlagSpec, type Parsed } from './cli-args';
 
 export interface ModelSpec {
   /** Checkpoint path; absent → random init. */
@@ -61,6 +62,20 @@ export function layerProblem(layer: number | undefined, cfg: AaspConfig): string
   if (layer === undefined || (Number.isInteger(layer) && layer >= 0 && layer <= cfg.depth)) return null;
   return `--layer ${layer} is outside 0..${cfg.depth} (${cfg.name} has ${cfg.depth} block${cfg.depth === 1 ? '' : 's'}; 0 is the token embedding)`;
 }
+
+/** The evaluation CLIs' `--layer` flag (embed, linear-eval, proxy-bench). */
+export const LAYER_FLAG: FlagSpec = { type: 'int', help: "features from the encoder cut after block N, norm applied (0: the token embedding; default: all blocks, the spec's protocol)", meta: 'N' };
+
+/** `--layer` as given, checked against the model's depth (a usage error otherwise). */
+export function layerOption(a: Parsed, cfg: AaspConfig): number | undefined {
+  const layer = get.optNum(a, 'layer');
+  const bad = layerProblem(layer, cfg);
+  if (bad) throw new UsageError(bad);
+  return layer;
+}
+
+/** What a model's log line adds for a cut encoder. */
+export const cutNote = (layer: number | undefined): string => (layer === undefined ? '' : `, cut after block ${layer}`);
 
 /**
  * Token encoder view of an AaspEncoder: all N tokens (no masking) → blocks → norm. With `layer`
