@@ -26,8 +26,8 @@ export function makeSchedule(cfg: AaspConfig, total: number, peakLr: number): Sc
  * Keep the student parameters named by `cfg.frozen` (name prefixes) at their values: they stop
  * requiring grad, so backward computes no gradient for them, the gradient norm leaves them out and
  * AdamW (which skips parameters without a gradient) never moves or decays them. The teacher starts
- * as a copy and averages towards the same values, so it keeps them too. Returns the frozen names;
- * a prefix that names no parameter is a config error.
+ * as a copy and its EMA skips them (Teacher.ema), so it keeps them bit for bit. Returns the frozen
+ * names; a prefix that names no parameter is a config error.
  */
 export function freezeParameters(student: AaspStudent, cfg: AaspConfig): string[] {
   const named = student.namedParameters();
