@@ -151,6 +151,25 @@ export function maskCounts(cfg: AaspConfig): { nMasked: number; nVisible: number
   return { nMasked, nVisible: N - nMasked };
 }
 
+/**
+ * Fields that shape only the objective, the optimiser or the label, never the encoder's weights at
+ * init or its forward pass. A random init's feature-cache key leaves them out (`encoderIdentity`), so a
+ * new recipe reuses the cached features of the random init it starts from. A field missing here only
+ * costs a re-embedding; a field listed here by mistake would mix features, which
+ * test/eval-model.test.ts guards by building both encoders and comparing their weights.
+ */
+export const OBJECTIVE_FIELDS: readonly (keyof AaspConfig)[] = [
+  'name', 'Dp', 'predDepth', 'predHeads',
+  'masks', 'maskRatio', 'maskType', 'lambda', 'tau', 'projDim', 'targetLayers', 'reconWeight', 'decorWeight', 'shiftPairs', 'shiftMaxBands', 'frozen',
+  'baseLr', 'lrScaleWithBatch', 'beta1', 'beta2', 'adamEps', 'weightDecay', 'clip', 'warmupFraction', 'ema0', 'ema1',
+];
+
+/** The config's encoder fields (all but OBJECTIVE_FIELDS), as stable JSON: what a random init's weights and forward depend on. */
+export function encoderIdentity(cfg: AaspConfig): string {
+  const drop = new Set<string>(OBJECTIVE_FIELDS);
+  return JSON.stringify(Object.fromEntries(Object.entries(cfg).filter(([k]) => !drop.has(k)).sort(([a], [b]) => (a < b ? -1 : 1))));
+}
+
 /** Fields added after the spec, with the values that keep its objective: older checkpoints lack them. */
 const LATER_FIELDS: Partial<AaspConfig> = { reconWeight: 0, decorWeight: 0, shiftPairs: 0, shiftMaxBands: 8, frozen: [] };
 

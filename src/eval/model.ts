@@ -6,7 +6,7 @@
  */
 import { Rng } from '../util/rng';
 import { runtime } from '../gpu/runtime';
-import { configFromObject, loadConfig, validateConfig, type AaspConfig } from '../aasp/config';
+import { configFromObject, encoderIdentity, loadConfig, validateConfig, type AaspConfig } from '../aasp/config';
 import { AaspEncoder, type EmbedderFactory } from '../aasp/encoder';
 import { makeEmbedder as defaultEmbedder } from '../aasp/embedder';
 import { CHECKPOINT_FORMAT, CheckpointError } from '../io/checkpoint';
@@ -113,7 +113,9 @@ export async function loadModel(spec: ModelSpec, makeEmbedder: EmbedderFactory =
     const seed = spec.seed ?? 0;
     // The encoder draws first from Rng(seed), exactly as a pre-training run with that seed starts.
     const encoder = new AaspEncoder(cfg, new Rng(seed), makeEmbedder);
-    return { encoder, cfg, modelKey: `random:${JSON.stringify(cfg)}:seed=${seed}`, description: `random init (${cfg.name}, AaPE ${cfg.aape ? 'on' : 'off'}, seed ${seed})` };
+    // Keyed by the encoder fields only: recipes that differ in their objective start from the same
+    // weights, so they share the random init's cached features.
+    return { encoder, cfg, modelKey: `random:${sha256(encoderIdentity(cfg))}:seed=${seed}`, description: `random init (${cfg.name}, AaPE ${cfg.aape ? 'on' : 'off'}, seed ${seed})` };
   }
   const path = spec.checkpoint;
   let file;
