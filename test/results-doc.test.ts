@@ -33,14 +33,17 @@ describe('docs/results.md: the answer so far', () => {
 
 type Run = { seed: number; rows: { model: string; cells: Record<string, Record<'ci' | 'ridge', { mean: number }>> }[] };
 /** Per task and probe, a proxy-seeds NAME.json's gains (pre-trained − random init, points) for seeds 0 and 1. */
-const gainsOf = (path: string) => {
-  const runs = (JSON.parse(readFileSync(path, 'utf8')) as { runs: Run[] }).runs.filter((r) => r.seed <= 1).sort((a, b) => a.seed - b.seed);
+/** Per-seed gains (pre-trained − random init, points) of a proxy-seeds JSON, for seeds 0 .. last. */
+const gainsOf = (path: string, last = 1) => {
+  const runs = (JSON.parse(readFileSync(path, 'utf8')) as { runs: Run[] }).runs.filter((r) => r.seed <= last).sort((a, b) => a.seed - b.seed);
   return (task: string, probe: string) => runs.map((r) => {
     const cell = (m: string) => r.rows.find((x) => x.model === m)!.cells[task][probe === 'EVAR' ? 'ci' : 'ridge'].mean;
     return 100 * (cell('pre-trained 1000 steps, AaPE on') - cell('random init, AaPE on'));
   });
 };
 const fmt = (xs: number[]) => xs.map((x) => `${x < 0 ? '-' : '+'}${Math.abs(x).toFixed(1)}`).join(', ');
+/** The preset's gains on its first `seeds` seeds, from the four-seed report. */
+const presetGains = (task: string, probe: string, seeds: number) => report.find((c) => c[0] === PAIR && c[1] === task && c[2] === probe)![4].split(',').slice(0, seeds).map(Number);
 /** The text of the section whose heading starts with `title`. */
 const sectionOf = (title: string) => {
   const doc = readFileSync('docs/results.md', 'utf8');
@@ -51,7 +54,7 @@ const sectionOf = (title: string) => {
 describe('docs/results.md: band-shifted negatives (run PS)', () => {
   it('gives, per seed, the gains in shift.json, the preset\'s report and decor.json', () => {
     const ps = gainsOf('docs/results/shift.json'), dc = gainsOf('docs/results/decor.json');
-    const n = (task: string, probe: string) => report.find((c) => c[0] === PAIR && c[1] === task && c[2] === probe)![4].split(',').slice(0, 2).map(Number);
+    const n = (task: string, probe: string) => presetGains(task, probe, 2);
     const section = sectionOf('Band-shifted negatives');
     const rows = section.split('\n').filter((l) => /^\| [a-z-]+ \| [+−]/.test(l) && cells(l).length === 7).map(cells);
     expect(rows).toHaveLength(8);
@@ -89,6 +92,18 @@ describe('docs/results.md: which block holds what', () => {
     expect(rows).toHaveLength(8);
     for (const [task, ...got] of rows) {
       expect(got.map(plain), task).toEqual([df(task, 'ridge'), dc(task, 'ridge'), df(task, 'EVAR'), dc(task, 'EVAR')].map(fmt));
+    }
+  });
+});
+
+describe('docs/results.md: the reconstruction recipe at lr 1e-3 over three seeds (run V)', () => {
+  it('gives, per seed, the gains in recon-lr.json, the preset\'s report and decor.json', () => {
+    const v = gainsOf('docs/results/recon-lr.json', 2), dc = gainsOf('docs/results/decor.json', 2);
+    const rows = sectionOf('The reconstruction recipe at lr 1e-3').split('\n').filter((l) => /^\| [a-z-]+ \| [+−]/.test(l) && cells(l).length === 7).map(cells);
+    expect(rows).toHaveLength(8);
+    for (const [task, ...got] of rows) {
+      const want = [v(task, 'ridge'), presetGains(task, 'ridge', 3), dc(task, 'ridge'), v(task, 'EVAR'), presetGains(task, 'EVAR', 3), dc(task, 'EVAR')].map(fmt);
+      expect(got.map(plain), task).toEqual(want);
     }
   });
 });
