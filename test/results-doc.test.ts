@@ -32,7 +32,6 @@ describe('docs/results.md: the answer so far', () => {
 });
 
 type Run = { seed: number; rows: { model: string; cells: Record<string, Record<'ci' | 'ridge', { mean: number }>> }[] };
-/** Per task and probe, a proxy-seeds NAME.json's gains (pre-trained − random init, points) for seeds 0 and 1. */
 /** Per-seed gains (pre-trained − random init, points) of a proxy-seeds JSON, for seeds 0 .. last. */
 const gainsOf = (path: string, last = 1) => {
   const runs = (JSON.parse(readFileSync(path, 'utf8')) as { runs: Run[] }).runs.filter((r) => r.seed <= last).sort((a, b) => a.seed - b.seed);
@@ -51,17 +50,23 @@ const sectionOf = (title: string) => {
   return doc.slice(start, doc.indexOf('\n## ', start + 1));
 };
 
+/**
+ * A recipe's per-seed table beside the preset's and DC's (seeds 0 .. last): rows of
+ * task | ridge: recipe | ridge: preset | ridge: DC | EVAR: recipe | EVAR: preset | EVAR: DC.
+ */
+function expectBesidePresetAndDc(title: string, recipeJson: string, last: number) {
+  const r = gainsOf(recipeJson, last), dc = gainsOf('docs/results/decor.json', last);
+  const rows = sectionOf(title).split('\n').filter((l) => /^\| [a-z-]+ \| [+−]/.test(l) && cells(l).length === 7).map(cells);
+  expect(rows).toHaveLength(8);
+  for (const [task, ...got] of rows) {
+    const want = [r(task, 'ridge'), presetGains(task, 'ridge', last + 1), dc(task, 'ridge'), r(task, 'EVAR'), presetGains(task, 'EVAR', last + 1), dc(task, 'EVAR')].map(fmt);
+    expect(got.map(plain), task).toEqual(want);
+  }
+}
+
 describe('docs/results.md: band-shifted negatives (run PS)', () => {
   it('gives, per seed, the gains in shift.json, the preset\'s report and decor.json', () => {
-    const ps = gainsOf('docs/results/shift.json'), dc = gainsOf('docs/results/decor.json');
-    const n = (task: string, probe: string) => presetGains(task, probe, 2);
-    const section = sectionOf('Band-shifted negatives');
-    const rows = section.split('\n').filter((l) => /^\| [a-z-]+ \| [+−]/.test(l) && cells(l).length === 7).map(cells);
-    expect(rows).toHaveLength(8);
-    for (const [task, ...got] of rows) {
-      const want = [ps(task, 'ridge'), n(task, 'ridge'), dc(task, 'ridge'), ps(task, 'EVAR'), n(task, 'EVAR'), dc(task, 'EVAR')].map(fmt);
-      expect(got.map(plain), task).toEqual(want);
-    }
+    expectBesidePresetAndDc('Band-shifted negatives', 'docs/results/shift.json', 1);
   });
 });
 
@@ -98,12 +103,6 @@ describe('docs/results.md: which block holds what', () => {
 
 describe('docs/results.md: the reconstruction recipe at lr 1e-3 over three seeds (run V)', () => {
   it('gives, per seed, the gains in recon-lr.json, the preset\'s report and decor.json', () => {
-    const v = gainsOf('docs/results/recon-lr.json', 2), dc = gainsOf('docs/results/decor.json', 2);
-    const rows = sectionOf('The reconstruction recipe at lr 1e-3').split('\n').filter((l) => /^\| [a-z-]+ \| [+−]/.test(l) && cells(l).length === 7).map(cells);
-    expect(rows).toHaveLength(8);
-    for (const [task, ...got] of rows) {
-      const want = [v(task, 'ridge'), presetGains(task, 'ridge', 3), dc(task, 'ridge'), v(task, 'EVAR'), presetGains(task, 'EVAR', 3), dc(task, 'EVAR')].map(fmt);
-      expect(got.map(plain), task).toEqual(want);
-    }
+    expectBesidePresetAndDc('The reconstruction recipe at lr 1e-3', 'docs/results/recon-lr.json', 2);
   });
 });
