@@ -50,13 +50,16 @@ const sectionOf = (title: string) => {
   return doc.slice(start, doc.indexOf('\n## ', start + 1));
 };
 
+/** A section's per-seed gain rows of `width` cells (task first, then signed gains), as cells. */
+const gainRows = (title: string, width: number) => sectionOf(title).split('\n').filter((l) => /^\| [a-z-]+ \| [+−]/.test(l) && cells(l).length === width).map(cells);
+
 /**
  * A recipe's per-seed table beside the preset's and DC's (seeds 0 .. last): rows of
  * task | ridge: recipe | ridge: preset | ridge: DC | EVAR: recipe | EVAR: preset | EVAR: DC.
  */
 function expectBesidePresetAndDc(title: string, recipeJson: string, last: number) {
   const r = gainsOf(recipeJson, last), dc = gainsOf('docs/results/decor.json', last);
-  const rows = sectionOf(title).split('\n').filter((l) => /^\| [a-z-]+ \| [+−]/.test(l) && cells(l).length === 7).map(cells);
+  const rows = gainRows(title, 7);
   expect(rows).toHaveLength(8);
   for (const [task, ...got] of rows) {
     const want = [r(task, 'ridge'), presetGains(task, 'ridge', last + 1), dc(task, 'ridge'), r(task, 'EVAR'), presetGains(task, 'EVAR', last + 1), dc(task, 'EVAR')].map(fmt);
@@ -93,7 +96,7 @@ describe('docs/results.md: which block holds what', () => {
 
   it('gives, per seed, run DF\'s gains in frozen.json beside DC\'s in decor.json', () => {
     const df = gainsOf('docs/results/frozen.json'), dc = gainsOf('docs/results/decor.json');
-    const rows = sectionOf('Which block holds what').split('\n').filter((l) => /^\| [a-z-]+ \| [+−]/.test(l) && cells(l).length === 5).map(cells);
+    const rows = gainRows('Which block holds what', 5);
     expect(rows).toHaveLength(8);
     for (const [task, ...got] of rows) {
       expect(got.map(plain), task).toEqual([df(task, 'ridge'), dc(task, 'ridge'), df(task, 'EVAR'), dc(task, 'EVAR')].map(fmt));
