@@ -40,7 +40,18 @@ describe('fields added after the spec', () => {
     }
     const old = { ...PRESETS.tiny } as Partial<AaspConfig>;
     delete old.frozen;
+    delete old.lrScale;
     expect(validateConfig(old as AaspConfig, 'older checkpoint').frozen).toEqual([]);
+    expect(validateConfig(old as AaspConfig, 'older checkpoint').lrScale).toEqual({});
+  });
+
+  it('lrScale maps parameter-name prefixes to positive factors', () => {
+    expect(configFromObject({ base: 'tiny-cpu', lrScale: { 'blocks.0.': 3, 'patch_embed.': 0.5 } }, 'ls.json').lrScale).toEqual({ 'blocks.0.': 3, 'patch_embed.': 0.5 });
+    expect(PRESETS['tiny-cpu'].lrScale).toEqual({});
+    expect(() => configFromObject({ lrScale: ['blocks.0.'] }, 'ls.json')).toThrow('ls.json: "lrScale" must be an object of parameter-name prefixes and positive factors, got ["blocks.0."]');
+    expect(() => configFromObject({ lrScale: { 'blocks.0.': 0 } }, 'ls.json')).toThrow('(entry "blocks.0.": 0)');
+    expect(() => configFromObject({ lrScale: { 'blocks.0.': '3' } }, 'ls.json')).toThrow('(entry "blocks.0.": "3")');
+    expect(() => configFromObject({ lrScale: { '': 2 } }, 'ls.json')).toThrow('(entry "": 2)');
   });
 
   it('frozen is a list of parameter-name prefixes', () => {

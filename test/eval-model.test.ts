@@ -13,7 +13,7 @@ useGpu();
 /** A valid value other than tiny-cpu's for every objective field (a new field must be added here). */
 const OTHER: Partial<AaspConfig> = {
   name: 'another-recipe', Dp: 64, predDepth: 1, predHeads: 2,
-  masks: 2, maskRatio: 0.5, maskType: 'inverse-block', lambda: 1, tau: 0.2, projDim: 64, targetLayers: 2, reconWeight: 10, decorWeight: 0.5, shiftPairs: 2, shiftMaxBands: 4, frozen: ['patch_embed.'],
+  masks: 2, maskRatio: 0.5, maskType: 'inverse-block', lambda: 1, tau: 0.2, projDim: 64, targetLayers: 2, reconWeight: 10, decorWeight: 0.5, shiftPairs: 2, shiftMaxBands: 4, frozen: ['patch_embed.'], lrScale: { 'blocks.0.': 3 },
   baseLr: 1e-3, lrScaleWithBatch: true, beta1: 0.8, beta2: 0.9, adamEps: 1e-6, weightDecay: 0, clip: 1, warmupFraction: 0.2, ema0: 0.9, ema1: 0.99,
 };
 
@@ -22,6 +22,7 @@ function changed(v: unknown): unknown {
   if (typeof v === 'number') return v + 1;
   if (typeof v === 'boolean') return !v;
   if (Array.isArray(v)) return [...v, 'x.'];
+  if (v && typeof v === 'object') return { ...v, 'x.': 2 };
   return `${v}-x`;
 }
 

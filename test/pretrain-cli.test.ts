@@ -227,6 +227,19 @@ describe('signals and ablations', () => {
     expect(bad.stderr.trim()).toBe(`pretrain: config ${badCfg}: frozen prefix "patch." names no student parameter (they start with patch_embed, aape, blocks, norm, predictor, proj)`);
   });
 
+  it('lrScale: the run names its learning-rate factors; a prefix naming nothing exits 2 with one line', { timeout: 600_000 }, () => {
+    const small = JSON.parse(readFileSync(smallCfg, 'utf8'));
+    const cfg = join(dir, 'lr-scale.json'), badCfg = join(dir, 'lr-scale-bad.json');
+    writeFileSync(cfg, JSON.stringify({ ...small, lrScale: { 'patch_embed.': 3, 'blocks.0.': 3 } }));
+    const r = run(['--config', cfg, '--batch', '2', '--clip-seconds', '1', '--steps', '1', '--out', join(dir, 'lr-scale')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/learning-rate factors \(config "lrScale"\): patch_embed\.\* ×3, blocks\.0\.\* ×3 \(\d+ of \d+ student parameters\)/);
+    writeFileSync(badCfg, JSON.stringify({ ...small, lrScale: { 'block.0.': 3 } }));
+    const bad = run(['--config', badCfg, '--batch', '2', '--steps', '1', '--out', join(dir, 'lr-scale-bad')]);
+    expect(bad.code, bad.stderr).toBe(2);
+    expect(bad.stderr.trim()).toBe(`pretrain: config ${badCfg}: lrScale prefix "block.0." names no student parameter (they start with patch_embed, aape, blocks, norm, predictor, proj)`);
+  });
+
   it('--no-aape (with the GPU front end) and --no-contrastive (with inverse-block masks) run', { timeout: 600_000 }, () => {
     const na = join(dir, 'noaape'), nc = join(dir, 'nocon');
     expect(run([...COMMON, '--steps', '1', '--no-aape', '--features', 'gpu', '--out', na]).code).toBe(0);

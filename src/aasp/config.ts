@@ -69,6 +69,14 @@ export interface AaspConfig {
    * ViTs; the teacher, a copy that follows the student, keeps it too (src/train/step.ts).
    */
   frozen: string[];
+  /**
+   * Learning-rate multipliers by student parameter-name prefix (not in spec 5; {} = one rate for
+   * all, the spec's recipe). A parameter takes the factor of the longest prefix it starts with, 1
+   * if none: {"patch_embed.": 3, "aape.": 3, "blocks.0.": 3} trains the token embedding and the first
+   * block at 3× the scheduled rate (src/train/step.ts). Weight decay, being decoupled, scales with
+   * it. A prefix that names no parameter is a config error.
+   */
+  lrScale: Record<string, number>;
   // ---- optimisation (spec 5.9, 5.10)
   /** Base learning rate; the peak is baseLr·B/256 when lrScaleWithBatch, else baseLr. */
   baseLr: number;
@@ -87,7 +95,7 @@ export interface AaspConfig {
 const COMMON = {
   aape: true, modes: 4, K: 33,
   nMels: 80, cropFrames: 608, patch: 16, melMean: -7.1, melStd: 4.2,
-  masks: 4, maskRatio: 0.7, maskType: 'random' as MaskType, lambda: 0.5, tau: 0.1, projDim: 256, targetLayers: 1, reconWeight: 0, decorWeight: 0, shiftPairs: 0, shiftMaxBands: 8, frozen: [] as string[],
+  masks: 4, maskRatio: 0.7, maskType: 'random' as MaskType, lambda: 0.5, tau: 0.1, projDim: 256, targetLayers: 1, reconWeight: 0, decorWeight: 0, shiftPairs: 0, shiftMaxBands: 8, frozen: [] as string[], lrScale: {} as Record<string, number>,
   beta1: 0.9, beta2: 0.95, adamEps: 1e-8, weightDecay: 0.05, clip: 3.0, warmupFraction: 0.1,
 };
 
@@ -113,11 +121,11 @@ export class ConfigError extends Error {
   constructor(msg: string) { super(msg); this.name = 'ConfigError'; }
 }
 
-type FieldKind = 'int+' | 'int0' | 'num' | 'num+' | 'bool' | 'ratio' | 'masktype' | 'str' | 'strs' | 'ema';
+type FieldKind = 'int+' | 'int0' | 'num' | 'num+' | 'bool' | 'ratio' | 'masktype' | 'str' | 'strs' | 'scales' | 'ema';
 const FIELDS: Record<keyof AaspConfig, FieldKind> = {
   name: 'str', D: 'int+', depth: 'int+', heads: 'int+', Dp: 'int+', predDepth: 'int+', predHeads: 'int+',
   aape: 'bool', modes: 'int+', K: 'int+', nMels: 'int+', cropFrames: 'int+', patch: 'int+', melMean: 'num', melStd: 'num+',
-  masks: 'int+', maskRatio: 'ratio', maskType: 'masktype', lambda: 'num', tau: 'num+', projDim: 'int+', targetLayers: 'int+', reconWeight: 'num', decorWeight: 'num', shiftPairs: 'int0', shiftMaxBands: 'int+', frozen: 'strs',
+  masks: 'int+', maskRatio: 'ratio', maskType: 'masktype', lambda: 'num', tau: 'num+', projDim: 'int+', targetLayers: 'int+', reconWeight: 'num', decorWeight: 'num', shiftPairs: 'int0', shiftMaxBands: 'int+', frozen: 'strs', lrScale: 'scales',
   baseLr: 'num+', lrScaleWithBatch: 'bool', beta1: 'ratio', beta2: 'ratio', adamEps: 'num+', weightDecay: 'num', clip: 'num+',
   warmupFraction: 'ratio', ema0: 'ema', ema1: 'ema',
 };
@@ -135,6 +143,12 @@ function checkField(key: string, v: unknown, kind: FieldKind, where: string): vo
     case 'masktype': if (v !== 'random' && v !== 'inverse-block') throw bad('"random" or "inverse-block"'); break;
     case 'str': if (typeof v !== 'string') throw bad('a string'); break;
     case 'strs': if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) throw bad('a list of non-empty strings'); break;
+    case 'scales':
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('an object of parameter-name prefixes and positive factors');
+      for (const [p, f] of Object.entries(v)) {
+        if (p === '' || typeof f !== 'number' || !(f > 0) || !Number.isFinite(f)) throw bad(`an object of non-empty parameter-name prefixes and positive factors (entry ${JSON.stringify(p)}: ${JSON.stringify(f)})`);
+      }
+      break;
   }
 }
 
@@ -160,7 +174,7 @@ export function maskCounts(cfg: AaspConfig): { nMasked: number; nVisible: number
  */
 export const OBJECTIVE_FIELDS: readonly (keyof AaspConfig)[] = [
   'name', 'Dp', 'predDepth', 'predHeads',
-  'masks', 'maskRatio', 'maskType', 'lambda', 'tau', 'projDim', 'targetLayers', 'reconWeight', 'decorWeight', 'shiftPairs', 'shiftMaxBands', 'frozen',
+  'masks', 'maskRatio', 'maskType', 'lambda', 'tau', 'projDim', 'targetLayers', 'reconWeight', 'decorWeight', 'shiftPairs', 'shiftMaxBands', 'frozen', 'lrScale',
   'baseLr', 'lrScaleWithBatch', 'beta1', 'beta2', 'adamEps', 'weightDecay', 'clip', 'warmupFraction', 'ema0', 'ema1',
 ];
 
@@ -171,7 +185,7 @@ export function encoderIdentity(cfg: AaspConfig): string {
 }
 
 /** Fields added after the spec, with the values that keep its objective: older checkpoints lack them. */
-const LATER_FIELDS: Partial<AaspConfig> = { reconWeight: 0, decorWeight: 0, shiftPairs: 0, shiftMaxBands: 8, frozen: [] };
+const LATER_FIELDS: Partial<AaspConfig> = { reconWeight: 0, decorWeight: 0, shiftPairs: 0, shiftMaxBands: 8, frozen: [], lrScale: {} };
 
 /** Check the relations between fields; throws ConfigError naming the problem. */
 export function validateConfig(given: AaspConfig, where = 'config'): AaspConfig {

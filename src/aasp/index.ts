@@ -20,7 +20,7 @@ export { drawMasks, type MaskSet } from './masking';
 export { predictionLoss, infoNce, standardiseTargets, patchify, reconstructionLoss } from './losses';
 export { lrAt, emaTauAt, warmupSteps } from './schedule';
 export {
-  makeSchedule, makeOptimizer, computeGradients, applyUpdate,
+  makeSchedule, makeOptimizer, lrScales, computeGradients, applyUpdate,
   stepForward, type Schedule, type GradResult, type UpdateInfo, type StepForward,
 } from '../train/step';
 export { lossShares, groupOf, GROUPS, type LossShares, type TermShare, type LossTerm, type Group } from '../train/loss-shares';

@@ -16,7 +16,8 @@ import { optimK, optimMultiSource, templateKernel } from '../ops/kernels';
 import { grid, runtime } from '../ops/util';
 import { zeros, sum, square, concat, reshape } from '../ops';
 
-export interface ParamGroup { params: [string, Tensor][]; weightDecay: number }
+/** Parameters sharing a weight decay and a learning-rate factor (lrScale, default 1: the optimiser's lr). */
+export interface ParamGroup { params: [string, Tensor][]; weightDecay: number; lrScale?: number }
 
 /** sqrt(Σ‖g‖²) over the gradients present, computed on the GPU; one read-back. */
 export async function globalGradNorm(params: Tensor[]): Promise<number> {
@@ -78,21 +79,27 @@ export class AdamW {
     this.stepCount++;
     const [b1, b2] = this.betas;
     const bc1 = 1 - b1 ** this.stepCount, bc2 = 1 - b2 ** this.stepCount;
-    const items: { p: Tensor; g: Tensor; m: Tensor; v: Tensor; wd: number }[] = [];
+    // One multi-tensor pass per learning-rate factor: the kernel takes one lr per dispatch.
+    const byScale = new Map<number, { p: Tensor; g: Tensor; m: Tensor; v: Tensor; wd: number }[]>();
     for (const g of this.groups) for (const [name, p] of g.params) {
-      if (p.grad && p.size > 0) items.push({ p, g: p.grad, m: this.exp_avg.get(name)!, v: this.exp_avg_sq.get(name)!, wd: g.weightDecay });
+      if (!p.grad || p.size === 0) continue;
+      const scale = g.lrScale ?? 1;
+      if (!byScale.has(scale)) byScale.set(scale, []);
+      byScale.get(scale)!.push({ p, g: p.grad, m: this.exp_avg.get(name)!, v: this.exp_avg_sq.get(name)!, wd: g.weightDecay });
     }
-    const uni = { lr: this.lr, beta1: b1, beta2: b2, eps: this.eps, bc1, bc2, gscale: gradScale };
-    if (!this.packed) {
-      for (const it of items) {
-        runtime().dispatch(optimK('adamw'), {
-          buffers: { param: it.p.buffer, grad: it.g.buffer, m: it.m.buffer, v: it.v.buffer },
-          uniforms: { n: it.p.size, ...uni, wd: it.wd }, workgroups: grid(it.p.size),
-        });
+    for (const [scale, items] of byScale) {
+      const uni = { lr: this.lr * scale, beta1: b1, beta2: b2, eps: this.eps, bc1, bc2, gscale: gradScale };
+      if (!this.packed) {
+        for (const it of items) {
+          runtime().dispatch(optimK('adamw'), {
+            buffers: { param: it.p.buffer, grad: it.g.buffer, m: it.m.buffer, v: it.v.buffer },
+            uniforms: { n: it.p.size, ...uni, wd: it.wd }, workgroups: grid(it.p.size),
+          });
+        }
+      } else {
+        multiDispatch(items.map((it) => ({ n: it.p.size, wd: it.wd, buffers: [it.p, it.g, it.m, it.v] })), true, uni);
       }
-      return;
     }
-    multiDispatch(items.map((it) => ({ n: it.p.size, wd: it.wd, buffers: [it.p, it.g, it.m, it.v] })), true, uni);
   }
 
   dispose(): void {

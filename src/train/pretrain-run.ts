@@ -26,7 +26,7 @@ import { fileSource, proceduralSource } from './sources';
 import { MetricsLog, type StepMetrics } from './metrics';
 import { effectiveRank } from './monitor';
 import { shiftPairsProblem, trainingBatch } from './shift-pairs';
-import { applyUpdate, computeGradients, freezeParameters, makeOptimizer, makeSchedule } from './step';
+import { applyUpdate, computeGradients, freezeParameters, lrScales, makeOptimizer, makeSchedule } from './step';
 import { UsageError, type PretrainOptions } from './options';
 import { ensureOutDir, prepareCheckpointDir, resumeCheckpoint, resumedSettings, SkipReport } from './run-files';
 import { startDistributed, rankLog } from './distributed-run';
@@ -118,6 +118,8 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
     const student = new AaspStudent(cfg, new Rng(ck ? 0 : o.seed), hooks.makeEmbedder);
     const frozen = freezeParameters(student, cfg);
     if (frozen.length) log(`frozen at their initial values (config "frozen"): ${frozen.join(', ')}`);
+    const scaled = [...lrScales(student, cfg)].filter(([, f]) => f !== 1);
+    if (scaled.length) log(`learning-rate factors (config "lrScale"): ${Object.entries(cfg.lrScale).map(([p, f]) => `${p}* ×${f}`).join(', ')} (${scaled.length} of ${student.namedParameters().length} student parameters)`);
     const rng = rngFor(ck ? 0 : o.seed, 0, RUN_STREAM);
     const teacher = new Teacher(student, hooks.makeEmbedder);
     let startStep = 0;

@@ -7,7 +7,7 @@
 import { Tensor, scope } from '../tensor/tensor';
 import { backward, noGrad } from '../tensor/autograd';
 import { add, concat, mean, mul, reshape, square, std, sum, zeros } from '../ops';
-import { AdamW, clipScale } from '../optim/optimizers';
+import { AdamW, clipScale, type ParamGroup } from '../optim/optimizers';
 import { ConfigError, type AaspConfig } from '../aasp/config';
 import type { AaspStudent, Teacher } from '../aasp/model';
 import type { MaskSet } from '../aasp/masking';
@@ -40,14 +40,37 @@ export function freezeParameters(student: AaspStudent, cfg: AaspConfig): string[
   return frozen;
 }
 
-/** AdamW with weight decay on Linear/Conv weights only (chosen by module type via decayNames()). */
+/**
+ * Each student parameter's learning-rate factor under `cfg.lrScale`: the factor of the longest
+ * prefix the name starts with, 1 when none does. A prefix that names no parameter is a config error.
+ */
+export function lrScales(student: AaspStudent, cfg: AaspConfig): Map<string, number> {
+  const names = student.namedParameters().map(([n]) => n);
+  const prefixes = Object.keys(cfg.lrScale).sort((a, b) => b.length - a.length);
+  for (const p of prefixes) {
+    if (!names.some((n) => n.startsWith(p))) throw new ConfigError(`config ${cfg.name}: lrScale prefix "${p}" names no student parameter (they start with ${[...new Set(names.map((n) => n.split('.')[0]))].join(', ')})`);
+  }
+  return new Map(names.map((n) => {
+    const p = prefixes.find((q) => n.startsWith(q));
+    return [n, p === undefined ? 1 : cfg.lrScale[p]];
+  }));
+}
+
+/**
+ * AdamW with weight decay on Linear/Conv weights only (chosen by module type via decayNames()), one
+ * group per (decay, learning-rate factor) pair (`cfg.lrScale`).
+ */
 export function makeOptimizer(student: AaspStudent, cfg: AaspConfig, lr: number): AdamW {
   const decay = student.decayNames();
-  const named = student.namedParameters();
-  return new AdamW([
-    { params: named.filter(([n]) => decay.has(n)), weightDecay: cfg.weightDecay },
-    { params: named.filter(([n]) => !decay.has(n)), weightDecay: 0 },
-  ], { lr, betas: [cfg.beta1, cfg.beta2], eps: cfg.adamEps });
+  const scales = lrScales(student, cfg);
+  const groups = new Map<string, ParamGroup>();
+  for (const [n, t] of student.namedParameters()) {
+    const weightDecay = decay.has(n) ? cfg.weightDecay : 0, lrScale = scales.get(n)!;
+    const key = `${weightDecay}|${lrScale}`;
+    if (!groups.has(key)) groups.set(key, { params: [], weightDecay, lrScale });
+    groups.get(key)!.params.push([n, t]);
+  }
+  return new AdamW([...groups.values()], { lr, betas: [cfg.beta1, cfg.beta2], eps: cfg.adamEps });
 }
 
 /** The terms of the objective (spec 5 plus the optional ones). */
