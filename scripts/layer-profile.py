@@ -7,7 +7,8 @@ probe, one table: a row per task, a column per block, each cell random init → 
 (pre-trained − random init, points), both cut at that block. A second pair of tables compares
 each block of the pre-trained model with the random init read the protocol's way (the deepest
 block given), the comparison a user choosing a read-out depth makes. Each folder must hold
-exactly one random-init row and one pre-trained row over the same tasks, and the same seed.
+exactly one random-init row and one pre-trained row, and the same seed; the tables cover the tasks
+every folder has (a profile run on a few tasks beside the whole-encoder run on all of them).
 
   python3 scripts/layer-profile.py 0=runs/p/layer0 1=runs/p/layer1 4=runs/decor-seeds/seed-0 --json out.json
 """
@@ -75,8 +76,18 @@ def main(argv):
     if len({r['block'] for r in runs}) != len(runs):
         fail('a block is given twice')
     for r in runs[1:]:
-        if r['tasks'] != runs[0]['tasks'] or r['seed'] != runs[0]['seed']:
-            fail(f'{r["folder"]} has other tasks or another seed than {runs[0]["folder"]}')
+        if r['seed'] != runs[0]['seed']:
+            fail(f'{r["folder"]} has another seed than {runs[0]["folder"]}')
+    common = [t for t in runs[0]['tasks'] if all(t in r['tasks'] for r in runs)]
+    if not common:
+        fail('the folders have no task in common')
+    left = sorted({t for r in runs for t in r['tasks']} - set(common))
+    if left:
+        print(f'tasks not in every folder, left out: {", ".join(left)}\n')
+    for r in runs:
+        r['tasks'] = common
+        for side in ('random', 'pretrained'):
+            r[side] = {p: {t: r[side][p][t] for t in common} for p in r[side]}
     deepest = runs[-1]
     for probe, _ in PROBES:
         print(f'{probe}: random init → pre-trained, both cut at the block (pre-trained − random init)\n')

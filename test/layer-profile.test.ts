@@ -17,14 +17,14 @@ const base = mkdtempSync(join(tmpdir(), 'aasp-layer-profile-'));
 const TASKS = ['pitch', 'keywords'];
 
 /** A proxy-bench folder with the given accuracies (fractions) per task: [ridge, EVAR] for random init and pre-trained. */
-function folder(name: string, settings: Record<string, unknown>, random: number[][] | null, pre: number[][]) {
+function folder(name: string, settings: Record<string, unknown>, random: number[][] | null, pre: number[][], tasks = TASKS) {
   const dir = join(base, name);
   mkdirSync(dir, { recursive: true });
   const row = (model: string, acc: number[][]) => ({
-    model, cells: Object.fromEntries(TASKS.map((t, i) => [t, { ridge: { mean: acc[i][0] }, ci: { mean: acc[i][1] }, participation: 3 }])),
+    model, cells: Object.fromEntries(tasks.map((t, i) => [t, { ridge: { mean: acc[i][0] }, ci: { mean: acc[i][1] }, participation: 3 }])),
   });
   const rows = [...(random ? [row('random init, AaPE on', random)] : []), row('pre-trained 1000 steps, AaPE on', pre)];
-  writeFileSync(join(dir, 'results.json'), JSON.stringify({ settings: { tasks: TASKS, seed: 0, ...settings }, rows }));
+  writeFileSync(join(dir, 'results.json'), JSON.stringify({ settings: { tasks, seed: 0, ...settings }, rows }));
   return dir;
 }
 
@@ -48,13 +48,29 @@ describe('layer-profile.py', () => {
     expect(saved.blocks[0].pretrained.ridge.keywords).toBeCloseTo(85, 9);
   });
 
+  it('tabulates the tasks every folder has, and says which it left out', () => {
+    const extra = folder('extra', {}, [[0.69, 0.6], [0.83, 0.82], [0.5, 0.4]], [[0.68, 0.6], [0.83, 0.76], [0.7, 0.6]], [...TASKS, 'timbre']);
+    const json = join(base, 'common.json');
+    const r = run([`0=${b0}`, `4=${extra}`, '--json', json]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('tasks not in every folder, left out: timbre');
+    const tables = r.stdout.split('\n\n').filter((s) => s.startsWith('|'));
+    expect(tables).toHaveLength(4);
+    for (const t of tables) expect(t.split('\n').slice(2).map((l) => l.split(' | ')[0])).toEqual(['| pitch', '| keywords']);
+    const saved = JSON.parse(readFileSync(json, 'utf8'));
+    expect(saved.blocks[1].tasks).toEqual(TASKS);
+    expect(Object.keys(saved.blocks[1].pretrained.ridge)).toEqual(TASKS);
+    const lone = folder('lone', { layer: 1 }, [[0.5, 0.5]], [[0.5, 0.5]], ['voices']);
+    expect(run([`1=${lone}`, `0=${b0}`]).stderr.trim()).toBe('layer-profile: the folders have no task in common');
+  });
+
   it('refuses, in one line, a mislabelled block, a missing random-init row and mixed seeds', () => {
     const noRandom = folder('norandom', { layer: 1 }, null, [[0.7, 0.6], [0.8, 0.8]]);
     const seed1 = folder('seed1', { layer: 1, seed: 1 }, [[0.7, 0.6], [0.8, 0.8]], [[0.7, 0.6], [0.8, 0.8]]);
     for (const [args, msg] of [
       [[`2=${b0}`, `4=${b4}`], `layer-profile: ${join(b0, 'results.json')} was read at block 0, given as block 2`],
       [[`1=${noRandom}`, `4=${b4}`], `layer-profile: ${join(noRandom, 'results.json')} needs one random-init and one pre-trained row, has ['pre-trained 1000 steps, AaPE on']`],
-      [[`1=${seed1}`, `4=${b4}`], `layer-profile: ${b4} has other tasks or another seed than ${seed1}`],
+      [[`1=${seed1}`, `4=${b4}`], `layer-profile: ${b4} has another seed than ${seed1}`],
       [[`4=${b4}`], 'layer-profile: give two or more BLOCK=DIR arguments (proxy-bench folders of one checkpoint read at different --layer)'],
     ] as [string[], string][]) {
       const r = run(args);
