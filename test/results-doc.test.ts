@@ -53,59 +53,65 @@ const sectionOf = (title: string) => {
 /** A section's per-seed gain rows of `width` cells (task first, then signed gains), as cells. */
 const gainRows = (title: string, width: number) => sectionOf(title).split('\n').filter((l) => /^\| [a-z-]+ \| [+−]/.test(l) && cells(l).length === width).map(cells);
 
+/** 'preset' (the four-seed report) or a proxy-seeds JSON: whose gains a per-seed table sets beside a recipe's. */
+type Beside = 'preset' | string;
+
 /**
- * A recipe's per-seed table beside the preset's and DC's (seeds 0 .. last): rows of
- * task | ridge: recipe | ridge: preset | ridge: DC | EVAR: recipe | EVAR: preset | EVAR: DC.
+ * A recipe's per-seed table (seeds 0 .. last) beside other runs' gains on the same seeds: rows of
+ * task | ridge: recipe | ridge: each of `beside` | EVAR: recipe | EVAR: each of `beside`.
  */
-function expectBesidePresetAndDc(title: string, recipeJson: string, last: number) {
-  const r = gainsOf(recipeJson, last), dc = gainsOf('docs/results/decor.json', last);
-  const rows = gainRows(title, 7);
+function expectBeside(title: string, recipeJson: string, last: number, beside: Beside[]) {
+  const runs = [recipeJson, ...beside].map((b) => (b === 'preset' ? (task: string, probe: string) => presetGains(task, probe, last + 1) : gainsOf(b, last)));
+  const rows = gainRows(title, 1 + 2 * runs.length);
   expect(rows).toHaveLength(8);
   for (const [task, ...got] of rows) {
-    const want = [r(task, 'ridge'), presetGains(task, 'ridge', last + 1), dc(task, 'ridge'), r(task, 'EVAR'), presetGains(task, 'EVAR', last + 1), dc(task, 'EVAR')].map(fmt);
+    const want = ['ridge', 'EVAR'].flatMap((probe) => runs.map((g) => fmt(g(task, probe))));
     expect(got.map(plain), task).toEqual(want);
+  }
+}
+
+/**
+ * A section's two block tables (ridge, then EVAR; rows task | random → pre-trained (gain) per block)
+ * against the JSON that scripts/layer-profile.py wrote.
+ */
+function expectBlockTables(title: string, json: string) {
+  type Block = { block: number; whole: boolean; tasks: string[]; random: Record<string, Record<string, number>>; pretrained: Record<string, Record<string, number>> };
+  const { blocks } = JSON.parse(readFileSync(json, 'utf8')) as { blocks: Block[] };
+  const tables = sectionOf(title).split('\n\n').filter((t) => t.startsWith('| task | block '));
+  expect(tables).toHaveLength(2);
+  const one = (x: number) => x.toFixed(1);
+  for (const [probe, table] of [['ridge', tables[0]], ['EVAR', tables[1]]] as const) {
+    expect(cells(table.split('\n')[0]).slice(1)).toEqual(blocks.map((b) => `block ${b.block}${b.whole ? ' (whole encoder)' : ''}`));
+    const rows = table.split('\n').slice(2).map(cells);
+    expect(rows.map((r) => r[0])).toEqual(blocks[0].tasks);
+    for (const [task, ...got] of rows) {
+      const want = blocks.map((b) => {
+        const r = b.random[probe][task], p = b.pretrained[probe][task];
+        return `${one(r)} → ${one(p)} (${p - r >= 0 ? '+' : ''}${one(p - r)})`;
+      });
+      expect(got, `${probe} ${task}`).toEqual(want);
+    }
   }
 }
 
 describe('docs/results.md: band-shifted negatives (run PS)', () => {
   it('gives, per seed, the gains in shift.json, the preset\'s report and decor.json', () => {
-    expectBesidePresetAndDc('Band-shifted negatives', 'docs/results/shift.json', 1);
+    expectBeside('Band-shifted negatives', 'docs/results/shift.json', 1, ['preset', 'docs/results/decor.json']);
   });
 });
 
 describe('docs/results.md: which block holds what', () => {
   it('gives, per block, the cells of docs/results/layer-profile.json (as scripts/layer-profile.py prints them)', () => {
-    type Block = { block: number; whole: boolean; tasks: string[]; random: Record<string, Record<string, number>>; pretrained: Record<string, Record<string, number>> };
-    const { blocks } = JSON.parse(readFileSync('docs/results/layer-profile.json', 'utf8')) as { blocks: Block[] };
-    const section = sectionOf('Which block holds what');
-    const tables = section.split('\n\n').filter((t) => t.startsWith('| task | block 0 |'));
-    expect(tables).toHaveLength(2);
-    const one = (x: number) => x.toFixed(1);
-    for (const [probe, table] of [['ridge', tables[0]], ['EVAR', tables[1]]] as const) {
-      const rows = table.split('\n').slice(2).map(cells);
-      expect(rows.map((r) => r[0])).toEqual(blocks[0].tasks);
-      for (const [task, ...got] of rows) {
-        const want = blocks.map((b) => {
-          const r = b.random[probe][task], p = b.pretrained[probe][task];
-          return `${one(r)} → ${one(p)} (${p - r >= 0 ? '+' : ''}${one(p - r)})`;
-        });
-        expect(got, `${probe} ${task}`).toEqual(want);
-      }
-    }
+    expectBlockTables('Which block holds what', 'docs/results/layer-profile.json');
   });
 
   it('gives, per seed, run DF\'s gains in frozen.json beside DC\'s in decor.json', () => {
-    const df = gainsOf('docs/results/frozen.json'), dc = gainsOf('docs/results/decor.json');
-    const rows = gainRows('Which block holds what', 5);
-    expect(rows).toHaveLength(8);
-    for (const [task, ...got] of rows) {
-      expect(got.map(plain), task).toEqual([df(task, 'ridge'), dc(task, 'ridge'), df(task, 'EVAR'), dc(task, 'EVAR')].map(fmt));
-    }
+    expectBeside('Which block holds what', 'docs/results/frozen.json', 1, ['docs/results/decor.json']);
   });
 });
 
 describe('docs/results.md: the reconstruction recipe at lr 1e-3 over three seeds (run V)', () => {
   it('gives, per seed, the gains in recon-lr.json, the preset\'s report and decor.json', () => {
-    expectBesidePresetAndDc('The reconstruction recipe at lr 1e-3', 'docs/results/recon-lr.json', 2);
+    expectBeside('The reconstruction recipe at lr 1e-3', 'docs/results/recon-lr.json', 2, ['preset', 'docs/results/decor.json']);
   });
 });
