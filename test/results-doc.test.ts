@@ -115,3 +115,13 @@ describe('docs/results.md: the reconstruction recipe at lr 1e-3 over three seeds
     expectBeside('The reconstruction recipe at lr 1e-3', 'docs/results/recon-lr.json', 2, ['preset', 'docs/results/decor.json']);
   });
 });
+
+describe('docs/results.md: a faster first block (V\'s block profile and run LW)', () => {
+  it('gives V\'s first-block cells of docs/results/layer-profile-v.json', () => {
+    expectBlockTables('A faster first block', 'docs/results/layer-profile-v.json');
+  });
+
+  it('gives, per seed, LW\'s gains in late-lr.json beside V\'s in recon-lr.json and the preset\'s report', () => {
+    expectBeside('A faster first block', 'docs/results/late-lr.json', 1, ['docs/results/recon-lr.json', 'preset']);
+  });
+});
