@@ -71,13 +71,13 @@ function expectBeside(title: string, recipeJson: string, last: number, beside: B
 }
 
 /**
- * A section's two block tables (ridge, then EVAR; rows task | random → pre-trained (gain) per block)
- * against the JSON that scripts/layer-profile.py wrote.
+ * A section's pair-th pair of block tables (ridge, then EVAR; rows task | random → pre-trained
+ * (gain) per block) against the JSON that scripts/layer-profile.py wrote.
  */
-function expectBlockTables(title: string, json: string) {
+function expectBlockTables(title: string, json: string, pair = 0) {
   type Block = { block: number; whole: boolean; tasks: string[]; random: Record<string, Record<string, number>>; pretrained: Record<string, Record<string, number>> };
   const { blocks } = JSON.parse(readFileSync(json, 'utf8')) as { blocks: Block[] };
-  const tables = sectionOf(title).split('\n\n').filter((t) => t.startsWith('| task | block '));
+  const tables = sectionOf(title).split('\n\n').filter((t) => t.startsWith('| task | block ')).slice(2 * pair, 2 * pair + 2);
   expect(tables).toHaveLength(2);
   const one = (x: number) => x.toFixed(1);
   for (const [probe, table] of [['ridge', tables[0]], ['EVAR', tables[1]]] as const) {
@@ -119,6 +119,11 @@ describe('docs/results.md: the reconstruction recipe at lr 1e-3 over three seeds
 describe('docs/results.md: a faster first block (V\'s block profile and run LW)', () => {
   it('gives V\'s first-block cells of docs/results/layer-profile-v.json', () => {
     expectBlockTables('A faster first block', 'docs/results/layer-profile-v.json');
+  });
+
+  it('gives seed 1\'s first-block cells, V then LW, of their layer-profile JSON', () => {
+    expectBlockTables('A faster first block', 'docs/results/layer-profile-v-seed1.json', 1);
+    expectBlockTables('A faster first block', 'docs/results/layer-profile-lw-seed1.json', 2);
   });
 
   it('gives, per seed, LW\'s gains in late-lr.json beside V\'s in recon-lr.json and the preset\'s report', () => {
