@@ -31,13 +31,19 @@ export function makeSchedule(cfg: AaspConfig, total: number, peakLr: number): Sc
  */
 export function freezeParameters(student: AaspStudent, cfg: AaspConfig): string[] {
   const named = student.namedParameters();
+  checkPrefixes(cfg, 'frozen', cfg.frozen, named.map(([n]) => n));
   const frozen: string[] = [];
   for (const prefix of cfg.frozen) {
-    const hit = named.filter(([n]) => n.startsWith(prefix));
-    if (!hit.length) throw new ConfigError(`config ${cfg.name}: frozen prefix "${prefix}" names no student parameter (they start with ${[...new Set(named.map(([n]) => n.split('.')[0]))].join(', ')})`);
-    for (const [n, t] of hit) { t.requireGrad(false); frozen.push(n); }
+    for (const [n, t] of named.filter(([m]) => m.startsWith(prefix))) { t.requireGrad(false); frozen.push(n); }
   }
   return frozen;
+}
+
+/** A config field's name prefixes must each name a student parameter (a ConfigError listing the top-level names otherwise). */
+function checkPrefixes(cfg: AaspConfig, field: 'frozen' | 'lrScale', prefixes: string[], names: string[]): void {
+  for (const p of prefixes) {
+    if (!names.some((n) => n.startsWith(p))) throw new ConfigError(`config ${cfg.name}: ${field} prefix "${p}" names no student parameter (they start with ${[...new Set(names.map((n) => n.split('.')[0]))].join(', ')})`);
+  }
 }
 
 /**
@@ -47,9 +53,7 @@ export function freezeParameters(student: AaspStudent, cfg: AaspConfig): string[
 export function lrScales(student: AaspStudent, cfg: AaspConfig): Map<string, number> {
   const names = student.namedParameters().map(([n]) => n);
   const prefixes = Object.keys(cfg.lrScale).sort((a, b) => b.length - a.length);
-  for (const p of prefixes) {
-    if (!names.some((n) => n.startsWith(p))) throw new ConfigError(`config ${cfg.name}: lrScale prefix "${p}" names no student parameter (they start with ${[...new Set(names.map((n) => n.split('.')[0]))].join(', ')})`);
-  }
+  checkPrefixes(cfg, 'lrScale', prefixes, names);
   return new Map(names.map((n) => {
     const p = prefixes.find((q) => n.startsWith(q));
     return [n, p === undefined ? 1 : cfg.lrScale[p]];
