@@ -271,6 +271,25 @@ describe('signals and ablations', () => {
     }
   });
 
+  it('--mix-data: the corpus with a share of clips from a dataset; the run records both and a resume keeps them', { timeout: 600_000 }, () => {
+    const data = join(dir, 'mixaudio');
+    mkdirSync(data, { recursive: true });
+    for (const f of ['s16_16k.wav', 'tone_16k.flac']) copyFileSync(join('test/fixtures/audio/decode', f), join(data, f));
+    const out = join(dir, 'MIX');
+    const r = run([...COMMON, '--mix-data', data, '--mix-share', '0.5', '--steps', '1', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const runJson = () => JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect(runJson().run).toMatchObject({ mixData: data, mixShare: 0.5 });
+    expect(runJson().data).toMatch(/^procedural corpus .*, with a share 0\.5 of its clips from the folder dataset at .*mixaudio \(2 files\)/);
+    const more = run(['--out', out, '--resume', '--steps', '2']);
+    expect(more.code, more.stderr).toBe(0);
+    expect(runJson().run).toMatchObject({ mixData: data, mixShare: 0.5, totalSteps: 2 });
+    const bad = run([...COMMON, '--mix-data', join(dir, 'nowhere'), '--mix-share', '0.5', '--steps', '1', '--out', join(dir, 'MIX2')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/nowhere.*no such file or folder/);
+  });
+
   it('--data folder with --epochs: bad files are skipped and counted, epochs wrap', { timeout: 600_000 }, () => {
     const data = join(dir, 'audio');
     mkdirSync(data, { recursive: true });

@@ -233,6 +233,8 @@ describe('command-line options', () => {
     expect(parseArgs([])!.speechShare).toBeNull();
     expect(parseArgs(['--speech-share', '0.4'])!.speechShare).toBe(0.4);
     expect(parseArgs(['--speech-share=1'])!.speechShare).toBe(1);
+    expect(parseArgs(['--mix-data', 'notes', '--mix-share', '0.25'])).toMatchObject({ mixData: 'notes', mixShare: 0.25 });
+    expect(parseArgs([])).toMatchObject({ mixData: null, mixShare: null });
   });
   const bad: [string[], RegExp][] = [
     [['--steps', 'ten'], /--steps expects a positive integer/],
@@ -249,6 +251,11 @@ describe('command-line options', () => {
     [['extra'], /unknown option extra/],
     [['--speech-share', '1.5'], /--speech-share expects a number in \[0, 1\], got "1.5"/],
     [['--speech-share', '0.3', '--data', 'x'], /--speech-share applies to the procedural corpus, not to --data/],
+    [['--mix-data', 'x', '--mix-share', '0.3', '--data', 'y'], /--mix-data mixes a dataset into the procedural corpus; with --data there is no corpus to mix into/],
+    [['--mix-data', 'x'], /--mix-data and --mix-share go together/],
+    [['--mix-share', '0.3'], /--mix-data and --mix-share go together/],
+    [['--mix-data', 'x', '--mix-share', '0'], /--mix-share must be above 0/],
+    [['--mix-data', 'x', '--mix-share', '2'], /--mix-share expects a number in \[0, 1\], got "2"/],
   ];
   for (const [args, msg] of bad) {
     it(`rejects ${args.join(' ')}`, () => {

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { instrumentsUnavailable } from '../src/data/procedural/instruments';
 import { hasEspeak } from '../src/data/procedural/speech';
 import { join } from 'node:path';
@@ -87,7 +87,9 @@ describe('proxy-bench CLI', () => {
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/--pool: unknown value max \(known: mean, mean\+std\)/);
     for (const [args, msg] of [[['--pretrain-speech-share', '1.5'], 'error: --pretrain-speech-share must be in [0, 1], got 1.5'],
-      [['--pretrain-speech-share', '0.3', '--pretrain-data', o], 'error: --pretrain-speech-share applies to the procedural corpus, not to --pretrain-data']]) {
+      [['--pretrain-speech-share', '0.3', '--pretrain-data', o], 'error: --pretrain-speech-share applies to the procedural corpus, not to --pretrain-data'],
+      [['--pretrain-instrument-share', '0'], 'error: --pretrain-instrument-share must be in (0, 1], got 0'],
+      [['--pretrain-instrument-share', '0.3', '--pretrain-data', o], 'error: --pretrain-instrument-share mixes into the procedural corpus, not into --pretrain-data']]) {
       const r2 = run([...COMMON, '--steps', '1', ...args, '--out', o]);
       expect(r2.code).toBe(2);
       expect(r2.stderr.trim()).toBe(`${msg} (see --help)`);
@@ -160,5 +162,20 @@ describe('proxy-bench CLI', () => {
     expect(r.stdout).toMatch(/^\| stability, recorded notes \(mean cos, s=1\.\.15\) .*\| 0\.\d{5} ± 0\.\d{5} +\| — +\|$/m);
     expect(existsSync(join(o, 'stability-recorded.svg'))).toBe(true);
     expect(readFileSync(join(o, 'report.md'), 'utf8')).toContain('![aliasing stability, recorded notes](stability-recorded.svg)');
+  });
+
+  it.skipIf(why !== null)(`--pretrain-instrument-share mixes the rendered train instruments (never the test split) into the pre-training corpus${why ? ` — skipped: ${why}` : ''}`, { timeout: 900_000 }, () => {
+    const o = join(dir, 'inst-mix');
+    const r = run([...COMMON, '--instrument-notes', '3', '--instrument-programs', '2', '--steps', '1', '--batch', '2', '--pretrain-clip-seconds', '1',
+      '--pretrain-instrument-share', '0.5', '--models', 'pretrained-off', '--out', o]);
+    expect(r.code, r.stderr).toBe(0);
+    const runs = readdirSync(o).filter((f) => f.startsWith('pretrain-'));
+    expect(runs).toHaveLength(1);
+    const run0 = JSON.parse(readFileSync(join(o, runs[0], 'run.json'), 'utf8'));
+    const instDir = join(o, 'data', 'instruments-n3-p2-seed0');
+    expect(run0.run).toMatchObject({ mixData: join(instDir, 'nsynth-train'), mixShare: 0.5 });
+    expect(run0.data).toContain(`with a share 0.5 of its clips from the nsynth dataset at ${join(instDir, 'nsynth-train')}`);
+    const res = JSON.parse(readFileSync(join(o, 'results.json'), 'utf8'));
+    expect(res.settings.pretrainData).toBe('procedural corpus, a share 0.5 from the rendered train instruments');
   });
 });

@@ -62,6 +62,7 @@ const SPEC: Record<string, FlagSpec> = {
   seed: { type: 'int', help: 'seed of the pre-training runs and random inits', default: 0 },
   checkpoints: { type: 'strings', help: 'use these checkpoints (AaPE on[, AaPE off]) instead of pre-training; PATH@teacher evaluates its EMA teacher', meta: 'ON[,OFF]' },
   'pretrain-data': { type: 'string', help: 'pre-training corpus for --steps runs: a dataset path, or "instruments-train" (the rendered train instruments only)', meta: 'PATH' },
+  'pretrain-instrument-share': { type: 'number', help: 'fraction of the procedural pre-training corpus drawn from the rendered train instruments (pretrain --mix-data <instruments>/nsynth-train --mix-share P; test instruments never)', meta: 'P' },
   'pretrain-speech-share': { type: 'number', help: 'fraction of the procedural pre-training corpus that is espeak-ng speech (pretrain --speech-share; default: 1/9, all types alike)', meta: 'P' },
   models: { type: 'strings', help: 'rows to evaluate: random-on, random-off, pretrained-on, pretrained-off (default all), logmel (log-mel statistics, no encoder)', meta: 'LIST' },
   docs: { type: 'string', help: 'also write DIR/results/bench-report.md with its plots (docs/results.md links them)', meta: 'DIR' },
@@ -133,11 +134,14 @@ async function main(): Promise<number> {
   const share = a.flags['pretrain-speech-share'] as number | undefined;
   if (share !== undefined && !(share >= 0 && share <= 1)) throw new UsageError(`--pretrain-speech-share must be in [0, 1], got ${share}`);
   if (share !== undefined && get.str(a, 'pretrain-data')) throw new UsageError('--pretrain-speech-share applies to the procedural corpus, not to --pretrain-data');
+  const instShare = a.flags['pretrain-instrument-share'] as number | undefined;
+  if (instShare !== undefined && !(instShare > 0 && instShare <= 1)) throw new UsageError(`--pretrain-instrument-share must be in (0, 1], got ${instShare}`);
+  if (instShare !== undefined && get.str(a, 'pretrain-data')) throw new UsageError('--pretrain-instrument-share mixes into the procedural corpus, not into --pretrain-data');
   if (progs !== undefined && !(progs >= 2)) throw new UsageError('--instrument-programs must be at least 2 (one train and one test instrument per family)');
   const dataRoot = get.str(a, 'data-dir') ?? join(out, 'data');
   const instDir = join(dataRoot, `instruments-n${notes}${progs ? `-p${progs}` : ''}-seed${dataSeed}`);
   const instDone = () => ['train', 'valid', 'test'].every((s) => existsSync(join(instDir, `nsynth-${s}`, 'examples.json')));
-  const needInstruments = tasks.some(isInstrumentTask) || get.str(a, 'pretrain-data') === 'instruments-train';
+  const needInstruments = tasks.some(isInstrumentTask) || get.str(a, 'pretrain-data') === 'instruments-train' || instShare !== undefined;
   if (needInstruments && !instDone()) {
     if (noInstruments) throw new UsageError(`instruments set: ${noInstruments}`);
     log(`rendering the instruments set (${notes} notes per GM instrument, fluidsynth) to ${instDir}`);
@@ -171,7 +175,8 @@ async function main(): Promise<number> {
     cks.forEach((c, i) => lossRuns.push({ name: i ? 'AaPE off' : 'AaPE on', dir: dirname(dirname(c.checkpoint!)) }));
   } else if (steps > 0) {
     const pd = get.str(a, 'pretrain-data');
-    const extra = pd ? ['--data', pd === 'instruments-train' ? join(instDir, 'nsynth-train') : pd] : share !== undefined ? ['--speech-share', String(share)] : undefined;
+    const extra = pd ? ['--data', pd === 'instruments-train' ? join(instDir, 'nsynth-train') : pd]
+      : [...(share !== undefined ? ['--speech-share', String(share)] : []), ...(instShare !== undefined ? ['--mix-data', join(instDir, 'nsynth-train'), '--mix-share', String(instShare)] : [])];
     const base = { outRoot: out, steps, batch: get.num(a, 'batch'), clipSeconds: get.num(a, 'pretrain-clip-seconds'), seed, config, extra };
     if (want.has('pretrained-on')) {
       const on = await pretrainOnce({ ...base, aape: true }, log);
@@ -251,7 +256,7 @@ async function main(): Promise<number> {
   const stabPairs = stabilityPairsTable(rows);
   const dims = dimensionalityTable(benchTasks, rows);
   const minutes = (Date.now() - t0) / 60000;
-  const pretrain = cks ? { checkpoints: get.strs(a, 'checkpoints') } : { steps, batch: get.num(a, 'batch'), pretrainClipSeconds: get.num(a, 'pretrain-clip-seconds'), pretrainData: get.str(a, 'pretrain-data') ?? `procedural corpus${share === undefined ? '' : `, speech share ${share}`}` };
+  const pretrain = cks ? { checkpoints: get.strs(a, 'checkpoints') } : { steps, batch: get.num(a, 'batch'), pretrainClipSeconds: get.num(a, 'pretrain-clip-seconds'), pretrainData: get.str(a, 'pretrain-data') ?? `procedural corpus${share === undefined ? '' : `, speech share ${share}`}${instShare === undefined ? '' : `, a share ${instShare} from the rendered train instruments`}` };
   const settings = { tasks, models: models.map((m) => m.name), perClass, clipSeconds: clipSec, instrumentNotes: notes, instrumentFolds: instFolds, ...(progs ? { instrumentPrograms: progs } : {}), dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), pool, ...(layer === undefined ? {} : { layer }), minutes };
   await writeFile(join(out, 'results.json'), JSON.stringify({ settings, rows, details }, null, 1));
   await writeFile(join(out, 'table.md'), `${table}\n\n${verdict}\n\n${stabPairs ? `${stabPairs}\n\n` : ''}${dims ? `${dims}\n\n` : ''}Settings: ${JSON.stringify(settings)}\n`);

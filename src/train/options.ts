@@ -30,6 +30,9 @@ export interface PretrainOptions {
   clipSeconds: number;
   /** Fraction of procedural corpus clips that are speech (null: every type equally likely). */
   speechShare: number | null;
+  /** A dataset mixed into the procedural corpus (null: none), and the share of clips drawn from it. */
+  mixData: string | null;
+  mixShare: number | null;
   features: 'cpu' | 'gpu';
   /** Step whose GPU kernels are timed one by one and printed (null: none). */
   profile: number | null;
@@ -52,6 +55,8 @@ Model and data
   --clip-seconds S       length of procedural corpus clips (default 10)
   --speech-share P       fraction of procedural corpus clips that are espeak-ng speech, the other
                          types sharing the rest evenly (default: all nine types alike, 1/9 speech)
+  --mix-data PATH        a dataset (any --data layout) mixed into the procedural corpus: with
+  --mix-share P          a share P of the clips drawn from it (seeded, with replacement)
   --features cpu|gpu     where the log-mel front end runs (default cpu; same numbers to float32
                          rounding, so a run must keep one choice to resume exactly)
 
@@ -94,7 +99,7 @@ Exit codes: 0 done, 1 failure, 2 bad options/config/data, 130/143 interrupted (a
 const DEFAULTS: Omit<PretrainOptions, 'given'> = {
   config: 'tiny', data: null, steps: null, epochs: null, batch: 8, lr: null, masks: null, maskRatio: null, maskType: null,
   aape: true, contrastive: true, seed: 0, out: 'runs/pretrain', resume: null, checkpointEvery: 500, monitorEvery: 25,
-  plotEvery: 10, clipSeconds: 10, speechShare: null, features: 'cpu', profile: null, distributed: false, distTimeout: 300, distCheckEvery: 100,
+  plotEvery: 10, clipSeconds: 10, speechShare: null, mixData: null, mixShare: null, features: 'cpu', profile: null, distributed: false, distTimeout: 300, distCheckEvery: 100,
 };
 
 type Kind = 'str' | 'int+' | 'int0' | 'num+' | 'ratio' | 'share' | 'masktype' | 'flag-off' | 'flag-on' | 'seed' | 'features';
@@ -104,6 +109,7 @@ const SPEC: Record<string, [keyof PretrainOptions, Kind]> = {
   '--mask-type': ['maskType', 'masktype'], '--no-aape': ['aape', 'flag-off'], '--no-contrastive': ['contrastive', 'flag-off'],
   '--seed': ['seed', 'seed'], '--out': ['out', 'str'], '--checkpoint-every': ['checkpointEvery', 'int0'],
   '--monitor-every': ['monitorEvery', 'int0'], '--plot-every': ['plotEvery', 'int0'], '--clip-seconds': ['clipSeconds', 'num+'], '--speech-share': ['speechShare', 'share'],
+  '--mix-data': ['mixData', 'str'], '--mix-share': ['mixShare', 'share'],
   '--features': ['features', 'features'], '--profile': ['profile', 'int0'],
   '--distributed': ['distributed', 'flag-on'], '--dist-timeout': ['distTimeout', 'num+'], '--dist-check-every': ['distCheckEvery', 'int0'],
 };
@@ -156,6 +162,9 @@ export function parseArgs(argv: string[]): PretrainOptions | null {
   }
   if (o.steps !== null && o.epochs !== null) throw new UsageError('give --steps or --epochs, not both');
   if (o.speechShare !== null && o.data !== null) throw new UsageError('--speech-share applies to the procedural corpus, not to --data');
+  if (o.mixData !== null && o.data !== null) throw new UsageError('--mix-data mixes a dataset into the procedural corpus; with --data there is no corpus to mix into');
+  if ((o.mixData === null) !== (o.mixShare === null)) throw new UsageError('--mix-data and --mix-share go together (the dataset and the share of clips drawn from it)');
+  if (o.mixShare === 0) throw new UsageError('--mix-share must be above 0 (leave out --mix-data for the corpus alone)');
   if (o.epochs !== null && o.data === null) throw new UsageError('--epochs needs --data (the procedural corpus is endless; use --steps)');
   return o;
 }

@@ -22,7 +22,7 @@ import { CheckpointError, CheckpointWriteError, restoreTensors, saveCheckpoint, 
 import { Progress } from '../util/progress';
 import { watchCompiles } from '../util/compile-progress';
 import { DataStream, cpuLogMel, gpuLogMel, type ClipSource, type DataPosition, type FeatureFn } from './data';
-import { fileSource, proceduralSource } from './sources';
+import { fileSource, mixedSource, proceduralSource } from './sources';
 import { MetricsLog, type StepMetrics } from './metrics';
 import { effectiveRank } from './monitor';
 import { shiftPairsProblem, trainingBatch } from './shift-pairs';
@@ -41,6 +41,9 @@ export interface RunSettings {
   clipSeconds: number;
   /** Speech fraction of the procedural corpus (absent in runs from before the option: null). */
   speechShare?: number | null;
+  /** A dataset mixed into the procedural corpus and the share drawn from it (absent before the option: none). */
+  mixData?: string | null;
+  mixShare?: number | null;
   corpusSeed: number;
   features: 'cpu' | 'gpu';
   /** Steps between checkpoints (kept by a resume unless --checkpoint-every is given again). */
@@ -103,12 +106,15 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
   const dataPath = settings ? settings.data : o.data;
   const fileSrc = dataPath ? fileSource(dataPath, log) : null;
   const share = settings ? settings.speechShare ?? null : o.speechShare;
+  const mixPath = settings ? settings.mixData ?? null : o.mixData;
+  const mixShare = settings ? settings.mixShare ?? null : o.mixShare;
+  const mixSrc = mixPath && mixShare ? fileSource(mixPath, log) : null;
   if (!fileSrc && share !== null && share > 0 && !hasEspeak()) throw new UsageError(`--speech-share ${share} needs espeak-ng, which is not installed (bash scripts/setup.sh installs it)`);
 
   ensureOutDir(o.out); // fails in a second, with one line, where the folder cannot be made
   let stream: DataStream | null = null;
   let skips: SkipReport | null = null;
-  let source: ClipSource | null = fileSrc;
+  let source: ClipSource | null = fileSrc ?? mixSrc; // closed in `finally` however far the start gets
   let rt: Runtime | null = null;
   try {
     rt = await init();
@@ -132,10 +138,11 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
       pos = DataStream.startPosition(rng);
     }
     const corpusSeed = settings ? settings.corpusSeed : rng.nextU32();
-    source = fileSrc ?? proceduralSource(corpusSeed, settings ? settings.clipSeconds : o.clipSeconds, log, {}, share);
+    const corpus = fileSrc ? null : proceduralSource(corpusSeed, settings ? settings.clipSeconds : o.clipSeconds, log, {}, share);
+    source = fileSrc ?? (mixSrc ? mixedSource(corpus!, mixSrc, mixShare!, corpusSeed) : corpus!);
     if (!settings) {
       const total = o.steps ?? (o.epochs !== null ? Math.ceil((o.epochs * source.size!) / o.batch) : 1000);
-      settings = { totalSteps: total, batch: o.batch, peakLr: o.lr ?? peakLr(cfg, o.batch), seed: o.seed, data: o.data, clipSeconds: o.clipSeconds, speechShare: o.speechShare, corpusSeed, features: o.features, checkpointEvery: o.checkpointEvery };
+      settings = { totalSteps: total, batch: o.batch, peakLr: o.lr ?? peakLr(cfg, o.batch), seed: o.seed, data: o.data, clipSeconds: o.clipSeconds, speechShare: o.speechShare, mixData: o.mixData, mixShare: o.mixShare, corpusSeed, features: o.features, checkpointEvery: o.checkpointEvery };
     }
     const run = settings;
     dist?.checkBatch(run.batch);

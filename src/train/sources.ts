@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ProceduralCorpus } from '../data/procedural/corpus';
+import { hashString, rngFor } from '../data/procedural/seeding';
 import { DatasetError, listDataset } from '../data/datasets';
 import { DecodePool, defaultWorkerUrl, type FeatureSpec, type LoadJob, type LoadResult } from '../data/decode-pool';
 import { loadAudio } from '../audio/file-io';
@@ -101,6 +102,36 @@ export function fileSource(path: string, log: (m: string) => void = console.warn
       const r = await pool.load({ kind: 'file', path, targetRate: 16000 }, spec).catch((e: Error) => ({ ok: false as const, reason: e.message }));
       return r.ok && r.mel ? { mel: r.mel } : { skip: `${path}: ${r.ok ? 'no features returned' : r.reason}` };
     };
+  }
+  return src;
+}
+
+/** The stream of the per-item draw "which source, which file" (apart from the corpus's own draws). */
+const MIX_STREAM = hashString('mix');
+
+/**
+ * An endless mix: item i comes from `extra` (a finite dataset) with probability `share`, a file drawn
+ * uniformly with replacement, and otherwise from the endless `base` (its item i). Both draws are a
+ * pure function of (seed, i), so the mix needs no state, resumes at any position and looks ahead
+ * freely, like the corpus it extends.
+ */
+export function mixedSource(base: ClipSource, extra: ClipSource, share: number, seed: number): ClipSource {
+  if (base.size !== null) throw new Error(`mixedSource: the base must be endless, got ${base.description}`);
+  if (extra.size === null || extra.size === 0) throw new Error(`mixedSource: the mixed-in source must be a non-empty dataset, got ${extra.description}`);
+  if (!(share > 0 && share <= 1)) throw new Error(`mixedSource: share must be in (0, 1], got ${share}`);
+  const n = extra.size;
+  const pick = (i: number): { from: ClipSource; item: number } => {
+    const r = rngFor(seed, i, MIX_STREAM);
+    return r.uniform() < share ? { from: extra, item: r.int(n) } : { from: base, item: i };
+  };
+  const src: ClipSource = {
+    size: null,
+    description: `${base.description}, with a share ${share} of its clips from the ${extra.description}`,
+    load: (i) => { const p = pick(i); return p.from.load(p.item); },
+    async close() { await Promise.all([base.close?.(), extra.close?.()]); },
+  };
+  if (base.loadFeatures && extra.loadFeatures) {
+    src.loadFeatures = (i, spec) => { const p = pick(i); return p.from.loadFeatures!(p.item, spec); };
   }
   return src;
 }
