@@ -138,8 +138,11 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
       pos = DataStream.startPosition(rng);
     }
     const corpusSeed = settings ? settings.corpusSeed : rng.nextU32();
-    const corpus = fileSrc ? null : proceduralSource(corpusSeed, settings ? settings.clipSeconds : o.clipSeconds, log, {}, share);
-    source = fileSrc ?? (mixSrc ? mixedSource(corpus!, mixSrc, mixShare!, corpusSeed) : corpus!);
+    if (fileSrc) source = fileSrc;
+    else {
+      const corpus = proceduralSource(corpusSeed, settings ? settings.clipSeconds : o.clipSeconds, log, {}, share);
+      source = mixSrc ? mixedSource(corpus, mixSrc, mixShare!, corpusSeed) : corpus;
+    }
     if (!settings) {
       const total = o.steps ?? (o.epochs !== null ? Math.ceil((o.epochs * source.size!) / o.batch) : 1000);
       settings = { totalSteps: total, batch: o.batch, peakLr: o.lr ?? peakLr(cfg, o.batch), seed: o.seed, data: o.data, clipSeconds: o.clipSeconds, speechShare: o.speechShare, mixData: o.mixData, mixShare: o.mixShare, corpusSeed, features: o.features, checkpointEvery: o.checkpointEvery };
