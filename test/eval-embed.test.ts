@@ -133,6 +133,20 @@ describe('clip embedding', () => {
     expect(tokenEncoder(m.encoder).layer).toBeUndefined();
     expect(() => tokenEncoder(m.encoder, depth + 1)).toThrow(`--layer ${depth + 1} is outside 0..${depth} (tiny has ${depth} blocks; 0 is the token embedding)`);
     expect(() => m.encoder.encodeUpTo(z, -1)).toThrow('layer -1 is outside 0..4');
+    // Several cuts side by side: each token's features are the listed blocks' normed outputs, in order.
+    const D = m.encoder.cfg.D, nTok = byHand[0].length / D;
+    for (const cuts of [[0, 2, 4], [1, 3]]) {
+      const both = await read(noGrad(() => m.encoder.encodeCuts(z, cuts)));
+      const expected = new Float32Array(nTok * D * cuts.length);
+      for (let t = 0; t < nTok; t++) cuts.forEach((k, j) => expected.set(byHand[k].subarray(t * D, (t + 1) * D), (t * cuts.length + j) * D));
+      expect(maxDiff(both, expected), `cuts ${cuts}`).toBe(0);
+      const view = tokenEncoder(m.encoder, cuts);
+      expect([view.dim, view.layer]).toEqual([D * cuts.length, cuts]);
+      expect(maxDiff(await read(noGrad(() => view.tokens(x))), both)).toBe(0);
+    }
+    expect(() => tokenEncoder(m.encoder, [3, 1])).toThrow('--layer 3,1: name at least one block, in ascending order, each once');
+    expect(() => tokenEncoder(m.encoder, [1, depth + 1])).toThrow(`--layer ${depth + 1} is outside 0..${depth}`);
+    expect(() => m.encoder.encodeCuts(z, [2, 2])).toThrow('layers [2, 2]: give at least one block, in ascending order, each once');
     z.dispose();
     x.dispose();
     m.encoder.dispose();

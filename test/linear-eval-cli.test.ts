@@ -2,7 +2,8 @@
  * `node dist/linear-eval.js` end to end on a toy procedural data set (ESC-50 layout, 5 clips per
  * class, one fold, one seed, a few epochs) with the D-32 one-block config: both probes print, the
  * JSON names the evaluated layer, `--layer 0` embeds with the encoder cut before its block (other
- * features, kept apart in the cache), and a layer past the depth is one line with exit 2.
+ * features, kept apart in the cache), `--layer 0,1` reads both side by side (twice the width), and a
+ * layer past the depth or blocks out of order are one line with exit 2.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -28,6 +29,16 @@ describe('linear-eval CLI', () => {
     const [w, c] = ['whole', 'cut'].map((n) => JSON.parse(readFileSync(join(dir, `${n}.json`), 'utf8')));
     expect([w.layer, c.layer]).toEqual([1, 0]);
     expect(c.results[0].dimensionality.participation).not.toBe(w.results[0].dimensionality.participation);
+    // Blocks 0 and 1 side by side: twice the width, their own cache entry, recorded as a list.
+    const both = run([...COMMON, '--layer', '0,1', '--json', join(dir, 'both.json'), data]);
+    expect(both.code, both.stderr).toBe(0);
+    expect(both.stderr).toContain('cut after blocks 0 and 1 side by side');
+    expect(both.stdout).toMatch(/320-d features\)/);
+    expect(both.stdout).not.toContain('cached');
+    expect(JSON.parse(readFileSync(join(dir, 'both.json'), 'utf8')).layer).toEqual([0, 1]);
+    const unordered = run([...COMMON, '--layer', '1,0', data]);
+    expect(unordered.code).toBe(2);
+    expect(unordered.stderr.trim()).toBe('error: --layer 1,0: name at least one block, in ascending order, each once (see --help)');
     const deep = run([...COMMON, '--layer', '2', data]);
     expect(deep.code).toBe(2);
     expect(deep.stderr.trim()).toBe(`error: --layer 2 is outside 0..1 (${cfg} has 1 block; 0 is the token embedding) (see --help)`);

@@ -6,7 +6,7 @@
 import { scope, type Tensor } from '../tensor/tensor';
 import { Module, ModuleList } from '../nn/module';
 import { LayerNorm } from '../nn/layers';
-import { add, div, indexSelect, reshape, type TokenPick } from '../ops';
+import { add, concat, div, indexSelect, reshape, type TokenPick } from '../ops';
 import type { Rng } from '../util/rng';
 import type { AaspConfig } from './config';
 import { Block, LN_EPS, throughBlocks } from './blocks';
@@ -105,5 +105,27 @@ export class AaspEncoder extends Module {
     const blocks = this.blocks.items;
     if (!Number.isInteger(layer) || layer < 0 || layer > blocks.length) throw new Error(`layer ${layer} is outside 0..${blocks.length} (the encoder has ${blocks.length} blocks)`);
     return scope(() => this.norm.forward(throughBlocks(z, blocks.slice(0, layer), (blk, x) => blk.forward(x))));
+  }
+
+  /**
+   * The encoder read at several cuts side by side: `norm` of each listed block's output (as
+   * `encodeUpTo` gives it), concatenated along the feature axis → [B, N, k·D], in one pass through
+   * the blocks. A linear probe on it can weigh an early block's detail against the last block's
+   * abstraction, as layer-weighted read-outs of speech and audio encoders do.
+   */
+  encodeCuts(z: Tensor, layers: readonly number[]): Tensor {
+    const blocks = this.blocks.items;
+    const bad = layers.find((l) => !Number.isInteger(l) || l < 0 || l > blocks.length);
+    if (bad !== undefined) throw new Error(`layer ${bad} is outside 0..${blocks.length} (the encoder has ${blocks.length} blocks)`);
+    if (layers.length === 0 || layers.some((l, i) => i > 0 && l <= layers[i - 1])) throw new Error(`layers [${layers.join(', ')}]: give at least one block, in ascending order, each once`);
+    return scope(() => {
+      const outs = layers[0] === 0 ? [this.norm.forward(z)] : [];
+      throughBlocks(z, blocks.slice(0, layers[layers.length - 1]), (blk, x, i) => {
+        const y = blk.forward(x);
+        if (layers.includes(i + 1)) outs.push(this.norm.forward(y));
+        return y;
+      });
+      return outs.length === 1 ? outs[0] : concat(outs, 2);
+    });
   }
 }

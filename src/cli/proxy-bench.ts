@@ -22,7 +22,7 @@ import { PROXY_TASKS, type ProxyTaskName } from '../data/procedural/proxy-tasks'
 import { ProceduralCorpus } from '../data/procedural/corpus';
 import { defaultSpeechSynth } from '../data/procedural/speech';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
-import { LAYER_FLAG, cutNote, frontEndOf, layerOption, layerProblem, loadModel, parseModelSpec, tokenEncoder, type ModelSpec } from '../eval/model';
+import { LAYER_FLAG, cutNote, cutWords, frontEndOf, layerArg, layerOption, layerProblem, loadModel, parseModelSpec, tokenEncoder, type ModelSpec } from '../eval/model';
 import { linearEvalDataset, type LinearRunResult } from '../eval/linear-run';
 import { POOLINGS } from '../eval/windows';
 import { formatPercentCI } from '../eval/stats';
@@ -163,7 +163,7 @@ async function main(): Promise<number> {
   for (const w of want) if (!ROWS.includes(w)) throw new UsageError(`--models: unknown row ${w} (known: ${ROWS.join(', ')})`);
   const pool = get.oneOf(a, 'pool', POOLINGS);
   // Checked before any pre-training starts, and again per model (a checkpoint carries its own depth).
-  const layer = cks ? get.optNum(a, 'layer') : layerOption(a, await loadConfig(config));
+  const layer = cks ? layerArg(a) : layerOption(a, await loadConfig(config));
   const models: BenchModel[] = [];
   if (want.has('random-on')) models.push({ name: 'random init, AaPE on', spec: { config, aape: true, seed } });
   if (want.has('random-off')) models.push({ name: 'random init, AaPE off', spec: { config, aape: false, seed } });
@@ -276,7 +276,7 @@ async function main(): Promise<number> {
   const report = [
     `Command: \`${command}\``, '',
     `Time: ${minutes.toFixed(1)} min on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (reused pieces not counted).`, '',
-    ...(layer === undefined ? [] : [`Features: every model's encoder cut after block ${layer} (norm applied), not the spec's whole encoder.`, '']),
+    ...(layer === undefined ? [] : [`Features: every model's encoder cut after ${cutWords(layer)} (norm applied), not the spec's whole encoder.`, '']),
     'Test accuracy (%), mean ± 95 % CI (Student t) over the evaluation seeds; EVAR = the linear protocol of docs/model.md (Adam, early stopping), ridge = closed-form ridge probe on the same splits (λ on validation).', '',
     table, '', 'Pre-trained vs random init (same AaPE setting), difference in points:', '', verdict, '',
     ...(losses.length ? ['![pre-training loss](loss.svg)', ''] : []), ...stabPlots.flatMap((st) => [`![aliasing stability, ${st.set}](${st.file}.svg)`, '']),

@@ -22,8 +22,11 @@ export interface TokenEncoder {
   readonly patch: number;
   /** Longest window in frames (the pre-training crop, 608). */
   readonly maxFrames: number;
-  /** The block after which the encoder is cut, when it is (absent: all blocks, the spec's protocol). */
-  readonly layer?: number;
+  /**
+   * The block after which the encoder is cut, when it is (absent: all blocks, the spec's protocol),
+   * or the blocks read side by side (their features concatenated: `dim` is then k·D).
+   */
+  readonly layer?: number | readonly number[];
   /**
    * x [B, F, T] (T a multiple of `patch`, ≤ maxFrames) → tokens [B, (F/patch)·(T/patch), D] in
    * row-major (p, q) order, position embedding counted from time 0. Called under noGrad.

@@ -7,7 +7,7 @@ import { listEvalDataset, singleLabel, type EvalLayout } from './dataset';
 import { cachedClipFeatures } from './extract';
 import { participationRatio, type Dimensionality } from './dimensionality';
 import type { Pooling } from './windows';
-import { frontEndOf, tokenEncoder, type LoadedModel } from './model';
+import { frontEndOf, tokenEncoder, type LayerCut, type LoadedModel } from './model';
 import { encodeLabels, runLinearProtocol, runRidgeProtocol, type ProtocolOptions, type ProtocolResult, type RidgeProtocolResult } from './protocol';
 
 export interface LinearRunOptions extends ProtocolOptions {
@@ -19,8 +19,8 @@ export interface LinearRunOptions extends ProtocolOptions {
   log?: (msg: string) => void;
   /** Clip feature pooling (default 'mean', the spec's protocol). */
   pool?: Pooling;
-  /** Features from the encoder cut after this block (default: all blocks, the spec's protocol). */
-  layer?: number;
+  /** Features from the encoder cut after this block, or these blocks side by side (default: all blocks, the spec's protocol). */
+  layer?: LayerCut;
   /** Also run the closed-form ridge probe on the same splits (default true; it costs seconds). */
   ridge?: boolean;
 }

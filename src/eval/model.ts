@@ -57,42 +57,73 @@ function fullEmbedding(enc: AaspEncoder): (x: Tensor) => Tensor {
   };
 }
 
+/**
+ * Where the evaluation reads the encoder: after one block (N, 0 being the token embedding), or after
+ * several side by side (ascending block numbers; their features concatenated).
+ */
+export type LayerCut = number | readonly number[];
+
+const cutList = (layer: LayerCut): readonly number[] => (typeof layer === 'number' ? [layer] : layer);
+
 /** Why `layer` cannot cut this config's encoder, or null (undefined: the whole encoder). */
-export function layerProblem(layer: number | undefined, cfg: AaspConfig): string | null {
-  if (layer === undefined || (Number.isInteger(layer) && layer >= 0 && layer <= cfg.depth)) return null;
-  return `--layer ${layer} is outside 0..${cfg.depth} (${cfg.name} has ${cfg.depth} block${cfg.depth === 1 ? '' : 's'}; 0 is the token embedding)`;
+export function layerProblem(layer: LayerCut | undefined, cfg: AaspConfig): string | null {
+  if (layer === undefined) return null;
+  const cuts = cutList(layer);
+  const out = cuts.find((l) => !(Number.isInteger(l) && l >= 0 && l <= cfg.depth));
+  if (out !== undefined) return `--layer ${out} is outside 0..${cfg.depth} (${cfg.name} has ${cfg.depth} block${cfg.depth === 1 ? '' : 's'}; 0 is the token embedding)`;
+  if (cuts.length === 0 || cuts.some((l, i) => i > 0 && l <= cuts[i - 1])) return `--layer ${cuts.join(',')}: name at least one block, in ascending order, each once`;
+  return null;
 }
 
 /** The evaluation CLIs' `--layer` flag (embed, linear-eval, proxy-bench). */
-export const LAYER_FLAG: FlagSpec = { type: 'int', help: "features from the encoder cut after block N, norm applied (0: the token embedding; default: all blocks, the spec's protocol)", meta: 'N' };
+export const LAYER_FLAG: FlagSpec = {
+  type: 'numbers', meta: 'N[,N…]',
+  help: "features from the encoder cut after block N, norm applied (0: the token embedding; default: all blocks, the spec's protocol); several blocks (1,4): their features side by side",
+};
+
+/** `--layer` as given (one block a number, several a list), not yet checked against a model. */
+export function layerArg(a: Parsed): LayerCut | undefined {
+  const cuts = get.nums(a, 'layer');
+  return cuts && cuts.length === 1 ? cuts[0] : cuts;
+}
 
 /** `--layer` as given, checked against the model's depth (a usage error otherwise). */
-export function layerOption(a: Parsed, cfg: AaspConfig): number | undefined {
-  const layer = get.optNum(a, 'layer');
+export function layerOption(a: Parsed, cfg: AaspConfig): LayerCut | undefined {
+  const layer = layerArg(a);
   const bad = layerProblem(layer, cfg);
   if (bad) throw new UsageError(bad);
   return layer;
 }
 
+/** Where the features come from, in words: "block 2", "blocks 1 and 4 side by side". */
+export function cutWords(layer: LayerCut): string {
+  const c = cutList(layer);
+  return c.length === 1 ? `block ${c[0]}` : `blocks ${c.slice(0, -1).join(', ')} and ${c[c.length - 1]} side by side`;
+}
+
 /** What a model's log line adds for a cut encoder. */
-export const cutNote = (layer: number | undefined): string => (layer === undefined ? '' : `, cut after block ${layer}`);
+export const cutNote = (layer: LayerCut | undefined): string => (layer === undefined ? '' : `, cut after ${cutWords(layer)}`);
 
 /**
  * Token encoder view of an AaspEncoder: all N tokens (no masking) → blocks → norm. With `layer`
- * (0..depth) the blocks after that one are left out (`encodeUpTo`); the view then names its
- * layer, so cached features of different depths never mix. `layer` = depth is the full encoder.
+ * (0..depth) the blocks after that one are left out (`encodeUpTo`); with several, each named
+ * block's normed output is read and their features concatenated (`encodeCuts`, width k·D). The
+ * view then names its cut, so cached features of different cuts never mix. `layer` = depth is the
+ * full encoder.
  */
-export function tokenEncoder(enc: AaspEncoder, layer?: number): TrainableEncoder {
+export function tokenEncoder(enc: AaspEncoder, layer?: LayerCut): TrainableEncoder {
   const embed = fullEmbedding(enc);
   const bad = layerProblem(layer, enc.cfg);
   if (bad) throw new Error(bad);
-  const cut = layer !== undefined && layer !== enc.cfg.depth;
+  const cuts = layer === undefined ? [enc.cfg.depth] : cutList(layer);
+  const one = cuts.length === 1 ? cuts[0] : undefined;
+  const whole = one === enc.cfg.depth;
   return {
-    dim: enc.cfg.D, nMels: enc.cfg.nMels, patch: enc.cfg.patch, maxFrames: enc.cfg.cropFrames,
-    ...(cut ? { layer } : {}),
+    dim: enc.cfg.D * cuts.length, nMels: enc.cfg.nMels, patch: enc.cfg.patch, maxFrames: enc.cfg.cropFrames,
+    ...(whole ? {} : { layer: one ?? [...cuts] }),
     tokens: (x) => {
       const z = embed(x);
-      const y = cut ? enc.encodeUpTo(z, layer) : enc.encode(z);
+      const y = whole ? enc.encode(z) : one !== undefined ? enc.encodeUpTo(z, one) : enc.encodeCuts(z, cuts);
       z.dispose();
       return y;
     },
