@@ -16,7 +16,7 @@ import { logMelCpu } from '../src/audio/logmel-cpu';
 import { DecodePool } from '../src/data/decode-pool';
 import { ProceduralCorpus } from '../src/data/procedural/corpus';
 import { DataStream, cpuLogMel, type ClipSource, type DataPosition, type FeatureFn } from '../src/train/data';
-import { fileSource, proceduralSource, type LoaderOptions } from '../src/train/sources';
+import { fileSource, mixedSource, openLoaderPool, proceduralSource, type LoaderOptions } from '../src/train/sources';
 import { Rng } from '../src/util/rng';
 
 const dir = mkdtempSync(join(tmpdir(), 'aasp-loader-'));
@@ -139,6 +139,28 @@ describe('loader in worker threads', () => {
     expect(sb.length).toBe(b.pos.skipped);
     for (const m of sb) expect(m).toMatch(/bad\.wav: .*unknown format/);
   }, 120_000);
+
+  it('a mix of the corpus and a folder shares one pool: batches equal the in-thread mix; the mix names the pool once and closes it, a source alone does not', async () => {
+    const quiet = () => {};
+    const mix = (o: LoaderOptions, pool?: DecodePool | null) => mixedSource(proceduralSource(9, SECS, quiet, o), fileSource(wavDir, quiet, o), 0.5, 9, pool);
+    const job = { kind: 'procedural' as const, seed: 9, clipSeconds: SECS, index: 0, types: new ProceduralCorpus({ seed: 9, durationSec: SECS, speech: null }).types, speechShare: null };
+    const pool = openLoaderPool(worker, 'corpus synthesis and decoding', quiet)!;
+    // A source given the shared pool neither names nor closes it.
+    const alone = proceduralSource(9, SECS, quiet, { pool });
+    expect(alone.description).not.toContain('worker thread');
+    await alone.close!();
+    expect((await pool.load(job, null)).ok).toBe(true);
+    const shared = mix({ pool }, pool);
+    expect(shared.description.match(/worker thread/g)).toHaveLength(1);
+    expect(shared.description).toMatch(/ \(6 files\); loading in 1 worker thread$/);
+    const [skipsA, skipsB]: string[][] = [[], []];
+    const a = await batches(shared, features, 3, 4, 11, skipsA); // closing the stream closes the mix
+    const b = await batches(mix(inThread), features, 3, 4, 11, skipsB);
+    expect(a.fromSource).toBe(true);
+    a.out.forEach((x, k) => expect(bits(x)).toEqual(bits(b.out[k])));
+    expect(skipsA.length).toBe(skipsB.length);
+    await expect(pool.load(job, null)).rejects.toThrow('DecodePool: closed');
+  }, 60_000);
 
   it('resuming from a saved position continues identically (worker path, and across paths)', async () => {
     const rng = new Rng(4);

@@ -281,6 +281,8 @@ describe('signals and ablations', () => {
     const runJson = () => JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     expect(runJson().run).toMatchObject({ mixData: data, mixShare: 0.5 });
     expect(runJson().data).toMatch(/^procedural corpus .*, with a share 0\.5 of its clips from the folder dataset at .*mixaudio \(2 files\)/);
+    // Corpus synthesis and decoding share one pool of worker threads, named once.
+    expect(runJson().data.match(/worker threads?|main thread/g)).toHaveLength(1);
     const more = run(['--out', out, '--resume', '--steps', '2']);
     expect(more.code, more.stderr).toBe(0);
     expect(runJson().run).toMatchObject({ mixData: data, mixShare: 0.5, totalSteps: 2 });

@@ -22,7 +22,7 @@ import { CheckpointError, CheckpointWriteError, restoreTensors, saveCheckpoint, 
 import { Progress } from '../util/progress';
 import { watchCompiles } from '../util/compile-progress';
 import { DataStream, cpuLogMel, gpuLogMel, type ClipSource, type DataPosition, type FeatureFn } from './data';
-import { fileSource, mixedSource, proceduralSource } from './sources';
+import { fileSource, mixedSource, openLoaderPool, proceduralSource } from './sources';
 import { MetricsLog, type StepMetrics } from './metrics';
 import { effectiveRank } from './monitor';
 import { shiftPairsProblem, trainingBatch } from './shift-pairs';
@@ -108,7 +108,9 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
   const share = settings ? settings.speechShare ?? null : o.speechShare;
   const mixPath = settings ? settings.mixData ?? null : o.mixData;
   const mixShare = settings ? settings.mixShare ?? null : o.mixShare;
-  const mixSrc = mixPath && mixShare ? fileSource(mixPath, log) : null;
+  // A mix loads corpus clips and dataset files in one pool of worker threads (opened here, closed by the mix).
+  const mixPool = mixPath && mixShare && !fileSrc ? openLoaderPool({}, 'corpus synthesis and decoding', log) : undefined;
+  const mixSrc = mixPath && mixShare ? fileSource(mixPath, log, { pool: mixPool }) : null;
   if (!fileSrc && share !== null && share > 0 && !hasEspeak()) throw new UsageError(`--speech-share ${share} needs espeak-ng, which is not installed (bash scripts/setup.sh installs it)`);
 
   ensureOutDir(o.out); // fails in a second, with one line, where the folder cannot be made
@@ -140,8 +142,8 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
     const corpusSeed = settings ? settings.corpusSeed : rng.nextU32();
     if (fileSrc) source = fileSrc;
     else {
-      const corpus = proceduralSource(corpusSeed, settings ? settings.clipSeconds : o.clipSeconds, log, {}, share);
-      source = mixSrc ? mixedSource(corpus, mixSrc, mixShare!, corpusSeed) : corpus;
+      const corpus = proceduralSource(corpusSeed, settings ? settings.clipSeconds : o.clipSeconds, log, { pool: mixPool }, share);
+      source = mixSrc ? mixedSource(corpus, mixSrc, mixShare!, corpusSeed, mixPool) : corpus;
     }
     if (!settings) {
       const total = o.steps ?? (o.epochs !== null ? Math.ceil((o.epochs * source.size!) / o.batch) : 1000);
@@ -253,6 +255,7 @@ export async function runPretrain(o: PretrainOptions, hooks: RunHooks): Promise<
   } finally {
     skips?.summary();
     await (stream ? stream.close() : source?.close?.());
+    await mixPool?.close(); // already closed by the mix, unless the start failed before it was built
     rt?.destroy();
   }
 }

@@ -24,10 +24,16 @@ export interface LoaderOptions {
   workers?: number;
   /** Worker script (default: decode-worker.js beside the running bundle). */
   workerUrl?: URL | string;
+  /**
+   * A pool from `openLoaderPool` that several sources share (a mix: corpus synthesis and decoding
+   * in one set of threads, not one set each); null: the main thread. The source neither names it in
+   * its description nor closes it: whoever opened it does (`mixedSource` does both).
+   */
+  pool?: DecodePool | null;
 }
 
 /** A pool on the worker script, or null (with one notice through `log` when the script is missing). */
-function openPool(opts: LoaderOptions, what: string, log: (m: string) => void): DecodePool | null {
+export function openLoaderPool(opts: LoaderOptions, what: string, log: (m: string) => void): DecodePool | null {
   if (opts.workers === 0) return null;
   const u = opts.workerUrl ?? defaultWorkerUrl();
   const url = typeof u === 'string' ? new URL(u, 'file://') : u;
@@ -40,10 +46,17 @@ function openPool(opts: LoaderOptions, what: string, log: (m: string) => void): 
 
 const workersNote = (pool: DecodePool | null) => (pool ? `; loading in ${pool.size} worker thread${pool.size === 1 ? '' : 's'}` : '; loading on the main thread');
 
+/** The source's pool: a shared one as given (not its to name or close), else its own. */
+function poolOf(opts: LoaderOptions, what: string, log: (m: string) => void): { pool: DecodePool | null; note: string; close: () => Promise<void> } {
+  if (opts.pool !== undefined) return { pool: opts.pool, note: '', close: async () => {} };
+  const pool = openLoaderPool(opts, what, log);
+  return { pool, note: workersNote(pool), close: async () => { await pool?.close(); } };
+}
+
 /** The built-in corpus; clip i is a pure function of (seed, i), wherever it is computed. */
 export function proceduralSource(seed: number, durationSec = 10, log: (m: string) => void = console.warn, opts: LoaderOptions = {}, speechShare: number | null = null): ClipSource {
   const corpus = new ProceduralCorpus({ seed, durationSec, log, speechShare });
-  const pool = openPool(opts, 'corpus synthesis', log);
+  const { pool, note, close } = poolOf(opts, 'corpus synthesis', log);
   let closed = false;
   let warned = false;
   // A worker failure (crash, espeak-ng missing in the worker) must not change the data: the clip is
@@ -58,12 +71,12 @@ export function proceduralSource(seed: number, durationSec = 10, log: (m: string
   };
   const src: ClipSource = {
     size: null,
-    description: `procedural corpus (seed ${seed}, ${durationSec} s clips, types: ${corpus.types.join(', ')}${speechShare === null ? '' : `; speech share ${speechShare}`})${workersNote(pool)}`,
+    description: `procedural corpus (seed ${seed}, ${durationSec} s clips, types: ${corpus.types.join(', ')}${speechShare === null ? '' : `; speech share ${speechShare}`})${note}`,
     load: async (i) => {
       if (!pool) return { samples: corpus.clip(i).samples };
       return viaPool(i, null, (r) => ({ samples: r.samples! }), () => ({ samples: corpus.clip(i).samples }));
     },
-    async close() { closed = true; await pool?.close(); },
+    async close() { closed = true; await close(); },
   };
   if (pool) {
     src.loadFeatures = (i, spec) => viaPool<{ mel: LogMel<Float32Array | Float64Array> }>(i, spec, (r) => ({ mel: r.mel! }), () => ({ mel: logMelCpuFast(corpus.clip(i).samples, spec) }));
@@ -77,11 +90,11 @@ export function fileSource(path: string, log: (m: string) => void = console.warn
   if (ds.missing > 0) log(`${ds.missing} files named by the metadata are missing (e.g. ${ds.missingExamples.slice(0, 3).join(', ')})`);
   const items = ds.items;
   if (items.length === 0) throw new DatasetError(ds.root, 'no audio files found');
-  const pool = openPool(opts, 'decoding', log);
+  const { pool, note, close } = poolOf(opts, 'decoding', log);
   const src: ClipSource = {
     size: items.length,
     root: ds.root,
-    description: `${ds.layout} dataset at ${ds.root} (${items.length} files)${workersNote(pool)}`,
+    description: `${ds.layout} dataset at ${ds.root} (${items.length} files)${note}`,
     async load(i) {
       const path = items[i].path;
       if (pool) {
@@ -94,7 +107,7 @@ export function fileSource(path: string, log: (m: string) => void = console.warn
         return { skip: `${path}: ${(e as Error).message}` };
       }
     },
-    async close() { await pool?.close(); },
+    async close() { await close(); },
   };
   if (pool) {
     src.loadFeatures = async (i, spec) => {
@@ -113,9 +126,10 @@ const MIX_STREAM = hashString('mix');
  * An endless mix: item i comes from `extra` (a finite dataset) with probability `share`, a file drawn
  * uniformly with replacement, and otherwise from the endless `base` (its item i). Both draws are a
  * pure function of (seed, i), so the mix needs no state, resumes at any position and looks ahead
- * freely, like the corpus it extends.
+ * freely, like the corpus it extends. `pool`, when given, is the one both sources were opened on
+ * (`LoaderOptions.pool`): the mix names it once and closes it after them.
  */
-export function mixedSource(base: ClipSource, extra: ClipSource, share: number, seed: number): ClipSource {
+export function mixedSource(base: ClipSource, extra: ClipSource, share: number, seed: number, pool?: DecodePool | null): ClipSource {
   if (base.size !== null) throw new Error(`mixedSource: the base must be endless, got ${base.description}`);
   if (extra.size === null || extra.size === 0) throw new Error(`mixedSource: the mixed-in source must be a non-empty dataset, got ${extra.description}`);
   if (!(share > 0 && share <= 1)) throw new Error(`mixedSource: share must be in (0, 1], got ${share}`);
@@ -126,9 +140,9 @@ export function mixedSource(base: ClipSource, extra: ClipSource, share: number, 
   };
   const src: ClipSource = {
     size: null,
-    description: `${base.description}, with a share ${share} of its clips from the ${extra.description}`,
+    description: `${base.description}, with a share ${share} of its clips from the ${extra.description}${pool === undefined ? '' : workersNote(pool)}`,
     load: (i) => { const p = pick(i); return p.from.load(p.item); },
-    async close() { await Promise.all([base.close?.(), extra.close?.()]); },
+    async close() { await Promise.all([base.close?.(), extra.close?.()]); await pool?.close(); },
   };
   if (base.loadFeatures && extra.loadFeatures) {
     src.loadFeatures = (i, spec) => { const p = pick(i); return p.from.loadFeatures!(p.item, spec); };
