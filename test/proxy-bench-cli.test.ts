@@ -87,9 +87,9 @@ describe('proxy-bench CLI', () => {
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/--pool: unknown value max \(known: mean, mean\+std\)/);
     for (const [args, msg] of [[['--pretrain-speech-share', '1.5'], 'error: --pretrain-speech-share must be in [0, 1], got 1.5'],
-      [['--pretrain-speech-share', '0.3', '--pretrain-data', o], 'error: --pretrain-speech-share applies to the procedural corpus, not to --pretrain-data'],
+      [['--pretrain-speech-share', '0.3', '--pretrain-data', o], 'error: --pretrain-speech-share shapes the procedural corpus, not --pretrain-data'],
       [['--pretrain-instrument-share', '0'], 'error: --pretrain-instrument-share must be in (0, 1], got 0'],
-      [['--pretrain-instrument-share', '0.3', '--pretrain-data', o], 'error: --pretrain-instrument-share mixes into the procedural corpus, not into --pretrain-data']]) {
+      [['--pretrain-instrument-share', '0.3', '--pretrain-data', o], 'error: --pretrain-instrument-share shapes the procedural corpus, not --pretrain-data']]) {
       const r2 = run([...COMMON, '--steps', '1', ...args, '--out', o]);
       expect(r2.code).toBe(2);
       expect(r2.stderr.trim()).toBe(`${msg} (see --help)`);
@@ -112,6 +112,13 @@ describe('proxy-bench CLI', () => {
     expect(readFileSync(join(o, 'report.md'), 'utf8')).toContain("every model's encoder cut after block 0");
     const again = run([...COMMON, '--steps', '0', '--models', 'random-off', '--layer', '0', '--out', o]);
     expect(again.stderr).toContain('cache hit');
+    // Blocks 0 and 1 side by side: twice the width, probes and report on both.
+    const both = run([...COMMON, '--steps', '0', '--models', 'random-off', '--layer', '0,1', '--out', o]);
+    expect(both.code, both.stderr).toBe(0);
+    const res2 = JSON.parse(readFileSync(join(o, 'results.json'), 'utf8'));
+    expect(res2.settings.layer).toEqual([0, 1]);
+    expect(res2.details[0].tasks.pitch.dim).toBe(2 * 5 * 32);
+    expect(readFileSync(join(o, 'report.md'), 'utf8')).toContain("every model's encoder cut after blocks 0 and 1 side by side");
     const deep = run([...COMMON, '--steps', '1', '--layer', '2', '--out', o]);
     expect(deep.code).toBe(2);
     expect(deep.stderr.trim()).toBe(`error: --layer 2 is outside 0..1 (${cfg} has 1 block; 0 is the token embedding) (see --help)`);

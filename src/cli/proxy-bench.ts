@@ -21,7 +21,7 @@ import { availableProxyTasks, writeProxyDataset } from '../data/procedural/proxy
 import { PROXY_TASKS, type ProxyTaskName } from '../data/procedural/proxy-tasks';
 import { ProceduralCorpus } from '../data/procedural/corpus';
 import { defaultSpeechSynth } from '../data/procedural/speech';
-import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
+import { get, parseArgs, runCli, usage, UsageError, type FlagSpec, type Parsed } from '../eval/cli-args';
 import { LAYER_FLAG, cutNote, cutWords, frontEndOf, layerArg, layerOption, layerProblem, loadModel, parseModelSpec, tokenEncoder, type ModelSpec } from '../eval/model';
 import { linearEvalDataset, type LinearRunResult } from '../eval/linear-run';
 import { POOLINGS } from '../eval/windows';
@@ -85,6 +85,18 @@ const SYNOPSIS = 'node dist/proxy-bench.js [options]';
 
 interface BenchModel { name: string; spec: ModelSpec }
 
+/**
+ * A share of the procedural pre-training corpus given by `flag` (speech: [0, 1]; a mixed-in dataset:
+ * (0, 1], since 0 would mix nothing), checked up front; it has no meaning with --pretrain-data.
+ */
+function corpusShare(a: Parsed, flag: string, zeroOk: boolean): number | undefined {
+  const p = get.optNum(a, flag);
+  if (p === undefined) return undefined;
+  if (!((zeroOk ? p >= 0 : p > 0) && p <= 1)) throw new UsageError(`--${flag} must be in ${zeroOk ? '[' : '('}0, 1], got ${p}`);
+  if (get.str(a, 'pretrain-data')) throw new UsageError(`--${flag} shapes the procedural corpus, not --pretrain-data`);
+  return p;
+}
+
 async function main(): Promise<number> {
   const a = parseArgs(process.argv.slice(2), SPEC);
   if (a.help) { console.log(usage(SYNOPSIS, SPEC)); return 0; }
@@ -131,12 +143,8 @@ async function main(): Promise<number> {
   const progs = a.flags['instrument-programs'] as number | undefined;
   const instFolds = get.num(a, 'instrument-folds');
   if (!(instFolds === 0 || (Number.isInteger(instFolds) && instFolds >= 2))) throw new UsageError('--instrument-folds must be 0 (the fixed split) or at least 2');
-  const share = a.flags['pretrain-speech-share'] as number | undefined;
-  if (share !== undefined && !(share >= 0 && share <= 1)) throw new UsageError(`--pretrain-speech-share must be in [0, 1], got ${share}`);
-  if (share !== undefined && get.str(a, 'pretrain-data')) throw new UsageError('--pretrain-speech-share applies to the procedural corpus, not to --pretrain-data');
-  const instShare = a.flags['pretrain-instrument-share'] as number | undefined;
-  if (instShare !== undefined && !(instShare > 0 && instShare <= 1)) throw new UsageError(`--pretrain-instrument-share must be in (0, 1], got ${instShare}`);
-  if (instShare !== undefined && get.str(a, 'pretrain-data')) throw new UsageError('--pretrain-instrument-share mixes into the procedural corpus, not into --pretrain-data');
+  const share = corpusShare(a, 'pretrain-speech-share', true);
+  const instShare = corpusShare(a, 'pretrain-instrument-share', false);
   if (progs !== undefined && !(progs >= 2)) throw new UsageError('--instrument-programs must be at least 2 (one train and one test instrument per family)');
   const dataRoot = get.str(a, 'data-dir') ?? join(out, 'data');
   const instDir = join(dataRoot, `instruments-n${notes}${progs ? `-p${progs}` : ''}-seed${dataSeed}`);
