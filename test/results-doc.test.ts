@@ -136,3 +136,9 @@ describe('docs/results.md: recorded notes in the pre-training corpus (run VI)', 
     expectBeside('Recorded notes in the pre-training corpus', 'docs/results/instr-mix.json', 2, ['docs/results/recon-lr.json', 'preset']);
   });
 });
+
+describe('docs/results.md: blocks 1 and 4 side by side (VI read at block 1, at blocks 1 + 4, whole)', () => {
+  it('gives, per seed, VI\'s gains at block 1 (instr-mix-l1.json), blocks 1 + 4 (instr-mix-l14.json) and the whole encoder (instr-mix.json)', () => {
+    expectBeside('Blocks 1 and 4 side by side', 'docs/results/instr-mix-l1.json', 2, ['docs/results/instr-mix-l14.json', 'docs/results/instr-mix.json']);
+  });
+});
