@@ -1,6 +1,6 @@
 // The closed-form ridge probe: exact linear algebra, known answers, determinism, both solve forms.
 import { describe, expect, it } from 'vitest';
-import { cholesky, choleskySolve, trainRidge, RIDGE_LAMBDAS } from '../src/eval/ridge';
+import { cholesky, choleskySolve, trainRidge, trainRidgeChoosingBlocks, RIDGE_LAMBDAS } from '../src/eval/ridge';
 import { runRidgeProtocol } from '../src/eval/protocol';
 import type { FeatureSet } from '../src/eval/linear';
 import { Rng } from '../src/util/rng';
@@ -73,6 +73,58 @@ describe('ridge probe', () => {
     expect(() => trainRidge(s, { ...s, n: 0, x: new Float32Array(0), y: new Int32Array(0) }, s, 2)).toThrow(/non-empty/);
     expect(() => trainRidge(s, s, s, 1)).toThrow(/label 1 outside/);
     expect(() => trainRidge(s, s, s, 2, [0])).toThrow(/λ grid/);
+  });
+});
+
+describe('ridge probe choosing blocks', () => {
+  // Two token rows × two blocks × width 10, interleaved as the encoder lays them out: row 0 block 0,
+  // row 0 block 1, row 1 block 0, row 1 block 1. Block 0 holds the classes (one feature each), block 1 noise.
+  const C = 3, W = 10, dim = 2 * 2 * W;
+  const blockOf = (i: number) => Math.floor((i % (2 * W)) / W);
+  const mk = (rng: Rng, k: number, informative: (b: number) => boolean): FeatureSet => {
+    const x = new Float32Array(k * dim), y = new Int32Array(k);
+    for (let i = 0; i < k; i++) {
+      y[i] = i % C;
+      for (let d = 0; d < dim; d++) x[i * dim + d] = (informative(blockOf(d)) && d % W === y[i] ? 1.2 : 0) + rng.normal();
+    }
+    return { x, n: k, dim, y };
+  };
+  const cols = (s: FeatureSet, keep: number) => {
+    const c = Array.from({ length: dim }, (_, i) => i).filter((i) => blockOf(i) === keep);
+    return { x: Float32Array.from({ length: s.n * c.length }, (_, k) => s.x[Math.floor(k / c.length) * dim + c[k % c.length]]), n: s.n, dim: c.length, y: s.y };
+  };
+
+  it('reads the block that holds the classes when the other is noise: the fit on that block alone, from its interleaved columns', () => {
+    const rng = new Rng(8);
+    const [tr, va, te] = [mk(rng, 24, (b) => b === 0), mk(rng, 300, (b) => b === 0), mk(rng, 300, (b) => b === 0)];
+    const r = trainRidgeChoosingBlocks(tr, va, te, C, { count: 2, width: W });
+    expect(r.blocks).toEqual([0]);
+    const alone = trainRidge(cols(tr, 0), cols(va, 0), cols(te, 0), C);
+    expect(Array.from(r.testPred)).toEqual(Array.from(alone.testPred));
+    expect([r.lambda, r.validAcc]).toEqual([alone.lambda, alone.validAcc]);
+    expect(r.testAcc).toBeGreaterThan(trainRidge(tr, va, te, C).testAcc);
+  });
+
+  it('keeps every block on ties (the plain side-by-side read-out), and names bad layouts', () => {
+    const rng = new Rng(9);
+    const sep = (k: number) => { const s = mk(rng, k, () => true); for (let i = 0; i < s.n; i++) for (let d = 0; d < dim; d++) if (d % W === s.y[i]) s.x[i * dim + d] += 8; return s; };
+    const [tr, va, te] = [sep(30), sep(30), sep(30)];
+    const r = trainRidgeChoosingBlocks(tr, va, te, C, { count: 2, width: W });
+    expect(r.validAcc).toBe(1);
+    expect(r.blocks).toEqual([0, 1]);
+    expect(Array.from(r.testPred)).toEqual(Array.from(trainRidge(tr, va, te, C).testPred));
+    expect(() => trainRidgeChoosingBlocks(tr, va, te, C, { count: 3, width: W })).toThrow('ridge probe: 40 features are not 3 blocks of 10 per token row');
+  });
+
+  it('records the chosen blocks by name in the protocol', () => {
+    const rng = new Rng(10);
+    const s = mk(rng, 600, (b) => b === 0);
+    const f = { ...s, classes: ['a', 'b', 'c'], items: Array.from(s.y, (c, i) => ({ label: 'abc'[c], fold: (i % 5) + 1 })) };
+    const r = runRidgeProtocol(f, { seeds: [0], chooseBlocks: { count: 2, width: W, names: [1, 4] } });
+    const chosen = r.seeds[0].splits.map((x) => x.blocks);
+    expect(chosen.every((b) => b !== undefined && b.every((n) => n === 1 || n === 4))).toBe(true);
+    expect(chosen.filter((b) => JSON.stringify(b) === '[1]').length).toBeGreaterThanOrEqual(3);
+    expect(runRidgeProtocol(f, { seeds: [0] }).seeds[0].splits[0].blocks).toBeUndefined();
   });
 });
 

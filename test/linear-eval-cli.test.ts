@@ -36,6 +36,16 @@ describe('linear-eval CLI', () => {
     expect(both.stdout).toMatch(/320-d features\)/);
     expect(both.stdout).not.toContain('cached');
     expect(JSON.parse(readFileSync(join(dir, 'both.json'), 'utf8')).layer).toEqual([0, 1]);
+    // The ridge probe choosing among them: cached features, the choice per split in the JSON.
+    const chosen = run([...COMMON, '--layer', '0,1', '--choose-blocks', '--verbose', '--json', join(dir, 'chosen.json'), data]);
+    expect(chosen.code, chosen.stderr).toBe(0);
+    expect(chosen.stdout).toContain('λ and blocks chosen on validation');
+    expect(chosen.stdout).toContain('cached');
+    const splits = JSON.parse(readFileSync(join(dir, 'chosen.json'), 'utf8')).results[0].ridge.seeds[0].splits;
+    expect(splits.every((x: { blocks?: number[] }) => ['[0]', '[1]', '[0,1]'].includes(JSON.stringify(x.blocks)))).toBe(true);
+    const alone = run([...COMMON, '--layer', '1', '--choose-blocks', data]);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr.trim()).toBe('error: --choose-blocks needs several --layer blocks (e.g. --layer 1,4) (see --help)');
     const unordered = run([...COMMON, '--layer', '1,0', data]);
     expect(unordered.code).toBe(2);
     expect(unordered.stderr.trim()).toBe('error: --layer 1,0: name at least one block, in ascending order, each once (see --help)');

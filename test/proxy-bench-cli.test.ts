@@ -119,6 +119,12 @@ describe('proxy-bench CLI', () => {
     expect(res2.settings.layer).toEqual([0, 1]);
     expect(res2.details[0].tasks.pitch.dim).toBe(2 * 5 * 32);
     expect(readFileSync(join(o, 'report.md'), 'utf8')).toContain("every model's encoder cut after blocks 0 and 1 side by side");
+    const chosen = run([...COMMON, '--steps', '0', '--models', 'random-off', '--layer', '0,1', '--choose-blocks', '--out', o]);
+    expect(chosen.code, chosen.stderr).toBe(0);
+    const res3 = JSON.parse(readFileSync(join(o, 'results.json'), 'utf8'));
+    expect(res3.settings.chooseBlocks).toBe(true);
+    expect(res3.details[0].tasks.pitch.ridge.seeds[0].splits[0].blocks).toBeDefined();
+    expect(readFileSync(join(o, 'report.md'), 'utf8')).toContain('The ridge probe chooses on validation which of the blocks to read');
     const deep = run([...COMMON, '--steps', '1', '--layer', '2', '--out', o]);
     expect(deep.code).toBe(2);
     expect(deep.stderr.trim()).toBe(`error: --layer 2 is outside 0..1 (${cfg} has 1 block; 0 is the token embedding) (see --help)`);

@@ -8,7 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import { init } from '../gpu/runtime';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
-import { LAYER_FLAG, cutNote, layerOption, loadModel } from '../eval/model';
+import { CHOOSE_BLOCKS_FLAG, LAYER_FLAG, chooseBlocksOption, cutNote, layerOption, loadModel } from '../eval/model';
 import { linearEvalDataset, type LinearRunResult } from '../eval/linear-run';
 import { POOLINGS } from '../eval/windows';
 import { formatPercentCI } from '../eval/stats';
@@ -33,6 +33,7 @@ const SPEC: Record<string, FlagSpec> = {
   'cache-dir': { type: 'string', help: 'feature cache folder', default: '.cache/features', meta: 'DIR' },
   pool: { type: 'string', help: "clip feature from the frame features: mean (the spec's protocol) or mean+std (also the spread over time)", default: 'mean', meta: 'NAME' },
   layer: LAYER_FLAG,
+  'choose-blocks': CHOOSE_BLOCKS_FLAG,
   cache: { type: 'boolean', help: 'use the feature cache (--no-cache to recompute)', default: true },
   'max-batch': { type: 'int', help: 'windows per encoder call', default: 8 },
   json: { type: 'string', help: 'write all results as JSON here', meta: 'PATH' },
@@ -50,6 +51,7 @@ function checkRanges(a: ReturnType<typeof parseArgs>): void {
   if (!(vf > 0 && vf < 1)) throw new UsageError('--valid-fraction must be in (0, 1)');
   if ((get.nums(a, 'seeds') ?? []).length === 0) throw new UsageError('--seeds needs at least one seed');
   get.oneOf(a, 'pool', POOLINGS);
+  chooseBlocksOption(a); // refused unless --layer names several blocks
 }
 
 async function main(): Promise<number> {
@@ -70,14 +72,14 @@ async function main(): Promise<number> {
         cacheDir: get.bool(a, 'cache') ? get.str(a, 'cache-dir')! : null, maxBatch: get.num(a, 'max-batch'),
         lr: get.num(a, 'lr'), batchSize: get.num(a, 'batch'), maxEpochs: get.num(a, 'epochs'), patience: get.num(a, 'patience'),
         seeds: get.nums(a, 'seeds'), onlyFolds: get.nums(a, 'folds'), kFolds: get.num(a, 'k-folds'), groupFolds: get.num(a, 'group-folds'), validFraction: get.num(a, 'valid-fraction'),
-        ridge: get.bool(a, 'ridge'), pool: get.oneOf(a, 'pool', POOLINGS), layer, log: get.bool(a, 'verbose') ? log : (m) => { if (!/^(ridge )?seed /.test(m)) log(m); },
+        ridge: get.bool(a, 'ridge'), chooseBlocks: get.bool(a, 'choose-blocks'), pool: get.oneOf(a, 'pool', POOLINGS), layer, log: get.bool(a, 'verbose') ? log : (m) => { if (!/^(ridge )?seed /.test(m)) log(m); },
       });
       results.push(r);
       console.log(`${ds}: test accuracy ${formatPercentCI(r.ci, 2)} % (mean ± 95% CI over ${r.ci.n} seed${r.ci.n > 1 ? 's' : ''}; ${r.seeds[0].splits.length} split(s), ${r.nClasses} classes, ${r.nItems} clips, ${r.dim}-d features${r.fromCache ? ', cached' : ''})`);
       for (const s of r.seeds) console.log(`  seed ${s.seed}: ${(100 * s.acc).toFixed(2)} %  [${s.splits.map((x) => `${x.split} ${(100 * x.testAcc).toFixed(1)}`).join(', ')}]`);
       if (r.ridge) {
-        console.log(`${ds}: ridge probe ${formatPercentCI(r.ridge.ci, 2)} % (closed form, λ chosen on validation; same splits)`);
-        for (const s of r.ridge.seeds) console.log(`  seed ${s.seed}: ${(100 * s.acc).toFixed(2)} %  [${s.splits.map((x) => `${x.split} ${(100 * x.testAcc).toFixed(1)} λ ${x.lambda}`).join(', ')}]`);
+        console.log(`${ds}: ridge probe ${formatPercentCI(r.ridge.ci, 2)} % (closed form, λ${get.bool(a, 'choose-blocks') ? ' and blocks' : ''} chosen on validation; same splits)`);
+        for (const s of r.ridge.seeds) console.log(`  seed ${s.seed}: ${(100 * s.acc).toFixed(2)} %  [${s.splits.map((x) => `${x.split} ${(100 * x.testAcc).toFixed(1)} λ ${x.lambda}${x.blocks ? ` blocks ${x.blocks.join('+')}` : ''}`).join(', ')}]`);
       }
       console.log(`${ds}: the standardised features use ${r.dimensionality.participation.toFixed(1)} of ${r.dimensionality.dims} dimensions (participation ratio)`);
     }

@@ -22,7 +22,7 @@ import { PROXY_TASKS, type ProxyTaskName } from '../data/procedural/proxy-tasks'
 import { ProceduralCorpus } from '../data/procedural/corpus';
 import { defaultSpeechSynth } from '../data/procedural/speech';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec, type Parsed } from '../eval/cli-args';
-import { LAYER_FLAG, cutNote, cutWords, frontEndOf, layerArg, layerOption, layerProblem, loadModel, parseModelSpec, tokenEncoder, type ModelSpec } from '../eval/model';
+import { CHOOSE_BLOCKS_FLAG, LAYER_FLAG, chooseBlocksOption, cutNote, cutWords, frontEndOf, layerArg, layerOption, layerProblem, loadModel, parseModelSpec, tokenEncoder, type ModelSpec } from '../eval/model';
 import { linearEvalDataset, type LinearRunResult } from '../eval/linear-run';
 import { POOLINGS } from '../eval/windows';
 import { formatPercentCI } from '../eval/stats';
@@ -78,6 +78,7 @@ const SPEC: Record<string, FlagSpec> = {
   // needs a few hundred notes to resolve it (docs/results.md), hence the whole split by default.
   'stability-notes': { type: 'int', help: 'recorded notes (evenly spaced over the instruments test split) for the second stability set, when that set is rendered (default: all of them)', meta: 'N' },
   layer: { ...LAYER_FLAG, help: `${LAYER_FLAG.help}; probes and stability curves alike` },
+  'choose-blocks': CHOOSE_BLOCKS_FLAG,
   'cache-dir': { type: 'string', help: 'feature cache (default <out>/features)', meta: 'DIR' },
   pool: { type: 'string', help: "clip feature from the encoder's frame features: mean (the spec's protocol) or mean+std (also the spread over time)", default: 'mean', meta: 'NAME' },
 };
@@ -172,6 +173,7 @@ async function main(): Promise<number> {
   const pool = get.oneOf(a, 'pool', POOLINGS);
   // Checked before any pre-training starts, and again per model (a checkpoint carries its own depth).
   const layer = cks ? layerArg(a) : layerOption(a, await loadConfig(config));
+  const chooseBlocks = chooseBlocksOption(a);
   const models: BenchModel[] = [];
   if (want.has('random-on')) models.push({ name: 'random init, AaPE on', spec: { config, aape: true, seed } });
   if (want.has('random-off')) models.push({ name: 'random init, AaPE off', spec: { config, aape: false, seed } });
@@ -226,7 +228,7 @@ async function main(): Promise<number> {
       const res: Record<string, LinearRunResult> = {};
       for (const task of tasks) {
         res[task] = await linearEvalDataset(dataDirs.get(task)!, model, {
-          cacheDir: get.str(a, 'cache-dir') ?? join(out, 'features'), pool, layer, ...evalOpts(task), log: (s) => { if (!/^(ridge )?seed /.test(s)) log(s); },
+          cacheDir: get.str(a, 'cache-dir') ?? join(out, 'features'), pool, layer, chooseBlocks, ...evalOpts(task), log: (s) => { if (!/^(ridge )?seed /.test(s)) log(s); },
         });
         const r = res[task];
         log(`${m.name} / ${task}: EVAR ${formatPercentCI(r.ci)} %, ridge ${r.ridge ? formatPercentCI(r.ridge.ci) : '—'} %`);
@@ -265,7 +267,7 @@ async function main(): Promise<number> {
   const dims = dimensionalityTable(benchTasks, rows);
   const minutes = (Date.now() - t0) / 60000;
   const pretrain = cks ? { checkpoints: get.strs(a, 'checkpoints') } : { steps, batch: get.num(a, 'batch'), pretrainClipSeconds: get.num(a, 'pretrain-clip-seconds'), pretrainData: get.str(a, 'pretrain-data') ?? `procedural corpus${share === undefined ? '' : `, speech share ${share}`}${instShare === undefined ? '' : `, a share ${instShare} from the rendered train instruments`}` };
-  const settings = { tasks, models: models.map((m) => m.name), perClass, clipSeconds: clipSec, instrumentNotes: notes, instrumentFolds: instFolds, ...(progs ? { instrumentPrograms: progs } : {}), dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), pool, ...(layer === undefined ? {} : { layer }), minutes };
+  const settings = { tasks, models: models.map((m) => m.name), perClass, clipSeconds: clipSec, instrumentNotes: notes, instrumentFolds: instFolds, ...(progs ? { instrumentPrograms: progs } : {}), dataSeed, ...pretrain, config, seed, seeds: get.nums(a, 'seeds'), lr: get.num(a, 'lr'), pool, ...(layer === undefined ? {} : { layer }), ...(chooseBlocks ? { chooseBlocks } : {}), minutes };
   await writeFile(join(out, 'results.json'), JSON.stringify({ settings, rows, details }, null, 1));
   await writeFile(join(out, 'table.md'), `${table}\n\n${verdict}\n\n${stabPairs ? `${stabPairs}\n\n` : ''}${dims ? `${dims}\n\n` : ''}Settings: ${JSON.stringify(settings)}\n`);
   const stabPlots: StabilityClips[] = [];
@@ -284,7 +286,7 @@ async function main(): Promise<number> {
   const report = [
     `Command: \`${command}\``, '',
     `Time: ${minutes.toFixed(1)} min on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (reused pieces not counted).`, '',
-    ...(layer === undefined ? [] : [`Features: every model's encoder cut after ${cutWords(layer)} (norm applied), not the spec's whole encoder.`, '']),
+    ...(layer === undefined ? [] : [`Features: every model's encoder cut after ${cutWords(layer)} (norm applied), not the spec's whole encoder.${chooseBlocks ? ' The ridge probe chooses on validation which of the blocks to read (every non-empty subset, each with its own λ); EVAR reads them all.' : ''}`, '']),
     'Test accuracy (%), mean ± 95 % CI (Student t) over the evaluation seeds; EVAR = the linear protocol of docs/model.md (Adam, early stopping), ridge = closed-form ridge probe on the same splits (λ on validation).', '',
     table, '', 'Pre-trained vs random init (same AaPE setting), difference in points:', '', verdict, '',
     ...(losses.length ? ['![pre-training loss](loss.svg)', ''] : []), ...stabPlots.flatMap((st) => [`![aliasing stability, ${st.set}](${st.file}.svg)`, '']),

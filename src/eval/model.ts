@@ -81,6 +81,20 @@ export const LAYER_FLAG: FlagSpec = {
   help: "features from the encoder cut after block N, norm applied (0: the token embedding; default: all blocks, the spec's protocol); several blocks (1,4): their features side by side",
 };
 
+/** The evaluation CLIs' `--choose-blocks` flag (linear-eval, proxy-bench). */
+export const CHOOSE_BLOCKS_FLAG: FlagSpec = {
+  type: 'boolean', default: false,
+  help: 'with several --layer blocks: the ridge probe also chooses on validation which of them to read (every non-empty subset, each with its own λ; all on ties); EVAR reads them all',
+};
+
+/** `--choose-blocks`, refused (a usage error) unless `--layer` names several blocks. */
+export function chooseBlocksOption(a: Parsed): boolean {
+  if (!get.bool(a, 'choose-blocks')) return false;
+  const layer = layerArg(a);
+  if (layer === undefined || typeof layer === 'number') throw new UsageError('--choose-blocks needs several --layer blocks (e.g. --layer 1,4)');
+  return true;
+}
+
 /** `--layer` as given (one block a number, several a list), not yet checked against a model. */
 export function layerArg(a: Parsed): LayerCut | undefined {
   const cuts = get.nums(a, 'layer');

@@ -6,7 +6,7 @@
 import { makeSplits, type EvalSplit, type SplitItem, type SplitOptions } from './folds';
 import { trainLinear, type FeatureSet, type LinearOptions } from './linear';
 import { meanCI, type MeanCI } from './stats';
-import { RIDGE_LAMBDAS, trainRidge } from './ridge';
+import { RIDGE_LAMBDAS, trainRidge, trainRidgeChoosingBlocks, type BlockLayout, type RidgeResult } from './ridge';
 
 /** Clip features of a labelled dataset. */
 export interface LabelledFeatures {
@@ -72,7 +72,11 @@ export async function runLinearProtocol(f: LabelledFeatures, opts: ProtocolOptio
   return { seeds: results, ci: meanCI(results.map((r) => r.acc)), nClasses, dim: f.dim };
 }
 
-export interface RidgeSplitResult { split: string; testAcc: number; validAcc: number; lambda: number; nTrain: number; nValid: number; nTest: number }
+export interface RidgeSplitResult {
+  split: string; testAcc: number; validAcc: number; lambda: number; nTrain: number; nValid: number; nTest: number;
+  /** With blocks chosen on validation: the blocks the probe read (their names, e.g. [1] of [1, 4]). */
+  blocks?: number[];
+}
 export interface RidgeProtocolResult {
   probe: 'ridge';
   seeds: { seed: number; acc: number; splits: RidgeSplitResult[] }[];
@@ -86,7 +90,10 @@ export interface RidgeProtocolResult {
  * (same folds, same validation hold-out), so the two columns differ only in the probe. Its spread
  * over seeds comes from the validation hold-out alone; with an official validation split it is 0.
  */
-export function runRidgeProtocol(f: LabelledFeatures, opts: Omit<ProtocolOptions, 'lr' | 'batchSize' | 'maxEpochs' | 'patience'> & { lambdas?: number[] } = {}): RidgeProtocolResult {
+/** Features read at several blocks side by side, for the probe to choose among (`trainRidgeChoosingBlocks`); `names`: the blocks, e.g. [1, 4]. */
+export type ChosenBlocks = BlockLayout & { names: readonly number[] };
+
+export function runRidgeProtocol(f: LabelledFeatures, opts: Omit<ProtocolOptions, 'lr' | 'batchSize' | 'maxEpochs' | 'patience'> & { lambdas?: number[]; chooseBlocks?: ChosenBlocks } = {}): RidgeProtocolResult {
   const seeds = opts.seeds ?? [0, 1, 2];
   if (seeds.length === 0) throw new Error('runRidgeProtocol: no seeds');
   const nClasses = f.classes.length;
@@ -94,9 +101,12 @@ export function runRidgeProtocol(f: LabelledFeatures, opts: Omit<ProtocolOptions
   const out: RidgeProtocolResult['seeds'] = [];
   for (const seed of seeds) {
     const splits = makeSplits(f.items, { ...opts, seed }).map((sp) => {
-      const r = trainRidge(subset(f, sp.train), subset(f, sp.valid), subset(f, sp.test), nClasses, opts.lambdas ?? RIDGE_LAMBDAS);
-      opts.log?.(`ridge seed ${seed} ${sp.name}: test ${(100 * r.testAcc).toFixed(2)} % (valid ${(100 * r.validAcc).toFixed(2)} % at λ ${r.lambda})`);
-      return { split: sp.name, testAcc: r.testAcc, validAcc: r.validAcc, lambda: r.lambda, nTrain: sp.train.length, nValid: sp.valid.length, nTest: sp.test.length };
+      const sets = [subset(f, sp.train), subset(f, sp.valid), subset(f, sp.test)] as const;
+      const cb = opts.chooseBlocks;
+      const r: RidgeResult & { blocks?: number[] } = cb ? trainRidgeChoosingBlocks(...sets, nClasses, cb, opts.lambdas ?? RIDGE_LAMBDAS) : trainRidge(...sets, nClasses, opts.lambdas ?? RIDGE_LAMBDAS);
+      const blocks: { blocks?: number[] } = cb && r.blocks ? { blocks: r.blocks.map((j) => cb.names[j]) } : {};
+      opts.log?.(`ridge seed ${seed} ${sp.name}: test ${(100 * r.testAcc).toFixed(2)} % (valid ${(100 * r.validAcc).toFixed(2)} % at λ ${r.lambda}${blocks.blocks ? `, block${blocks.blocks.length > 1 ? 's' : ''} ${blocks.blocks.join(', ')}` : ''})`);
+      return { split: sp.name, testAcc: r.testAcc, validAcc: r.validAcc, lambda: r.lambda, nTrain: sp.train.length, nValid: sp.valid.length, nTest: sp.test.length, ...blocks };
     });
     out.push({ seed, acc: splits.reduce((a, r) => a + r.testAcc, 0) / splits.length, splits });
   }

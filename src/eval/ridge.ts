@@ -150,3 +150,52 @@ export function trainRidge(trainRaw: FeatureSet, validRaw: FeatureSet, testRaw: 
   const testPred = argmaxWithPrior(scores(KT, testRaw.n, best.coef!), testRaw.n, C, prior);
   return { testAcc: accuracy(testPred, testRaw.y), validAcc: best.acc, lambda: best.lambda, validByLambda, testPred };
 }
+
+/** How clip features read at several encoder blocks side by side are laid out (`--layer 1,4`). */
+export interface BlockLayout {
+  /** Blocks read (k). */
+  count: number;
+  /** Features per block and token row (D): index i belongs to block ⌊(i mod k·D) / D⌋. */
+  width: number;
+}
+
+/** The columns of `s` whose block is in `keep` (a set of block indices). */
+function blockColumns(dim: number, layout: BlockLayout, keep: readonly number[]): Int32Array {
+  const { count: k, width: D } = layout;
+  const cols: number[] = [];
+  for (let i = 0; i < dim; i++) if (keep.includes(Math.floor((i % (k * D)) / D))) cols.push(i);
+  return Int32Array.from(cols);
+}
+
+function selectColumns(s: FeatureSet, cols: Int32Array): FeatureSet {
+  const m = cols.length, x = new Float32Array(s.n * m);
+  for (let i = 0; i < s.n; i++) for (let j = 0; j < m; j++) x[i * m + j] = s.x[i * s.dim + cols[j]];
+  return { x, n: s.n, dim: m, y: s.y };
+}
+
+/**
+ * The ridge probe on features read at several blocks side by side, choosing on validation which
+ * blocks to read as it chooses λ: every non-empty subset of the k blocks, all of them first, each
+ * fitted by `trainRidge` with its own λ. A subset replaces the one kept only with strictly better
+ * validation accuracy, so on ties the probe reads all blocks (the plain side-by-side read-out).
+ * One λ over all blocks' standardised features cannot give an early block's features more weight
+ * than the last block's for one task; leaving a block out can. Columns are standardised each on
+ * its own, so a subset's fit is the fit on those blocks alone. `blocks`: indices of the blocks read.
+ */
+export function trainRidgeChoosingBlocks(trainRaw: FeatureSet, validRaw: FeatureSet, testRaw: FeatureSet, nClasses: number, layout: BlockLayout, lambdas: readonly number[] = RIDGE_LAMBDAS): RidgeResult & { blocks: number[] } {
+  const { count: k, width: D } = layout;
+  if (!(Number.isInteger(k) && k >= 2 && Number.isInteger(D) && D >= 1) || trainRaw.dim % (k * D) !== 0) {
+    throw new Error(`ridge probe: ${trainRaw.dim} features are not ${k} blocks of ${D} per token row`);
+  }
+  const all = Array.from({ length: k }, (_, j) => j);
+  const subsets = [all];
+  for (let mask = 1; mask < (1 << k) - 1; mask++) subsets.push(all.filter((j) => mask & (1 << j)));
+  let best: (RidgeResult & { blocks: number[] }) | null = null;
+  for (const keep of subsets) {
+    const cols = blockColumns(trainRaw.dim, layout, keep);
+    const r = keep.length === k ? trainRidge(trainRaw, validRaw, testRaw, nClasses, lambdas)
+      : trainRidge(selectColumns(trainRaw, cols), selectColumns(validRaw, cols), selectColumns(testRaw, cols), nClasses, lambdas);
+    if (!best || r.validAcc > best.validAcc) best = { ...r, blocks: keep };
+  }
+  return best!;
+}
