@@ -140,5 +140,7 @@ describe('docs/results.md: recorded notes in the pre-training corpus (run VI)', 
 describe('docs/results.md: blocks 1 and 4 side by side (VI read at block 1, at blocks 1 + 4, whole)', () => {
   it('gives, per seed, VI\'s gains at block 1 (instr-mix-l1.json), blocks 1 + 4 (instr-mix-l14.json) and the whole encoder (instr-mix.json)', () => {
     expectBeside('Blocks 1 and 4 side by side', 'docs/results/instr-mix-l1.json', 2, ['docs/results/instr-mix-l14.json', 'docs/results/instr-mix.json']);
+    // Run E (seeds 0, 1): the probe choosing blocks beside B's plain read-out of both.
+    expectBeside('Blocks 1 and 4 side by side', 'docs/results/instr-mix-l14c.json', 1, ['docs/results/instr-mix-l14.json']);
   });
 });
