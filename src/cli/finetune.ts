@@ -2,9 +2,13 @@
  * `node dist/finetune.js [options] DATASET`: fine-tune a checkpoint's encoder (or a random init)
  * with a linear head on mean-pooled tokens (spec 6): AdamW, warm-up + cosine, optional mixup;
  * accuracy for single-label data, mAP for multi-label data (AudioSet). The test split is one fold of
- * a cross-validation dataset (--fold), or the official test split.
+ * a cross-validation dataset (--fold), or the official test split. --save keeps the best weights
+ * (encoder and head) in a file that --checkpoint of embed, linear-eval and proxy-bench reads.
  */
 import { writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { saveFinetuned } from '../io/checkpoint';
 import { init } from '../gpu/runtime';
 import { get, parseArgs, runCli, usage, UsageError, type FlagSpec } from '../eval/cli-args';
 import { listEvalDataset, type EvalLayout } from '../eval/dataset';
@@ -31,6 +35,7 @@ const SPEC: Record<string, FlagSpec> = {
   layout: { type: 'string', help: 'force a dataset layout', meta: 'NAME' },
   'label-key': { type: 'string', help: 'NSynth annotation used as the label', default: 'instrument_family', meta: 'KEY' },
   json: { type: 'string', help: 'write the result as JSON here', meta: 'PATH' },
+  save: { type: 'string', help: 'write the best weights (encoder and head, safetensors) here; --checkpoint of embed, linear-eval and proxy-bench reads the encoder', meta: 'PATH' },
 };
 const SYNOPSIS = 'node dist/finetune.js [options] DATASET';
 
@@ -49,6 +54,9 @@ async function main(): Promise<number> {
   for (const k of ['epochs', 'batch']) if (!(get.num(a, k) >= 1)) throw new UsageError(`--${k} must be at least 1`);
   if (!(get.num(a, 'lr') > 0)) throw new UsageError('--lr must be positive');
   if (get.num(a, 'mixup') < 0) throw new UsageError('--mixup must be ≥ 0');
+  const save = get.str(a, 'save');
+  // Checked before training, so a mistyped folder does not cost the run.
+  if (save && !statSync(dirname(save), { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--save ${save}: folder ${dirname(save)} does not exist`);
   const log = (m: string) => console.error(m);
   const ds = listEvalDataset(a.positional[0], { layout: get.str(a, 'layout') as EvalLayout | undefined, labelKey: get.str(a, 'label-key') });
   const multi = ds.items.some((i) => i.labels) && !ds.items.some((i) => i.label !== undefined);
@@ -76,8 +84,16 @@ async function main(): Promise<number> {
       warmupFraction: get.num(a, 'warmup-fraction'), weightDecay: get.num(a, 'weight-decay'), mixup: get.num(a, 'mixup'), seed, log,
     });
     console.log(`test ${r.metric}: ${(100 * r.test).toFixed(2)} % (best validation ${(100 * r.bestValid).toFixed(2)} % at epoch ${r.bestEpoch + 1})`);
+    const { head, ...result } = r;
     const json = get.str(a, 'json');
-    if (json) await writeFile(json, JSON.stringify({ model: model.description, dataset: a.positional[0], split: 'name' in split ? split.name : 'eval CSV', ...r }, null, 1));
+    if (json) await writeFile(json, JSON.stringify({ model: model.description, dataset: a.positional[0], split: 'name' in split ? split.name : 'eval CSV', ...result }, null, 1));
+    if (save) {
+      const D = model.cfg.D, C = classes.length;
+      await saveFinetuned(save, model.encoder.namedParameters(), {
+        weight: { dtype: 'F32', shape: [C, D], data: head.weight }, bias: { dtype: 'F32', shape: [C], data: head.bias },
+      }, { config: model.cfg, classes, source: `${model.description} tuned on ${a.positional[0]}`, test: r.test, metric: r.metric });
+      log(`saved the fine-tuned encoder and head to ${save}`);
+    }
     model.encoder.dispose();
     return 0;
   } finally {

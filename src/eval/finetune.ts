@@ -50,6 +50,8 @@ export interface FinetuneResult {
   bestEpoch: number;
   metric: 'accuracy' | 'mAP';
   history: { epoch: number; loss: number; valid: number }[];
+  /** The head's best weights: weight [C, D] row-major, bias [C]. */
+  head: { weight: Float32Array; bias: Float32Array };
 }
 
 /** Gamma(k, 1) by Marsaglia–Tsang (k < 1 via the U^(1/k) boost). */
@@ -180,7 +182,8 @@ export async function finetune(enc: TrainableEncoder, train: readonly FinetuneCl
       all.forEach(([, t], k) => noGrad(() => t.storage.rt.copy(rt[k].buffer, 0, t.buffer, 0, t.size * 4)));
     }
     const testScore = await evaluateClips(enc, head, test, { multiLabel: multi, nClasses: C });
-    return { test: testScore, bestValid, bestEpoch, metric: multi ? 'mAP' : 'accuracy', history };
+    const headWeights = { weight: await head.p('weight').toFloat32(), bias: await head.p('bias').toFloat32() };
+    return { test: testScore, bestValid, bestEpoch, metric: multi ? 'mAP' : 'accuracy', history, head: headWeights };
   } finally {
     best?.forEach((t) => t.dispose());
     opt.dispose();

@@ -9,7 +9,7 @@ import { runtime } from '../gpu/runtime';
 import { configFromObject, encoderIdentity, loadConfig, validateConfig, type AaspConfig } from '../aasp/config';
 import { AaspEncoder, type EmbedderFactory } from '../aasp/encoder';
 import { makeEmbedder as defaultEmbedder } from '../aasp/embedder';
-import { CHECKPOINT_FORMAT, CheckpointError } from '../io/checkpoint';
+import { CHECKPOINT_FORMAT, CheckpointError, FINETUNED_FORMAT } from '../io/checkpoint';
 import { TEACHER_PREFIX } from '../aasp/model';
 import { firstNonFinite, readSafetensors } from '../io/safetensors';
 import { DEFAULT_LOGMEL_CONFIG, type LogMelConfig } from '../audio/logmel-cpu';
@@ -169,9 +169,9 @@ export async function loadModel(spec: ModelSpec, makeEmbedder: EmbedderFactory =
   } catch (e) {
     throw new Error(`cannot read checkpoint ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const isCheckpoint = file.metadata.format === CHECKPOINT_FORMAT;
+  const isCheckpoint = file.metadata.format === CHECKPOINT_FORMAT, isFinetuned = file.metadata.format === FINETUNED_FORMAT;
   let cfg: AaspConfig;
-  if (isCheckpoint) cfg = configFromObject(JSON.parse(file.metadata.config), `${path} (config)`);
+  if (isCheckpoint || isFinetuned) cfg = configFromObject(JSON.parse(file.metadata.config), `${path} (config)`);
   else if (spec.config) cfg = await loadConfig(spec.config);
   else throw new Error(`${path} is not an AaSP pre-training checkpoint; give --config for a bare weights file`);
   if (spec.aape !== undefined && spec.aape !== cfg.aape) throw new Error(`${path}: the checkpoint has AaPE ${cfg.aape ? 'on' : 'off'}; --aape cannot change that`);
@@ -192,10 +192,11 @@ export async function loadModel(spec: ModelSpec, makeEmbedder: EmbedderFactory =
   }
   const hash = await hashFile(path);
   const step = isCheckpoint ? ` step ${file.metadata.step}` : '';
+  const what = isFinetuned ? 'fine-tuned encoder' : `${spec.teacher ? 'teacher' : 'student'},${step || ' weights'}`;
   return {
     encoder, cfg,
     modelKey: `sha256:${hash}:${spec.teacher ? 'teacher' : 'student'}:${sha256(JSON.stringify(cfg))}`,
-    description: `${path} (${spec.teacher ? 'teacher' : 'student'},${step || ' weights'}, AaPE ${cfg.aape ? 'on' : 'off'})`,
+    description: `${path} (${what}, AaPE ${cfg.aape ? 'on' : 'off'})`,
   };
 }
 

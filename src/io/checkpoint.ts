@@ -10,6 +10,8 @@ import type { Tensor } from '../tensor/tensor';
 import type { AdamW } from '../optim/optimizers';
 
 export const CHECKPOINT_FORMAT = 'aasp-pretrain-1';
+/** A fine-tuned encoder (bare names, as in a pre-training checkpoint's student) and its head (`head.`). */
+export const FINETUNED_FORMAT = 'aasp-finetuned-1';
 
 export interface CheckpointMeta {
   /** Steps completed (the next step to run, 0-based). */
@@ -51,6 +53,31 @@ export async function saveCheckpoint(path: string, parts: CheckpointParts, meta:
     config: JSON.stringify(meta.config),
     run: JSON.stringify(meta.run),
   }, hooks);
+}
+
+/** What a fine-tuned file records beside its weights (strings in `__metadata__`). */
+export interface FinetunedMeta {
+  config: unknown;
+  /** The head's classes, in its row order. */
+  classes: string[];
+  /** The encoder it started from and the data it was tuned on. */
+  source: string;
+  /** The test score of these weights and its metric. */
+  test: number;
+  metric: string;
+}
+
+/** Write a fine-tuned encoder and its linear head (weight [C, D], bias [C]) atomically. */
+export async function saveFinetuned(path: string, encoder: [string, Tensor][], head: { weight: SafeTensor; bias: SafeTensor }, meta: FinetunedMeta): Promise<void> {
+  const data = await Promise.all(encoder.map(([, t]) => t.toArray()));
+  const tensors = new Map<string, SafeTensor>();
+  encoder.forEach(([n, t], i) => tensors.set(n, { dtype: 'F32', shape: [...t.shape], data: data[i] as Float32Array }));
+  tensors.set('head.weight', head.weight);
+  tensors.set('head.bias', head.bias);
+  await writeSafetensors(path, tensors, {
+    format: FINETUNED_FORMAT, config: JSON.stringify(meta.config), classes: JSON.stringify(meta.classes),
+    source: meta.source, test: String(meta.test), metric: meta.metric,
+  });
 }
 
 export class CheckpointError extends Error {
