@@ -144,3 +144,43 @@ describe('docs/results.md: blocks 1 and 4 side by side (VI read at block 1, at b
     expectBeside('Blocks 1 and 4 side by side', 'docs/results/instr-mix-l14c.json', 1, ['docs/results/instr-mix-l14.json']);
   });
 });
+
+describe('docs/results.md: pitch with labels (the read-out is not the ceiling)', () => {
+  type Cell = { mean: number; half: number };
+  type Bench = { rows: { model: string; cells: Record<string, Record<'ci' | 'ridge', Cell>> }[] };
+  const bench = (name: string) => JSON.parse(readFileSync(`docs/results/${name}.json`, 'utf8')) as Bench;
+  const cell = (b: Bench, row: number, task: string, probe: 'ci' | 'ridge') => b.rows[row].cells[task][probe];
+  const ci = (c: Cell) => `${(100 * c.mean).toFixed(1)} ± ${(100 * c.half).toFixed(1)}`;
+  const both = (b: Bench, row: number) => `${ci(cell(b, row, 'pitch', 'ridge'))} (${ci(cell(b, row, 'pitch', 'ci'))})`;
+  const title = 'Pitch with labels';
+  const rowsOf = (header: string) => {
+    const lines = sectionOf(title).split('\n');
+    const at = lines.indexOf(header);
+    expect(at, header).toBeGreaterThan(0);
+    const out: string[][] = [];
+    for (let i = at + 2; lines[i]?.startsWith('|'); i++) out.push(cells(lines[i]));
+    return out;
+  };
+
+  it('gives the pitch read-outs of pitch-logmel-300, pitch-300, pitch-preset and pitch-tuned.json', () => {
+    const rows = rowsOf('| probe trained on | log-mel statistics | random init (seed 0) | preset (seed 0) | fine-tuned with labels (seed 0) |');
+    const [preset, big, tuned, logmel] = ['pitch-preset', 'pitch-300', 'pitch-tuned', 'pitch-logmel-300'].map(bench);
+    expect(rows[0].slice(2)).toEqual([both(preset, 0), both(preset, 1), both(tuned, 1)]);
+    expect(both(tuned, 0)).toBe(both(preset, 0)); // the same random init, read from the same cache
+    expect(rows[1].slice(1, 4)).toEqual([both(logmel, 0), both(big, 0), both(big, 1)]);
+  });
+
+  it('gives, per init seed, the fine-tuned encoder\'s gains over its random init', () => {
+    const rows = rowsOf('| init seed | pitch | recorded pitch class | timbre |');
+    const gain = (b: Bench, task: string, probe: 'ci' | 'ridge') => {
+      const d = 100 * (cell(b, 1, task, probe).mean - cell(b, 0, task, probe).mean);
+      return `${d < 0 ? '-' : '+'}${Math.abs(d).toFixed(1)}`;
+    };
+    const files = ['pitch-tuned', 'pitch-tuned-s1'];
+    expect(rows.map((r) => r[0])).toEqual(['0', '1']);
+    rows.forEach((r, s) => {
+      const b = bench(files[s]);
+      expect(r.slice(1).map(plain), files[s]).toEqual(['pitch', 'instrument-pitch', 'timbre'].map((t) => `${gain(b, t, 'ridge')} / ${gain(b, t, 'ci')}`));
+    });
+  });
+});
