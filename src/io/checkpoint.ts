@@ -39,12 +39,17 @@ function entries(parts: CheckpointParts): [string, Tensor][] {
   return out;
 }
 
-/** Read every tensor back (all reads in flight together) and write the file atomically. */
-export async function saveCheckpoint(path: string, parts: CheckpointParts, meta: CheckpointMeta, hooks: WriteHooks = {}): Promise<void> {
-  const list = entries(parts);
-  const data = await Promise.all(list.map(([, t]) => t.toArray()));
+/** Read named tensors back from the GPU, all reads in flight together. */
+async function readBack(named: [string, Tensor][]): Promise<Map<string, SafeTensor>> {
+  const data = await Promise.all(named.map(([, t]) => t.toArray()));
   const tensors = new Map<string, SafeTensor>();
-  list.forEach(([n, t], i) => tensors.set(n, { dtype: 'F32', shape: [...t.shape], data: data[i] as Float32Array }));
+  named.forEach(([n, t], i) => tensors.set(n, { dtype: 'F32', shape: [...t.shape], data: data[i] as Float32Array }));
+  return tensors;
+}
+
+/** Read every tensor back and write the file atomically. */
+export async function saveCheckpoint(path: string, parts: CheckpointParts, meta: CheckpointMeta, hooks: WriteHooks = {}): Promise<void> {
+  const tensors = await readBack(entries(parts));
   await writeSafetensors(path, tensors, {
     format: CHECKPOINT_FORMAT,
     step: String(meta.step),
@@ -69,9 +74,7 @@ export interface FinetunedMeta {
 
 /** Write a fine-tuned encoder and its linear head (weight [C, D], bias [C]) atomically. */
 export async function saveFinetuned(path: string, encoder: [string, Tensor][], head: { weight: SafeTensor; bias: SafeTensor }, meta: FinetunedMeta): Promise<void> {
-  const data = await Promise.all(encoder.map(([, t]) => t.toArray()));
-  const tensors = new Map<string, SafeTensor>();
-  encoder.forEach(([n, t], i) => tensors.set(n, { dtype: 'F32', shape: [...t.shape], data: data[i] as Float32Array }));
+  const tensors = await readBack(encoder);
   tensors.set('head.weight', head.weight);
   tensors.set('head.bias', head.bias);
   await writeSafetensors(path, tensors, {
